@@ -1,0 +1,127 @@
+"""What can be learnt about a step function without running it."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import os
+import re
+import sys
+import textwrap
+from typing import Any, Callable
+
+from dagml.dsl.specs import Parameter
+from dagml.errors import DeclarationError
+
+__all__ = ["caller_origin", "declared_returns", "function_origin", "literal_metric_keys", "parameters_of"]
+
+_METRICS_ANNOTATION = re.compile(r"^(typing\.)?(dict|Dict|Mapping|MutableMapping|Metrics|dagml\.Metrics)\b")
+
+
+def parameters_of(fn: Callable[..., Any], step: str) -> tuple[Parameter, ...]:
+    """The function's parameters, refusing the kinds a step cannot receive."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError) as exc:  # builtins, some C callables
+        raise DeclarationError(
+            f"step {step!r}: cannot read the signature of {fn!r} ({exc}). "
+            "Fix: decorate a plain Python function (def ...)."
+        ) from None
+    result = []
+    for p in signature.parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            star = "*" if p.kind is p.VAR_POSITIONAL else "**"
+            raise DeclarationError(
+                f"step {step!r}: parameter {star}{p.name} cannot be wired; a step's inputs are "
+                "its named parameters (each named like an upstream step, or with a default). "
+                f"Fix: list the inputs explicitly instead of {star}{p.name}."
+            )
+        if p.kind is p.POSITIONAL_ONLY:
+            raise DeclarationError(
+                f"step {step!r}: parameter {p.name!r} is positional-only; dagml passes inputs "
+                "by name. Fix: remove the '/' from the signature."
+            )
+        has_default = p.default is not p.empty
+        result.append(Parameter(p.name, has_default, p.default if has_default else None))
+    return tuple(result)
+
+
+def declared_returns(fn: Callable[..., Any]) -> str | None:
+    """'metrics' or 'none' from the return annotation; None when it says neither."""
+    annotations = getattr(fn, "__annotations__", {}) or {}
+    if "return" not in annotations:
+        return None
+    ann = annotations["return"]
+    if ann is None or ann == "None":
+        return "none"
+    text = ann if isinstance(ann, str) else getattr(ann, "__name__", None) or repr(ann)
+    if ann is dict or (isinstance(text, str) and _METRICS_ANNOTATION.match(text)):
+        return "metrics"
+    origin = getattr(ann, "__origin__", None)
+    if origin is dict:
+        return "metrics"
+    return "data"
+
+
+def literal_metric_keys(fn: Callable[..., Any]) -> tuple[str, ...] | None:
+    """Keys of the dict literal(s) the function returns, if every return is one.
+
+    ``return {"accuracy": acc}`` in every ``return`` statement of the function
+    body (not of nested functions) makes it a metrics step with known keys.
+    Anything else, or no readable source, gives None: only running it tells.
+    """
+    try:
+        source = textwrap.dedent(inspect.getsource(fn))
+        tree = ast.parse(source)
+    except (OSError, TypeError, SyntaxError, IndentationError):
+        return None
+    func = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+    if func is None:
+        return None
+    returns: list[ast.Return] = []
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                continue
+            if isinstance(child, ast.Return):
+                returns.append(child)
+            visit(child)
+
+    visit(func)
+    if not returns:
+        return None
+    keys: set[str] = set()
+    for ret in returns:
+        value = ret.value
+        if not isinstance(value, ast.Dict) or not value.keys:
+            return None
+        for key in value.keys:
+            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                return None
+            keys.add(key.value)
+    return tuple(sorted(keys))
+
+
+def _short(path: str) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return os.path.basename(path)
+    return rel if not rel.startswith("..") else os.path.basename(path)
+
+
+def function_origin(fn: Callable[..., Any]) -> str:
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return ""
+    return f"{_short(code.co_filename)}:{code.co_firstlineno}"
+
+
+def caller_origin(depth: int = 2) -> str:
+    """``file.py:line`` of the user's code that called into the DSL."""
+    try:
+        frame = sys._getframe(depth)
+    except ValueError:
+        return ""
+    return f"{_short(frame.f_code.co_filename)}:{frame.f_lineno}"

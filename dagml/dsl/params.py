@@ -1,0 +1,162 @@
+"""Pipeline parameters and input datasets.
+
+A :class:`Param` is a value chosen when a pipeline *execution* starts
+(SageMaker's ``Parameters``); its type comes from its default. A
+:class:`Dataset` is an input declared once: an S3 location on SageMaker and a
+local path when run locally; the step that binds it receives a local path
+either way.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Union
+
+import attrs
+
+from dagml.errors import DeclarationError
+
+if TYPE_CHECKING:
+    from dagml.dsl.conditions import Expr
+
+__all__ = ["Dataset", "Param", "ParamValue", "param_type_of"]
+
+ParamValue = Union[str, int, float, bool]
+
+#: Python type of a default -> SageMaker parameter type. ``bool`` is checked
+#: before ``int`` because ``True`` is an ``int`` in Python.
+_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "Boolean"),
+    (int, "Integer"),
+    (float, "Float"),
+    (str, "String"),
+)
+
+
+def param_type_of(value: object) -> str | None:
+    """Return the SageMaker parameter type for a Python value, or None."""
+    for py_type, sm_type in _TYPES:
+        if isinstance(value, py_type):
+            return sm_type
+    return None
+
+
+def _check_default(instance: Param, attribute: attrs.Attribute[Any], value: object) -> None:
+    if param_type_of(value) is None:
+        raise DeclarationError(
+            f"param {instance.name!r}: default {value!r} is a {type(value).__name__}; "
+            "a param's type comes from its default, which must be a str, int, float or bool. "
+            f"Fix: pipe.param({instance.name!r}, <str|int|float|bool>)."
+        )
+
+
+def _freeze_enum(value: object) -> tuple[ParamValue, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)):
+        raise DeclarationError(f"enum must be a list of allowed values, got the string {value!r}")
+    return tuple(value)  # type: ignore[arg-type]
+
+
+@attrs.frozen(eq=False)
+class Param:
+    """A pipeline parameter. Create it with :meth:`Pipeline.param`.
+
+    Bind it to a step as a default (``def train(prepare, n=trees)``), use it as
+    a step option (``instance_type=...``) or compare it in a condition
+    (``evaluate["accuracy"] >= threshold``). Params compare by identity, so
+    they can live in sets and dicts; ordering operators build conditions.
+    """
+
+    name: str
+    default: ParamValue = attrs.field(validator=_check_default)
+    enum: tuple[ParamValue, ...] | None = attrs.field(default=None, converter=_freeze_enum)
+    description: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.enum is not None:
+            bad = [v for v in self.enum if param_type_of(v) != self.type]
+            if bad:
+                raise DeclarationError(
+                    f"param {self.name!r}: enum values {bad!r} are not of the param's type "
+                    f"{self.type} (from its default {self.default!r}). Fix: make every enum "
+                    "value the same type as the default."
+                )
+            if self.default not in self.enum:
+                raise DeclarationError(
+                    f"param {self.name!r}: default {self.default!r} is not one of its enum values "
+                    f"{list(self.enum)!r}. Fix: add it to enum or choose another default."
+                )
+
+    @property
+    def type(self) -> str:
+        """SageMaker type: ``String``, ``Integer``, ``Float`` or ``Boolean``."""
+        result = param_type_of(self.default)
+        assert result is not None  # guaranteed by the validator
+        return result
+
+    # Ordering comparisons build condition expressions; == and != keep
+    # identity semantics (use a metric on one side, or dagml.conditions.eq).
+    def __lt__(self, other: object) -> Expr:
+        from dagml.dsl.conditions import compare
+
+        return compare("<", self, other)
+
+    def __le__(self, other: object) -> Expr:
+        from dagml.dsl.conditions import compare
+
+        return compare("<=", self, other)
+
+    def __gt__(self, other: object) -> Expr:
+        from dagml.dsl.conditions import compare
+
+        return compare(">", self, other)
+
+    def __ge__(self, other: object) -> Expr:
+        from dagml.dsl.conditions import compare
+
+        return compare(">=", self, other)
+
+    def isin(self, values: object) -> Expr:
+        """Condition: this param's value is one of ``values``."""
+        from dagml.dsl.conditions import isin
+
+        return isin(self, values)
+
+    def __repr__(self) -> str:
+        return f"Param({self.name!r}, {self.default!r}, type={self.type})"
+
+
+@attrs.frozen(eq=False)
+class Dataset:
+    """An input dataset. Create it with :meth:`Pipeline.dataset`.
+
+    ``s3`` is where SageMaker reads it (compiled as a String parameter, so an
+    execution can point elsewhere); ``local`` is the file or directory the
+    local runner passes, relative to the pipeline's source file. A step binds
+    it as a default (``def prepare(raw=iris_csv)``) and receives a local path.
+    """
+
+    name: str
+    local: str | None = None
+    s3: str | None = None
+    description: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.local is None and self.s3 is None:
+            raise DeclarationError(
+                f"dataset {self.name!r} has neither a local path nor an S3 location. "
+                f"Fix: pipe.dataset({self.name!r}, local='data/file.csv', s3='s3://bucket/key')."
+            )
+        if self.s3 is not None and not (isinstance(self.s3, str) and self.s3.startswith("s3://")):
+            raise DeclarationError(
+                f"dataset {self.name!r}: s3={self.s3!r} is not an S3 URI. "
+                "Fix: give it as 's3://bucket/prefix'."
+            )
+        if self.local is not None and not isinstance(self.local, str):
+            raise DeclarationError(
+                f"dataset {self.name!r}: local={self.local!r} must be a path string. "
+                "Fix: pass str(path)."
+            )
+
+    def __repr__(self) -> str:
+        return f"Dataset({self.name!r}, local={self.local!r}, s3={self.s3!r})"

@@ -1,0 +1,455 @@
+"""The :class:`Pipeline` object: where steps, params and conditions are declared.
+
+Declaring checks what can be checked locally (argument types, option values)
+and raises :class:`~dagml.errors.DeclarationError` at the offending line.
+Everything that involves several declarations (wiring, names, cycles,
+branches) is checked by :meth:`Pipeline.validate`, which reports every
+problem at once and returns the immutable graph every consumer reads.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence, TypeVar, overload
+
+from dagml.dsl.conditions import Expr
+from dagml.dsl.introspect import caller_origin, declared_returns, function_origin, parameters_of
+from dagml.dsl.params import Dataset, Param, ParamValue
+from dagml.dsl.specs import (
+    FUNCTION_KINDS,
+    ConditionSpec,
+    FailSpec,
+    FunctionSpec,
+    ModelSpec,
+    NodeSpec,
+    RegisterSpec,
+    StepOptions,
+    TransformSpec,
+)
+from dagml.dsl.step import Node, Step
+from dagml.errors import DeclarationError
+
+if TYPE_CHECKING:
+    from typing_extensions import ParamSpec
+
+    from dagml.graph.model import PipelineGraph
+
+    P = ParamSpec("P")
+else:
+    P = TypeVar("P")
+
+R = TypeVar("R")
+
+__all__ = ["Pipeline"]
+
+StepLike = Node | str
+
+
+class Pipeline:
+    """A SageMaker-shaped pipeline declared with plain Python functions.
+
+    >>> pipe = Pipeline("iris-classifier", description="Train and gate on accuracy")
+    >>> threshold = pipe.param("AccuracyThreshold", 0.9)
+    >>> @pipe.step
+    ... def prepare():
+    ...     return [1, 2, 3]
+    >>> prepare()
+    [1, 2, 3]
+    """
+
+    def __init__(self, name: str, description: str | None = None) -> None:
+        if not isinstance(name, str):
+            raise DeclarationError(f"Pipeline name must be a string, got {name!r}.")
+        if description is not None and not isinstance(description, str):
+            raise DeclarationError(f"pipeline {name!r}: description must be a string, got {description!r}.")
+        self.name = name
+        self.description = description
+        frame = sys._getframe(1)
+        #: The file that declared the pipeline: datasets' local paths are relative to it.
+        self.source_file: str | None = frame.f_globals.get("__file__")
+        self._nodes: list[NodeSpec] = []
+        self._handles: list[Node] = []
+        self._params: list[Param] = []
+        self._datasets: list[Dataset] = []
+        self._graph: PipelineGraph | None = None
+        #: Transform name -> the model step declared for it implicitly.
+        self._companions: dict[str, str] = {}
+
+    # ------------------------------------------------------------ inputs
+    def param(
+        self,
+        name: str,
+        default: ParamValue,
+        *,
+        enum: Sequence[ParamValue] | None = None,
+        description: str | None = None,
+    ) -> Param:
+        """Declare a pipeline parameter; its type (String, Integer, Float, Boolean) comes from ``default``."""
+        param = Param(name, default, enum=enum, description=description)  # type: ignore[arg-type]
+        self._params.append(param)
+        self._changed()
+        return param
+
+    def dataset(
+        self,
+        name: str,
+        *,
+        local: str | os.PathLike[str] | None = None,
+        s3: str | None = None,
+        description: str | None = None,
+    ) -> Dataset:
+        """Declare an input dataset: ``s3`` on SageMaker, ``local`` (relative to this file) locally."""
+        dataset = Dataset(name, local=os.fspath(local) if local is not None else None, s3=s3, description=description)
+        self._datasets.append(dataset)
+        self._changed()
+        return dataset
+
+    # ------------------------------------------------------------ steps
+    @overload
+    def step(self, fn: Callable[P, R], /) -> Step[P, R]: ...
+
+    @overload
+    def step(
+        self,
+        fn: None = None,
+        /,
+        *,
+        name: str | None = None,
+        kind: str = "processing",
+        after: Iterable[StepLike] = (),
+        metrics: bool | None = None,
+        instance_type: str | Param | None = None,
+        instance_count: int | Param = 1,
+        volume_size_gb: int | None = None,
+        timeout: int | None = None,
+        retry: Any = None,
+        cache: Any = None,
+        environment: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+        display_name: str | None = None,
+        description: str | None = None,
+    ) -> Callable[[Callable[P, R]], Step[P, R]]: ...
+
+    def step(self, fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
+        """Declare a function as a step, bare (``@pipe.step``) or with options.
+
+        The function's parameters are its inputs: one named like a step
+        depends on that step's output; one whose default is a param or dataset
+        receives its value. ``kind="training"`` makes it a SageMaker Training
+        job whose return value is the model. ``after=[...]`` adds
+        ordering-only dependencies.
+        """
+        if fn is not None:
+            if options:
+                raise DeclarationError("use @pipe.step or @pipe.step(option=...), not both")
+            return self._declare_function(fn, {})
+
+        def decorator(func: Callable[P, R]) -> Step[P, R]:
+            return self._declare_function(func, options)
+
+        return decorator
+
+    def _declare_function(self, fn: Callable[..., Any], options: dict[str, Any]) -> Step[Any, Any]:
+        if isinstance(fn, Node):
+            raise DeclarationError(f"{fn!r} is already a step; decorate the plain function once.")
+        if not callable(fn):
+            raise DeclarationError(f"@pipe.step decorates a function, got {fn!r}.")
+        name = options.pop("name", None) or getattr(fn, "__name__", None) or repr(fn)
+        if not isinstance(name, str):
+            raise DeclarationError(f"step name must be a string, got {name!r}.")
+        kind = options.pop("kind", "processing")
+        if kind not in FUNCTION_KINDS:
+            raise DeclarationError(
+                f"step {name!r}: kind={kind!r} is not a function step kind; use one of "
+                f"{', '.join(map(repr, FUNCTION_KINDS))}. (Models, registration, transforms, "
+                "conditions and failures are declared with pipe.model, pipe.register_model, "
+                "pipe.batch_transform, pipe.condition and pipe.fail.)"
+            )
+        after = self._names(options.pop("after", ()), f"step {name!r}: after=")
+        metrics = options.pop("metrics", None)
+        if metrics not in (None, True, False):
+            raise DeclarationError(f"step {name!r}: metrics= takes True or False, got {metrics!r}.")
+        if kind == "training" and metrics:
+            raise DeclarationError(
+                f"step {name!r}: a training step returns its model, not a metrics report. "
+                "Fix: compute metrics in a separate processing step."
+            )
+        try:
+            step_options = StepOptions(**options)
+        except TypeError as exc:
+            raise DeclarationError(f"step {name!r}: {exc}") from None
+        except DeclarationError as exc:
+            raise DeclarationError(f"step {name!r}: {exc}") from None
+        for value in step_options.params():
+            self._own(value, f"step {name!r}")
+        parameters = parameters_of(fn, name)
+        for p in parameters:
+            if p.bound is not None:
+                self._own(p.bound, f"step {name!r}, parameter {p.name!r}")
+        if kind == "training":
+            returns: str | None = "model"
+        elif metrics is True:
+            returns = "metrics"
+        elif metrics is False:
+            returns = "data"
+        else:
+            returns = declared_returns(fn)
+        spec = FunctionSpec(
+            name=name,
+            kind=kind,
+            fn=fn,
+            parameters=parameters,
+            after=after,
+            options=step_options,
+            returns=returns,
+            origin=function_origin(fn),
+        )
+        return self._add(Step(spec, self))  # type: ignore[return-value]
+
+    def model(self, name: str, *, model: StepLike, after: Iterable[StepLike] = (), description: str | None = None) -> Node:
+        """Declare a SageMaker Model (CreateModel) from a training step's artifact."""
+        spec = ModelSpec(
+            name=name,
+            model=self._name(model, f"model {name!r}: model="),
+            after=self._names(after, f"model {name!r}: after="),
+            description=description,
+            origin=caller_origin(),
+        )
+        return self._add(Node(spec, self))
+
+    def register_model(
+        self,
+        name: str,
+        *,
+        model: StepLike,
+        group: str | Param,
+        approval: str | Param = "PendingManualApproval",
+        metrics: StepLike | None = None,
+        content_types: Sequence[str] = ("text/csv",),
+        response_types: Sequence[str] = ("text/csv",),
+        inference_instances: Sequence[str] = ("ml.m5.large",),
+        transform_instances: Sequence[str] = ("ml.m5.large",),
+        after: Iterable[StepLike] = (),
+        description: str | None = None,
+    ) -> Node:
+        """Register a training step's model as a new version in model package group ``group``."""
+        where = f"register_model {name!r}"
+        for label, value in (("group", group), ("approval", approval)):
+            if isinstance(value, Param):
+                self._own(value, where)
+            elif not isinstance(value, str):
+                raise DeclarationError(f"{where}: {label}={value!r} must be a string or a String param.")
+        lists = {}
+        for label, value in (
+            ("content_types", content_types),
+            ("response_types", response_types),
+            ("inference_instances", inference_instances),
+            ("transform_instances", transform_instances),
+        ):
+            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+                raise DeclarationError(f"{where}: {label}={value!r} must be a list of strings.")
+            lists[label] = tuple(value)
+        spec = RegisterSpec(
+            name=name,
+            model=self._name(model, f"{where}: model="),
+            group=group,
+            approval=approval,
+            metrics=self._name(metrics, f"{where}: metrics=") if metrics is not None else None,
+            after=self._names(after, f"{where}: after="),
+            description=description,
+            origin=caller_origin(),
+            **lists,
+        )
+        return self._add(Node(spec, self))
+
+    def batch_transform(
+        self,
+        name: str,
+        *,
+        model: StepLike,
+        data: Dataset | StepLike,
+        content_type: str = "text/csv",
+        split_type: str = "Line",
+        instance_type: str | Param | None = None,
+        instance_count: int | Param = 1,
+        after: Iterable[StepLike] = (),
+        **options: Any,
+    ) -> Node:
+        """Score ``data`` (a dataset or a step's output) with a model in a batch transform job.
+
+        ``model`` is a model step (``pipe.model``) or a training step; for a
+        training step dagml declares the model step ``<name>Model`` for you,
+        and it joins whichever condition branch the transform is put in.
+        """
+        where = f"batch_transform {name!r}"
+        if isinstance(data, Dataset):
+            self._own(data, where)
+            data_name, is_dataset = data.name, True
+        else:
+            data_name, is_dataset = self._name(data, f"{where}: data="), False
+        try:
+            step_options = StepOptions(instance_type=instance_type, instance_count=instance_count, **options)
+        except (TypeError, DeclarationError) as exc:
+            raise DeclarationError(f"{where}: {exc}") from None
+        for value in step_options.params():
+            self._own(value, where)
+        model_name = self._name(model, f"{where}: model=")
+        if isinstance(model, Node) and model.kind == "training":
+            model_name = self.model(f"{name}Model", model=model).name
+            self._companions[name] = model_name
+        spec = TransformSpec(
+            name=name,
+            model=model_name,
+            data=data_name,
+            data_is_dataset=is_dataset,
+            content_type=content_type,
+            split_type=split_type,
+            options=step_options,
+            after=self._names(after, f"{where}: after="),
+            origin=caller_origin(),
+        )
+        return self._add(Node(spec, self))
+
+    def fail(self, name: str, message: str | Param | Sequence[str | Param] = "", *, after: Iterable[StepLike] = ()) -> Node:
+        """Stop the execution as Failed with ``message`` (a string, a param, or a list joining both)."""
+        parts: tuple[str | Param, ...]
+        if isinstance(message, (str, Param)):
+            parts = (message,)
+        else:
+            parts = tuple(message)
+        for part in parts:
+            if isinstance(part, Param):
+                self._own(part, f"fail {name!r}")
+            elif not isinstance(part, str):
+                raise DeclarationError(
+                    f"fail {name!r}: message parts must be strings or params, got {part!r}. "
+                    "Fix: format literals with str() first."
+                )
+        spec = FailSpec(name=name, message=parts, after=self._names(after, f"fail {name!r}: after="), origin=caller_origin())
+        return self._add(Node(spec, self))
+
+    def condition(
+        self,
+        name: str,
+        expression: Expr,
+        *,
+        then: Iterable[StepLike] = (),
+        otherwise: Iterable[StepLike] = (),
+        after: Iterable[StepLike] = (),
+    ) -> Node:
+        """If/else: the steps in ``then`` run only when ``expression`` holds, those in ``otherwise`` only when not."""
+        where = f"condition {name!r}"
+        if not isinstance(expression, Expr):
+            raise DeclarationError(
+                f"{where}: expected a condition expression such as evaluate['accuracy'] >= threshold, "
+                f"got {expression!r} ({type(expression).__name__}). Fix: compare a metric "
+                "(step['key']) or a param; a plain bool cannot decide anything at run time."
+            )
+        from dagml.dsl.conditions import operands
+
+        for operand in operands(expression):
+            if isinstance(operand, Param):
+                self._own(operand, where)
+        then_names = self._with_companions(self._names(then, f"{where}: then="))
+        otherwise_names = self._with_companions(self._names(otherwise, f"{where}: otherwise="))
+        spec = ConditionSpec(
+            name=name,
+            expression=expression,
+            then=then_names,
+            otherwise=otherwise_names,
+            after=self._names(after, f"{where}: after="),
+            origin=caller_origin(),
+        )
+        return self._add(Node(spec, self))
+
+    # ------------------------------------------------------------ results
+    def validate(self) -> PipelineGraph:
+        """Check the whole pipeline; return the immutable validated graph.
+
+        Raises :class:`~dagml.errors.PipelineValidationError` listing every
+        problem. Warnings (e.g. unused params) are on the returned graph's
+        ``warnings`` and are also emitted as :class:`~dagml.errors.DagmlWarning`.
+        """
+        if self._graph is None:
+            from dagml.graph.build import build_graph
+
+            self._graph = build_graph(self)
+        return self._graph
+
+    @property
+    def nodes(self) -> tuple[NodeSpec, ...]:
+        """Every declared step spec, in declaration order."""
+        return tuple(self._nodes)
+
+    @property
+    def params(self) -> tuple[Param, ...]:
+        return tuple(self._params)
+
+    @property
+    def datasets(self) -> tuple[Dataset, ...]:
+        return tuple(self._datasets)
+
+    def __getitem__(self, name: str) -> Node:
+        """The declared step called ``name``."""
+        for handle in self._handles:
+            if handle.name == name:
+                return handle
+        from dagml.errors import did_you_mean
+
+        raise KeyError(f"pipeline {self.name!r} has no step {name!r}{did_you_mean(name, (h.name for h in self._handles))}")
+
+    def __repr__(self) -> str:
+        return f"<Pipeline {self.name!r}: {len(self._nodes)} steps, {len(self._params)} params>"
+
+    # ------------------------------------------------------------ helpers
+    def _with_companions(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        result: list[str] = []
+        for n in names:
+            if n in self._companions and self._companions[n] not in names:
+                result.append(self._companions[n])
+            result.append(n)
+        return tuple(result)
+
+    def _add(self, handle: Node) -> Node:
+        self._nodes.append(handle.spec)
+        self._handles.append(handle)
+        self._changed()
+        return handle
+
+    def _changed(self) -> None:
+        self._graph = None
+
+    def _own(self, value: Param | Dataset | Node, where: str) -> None:
+        """Refuse params, datasets and steps that belong to another pipeline."""
+        pool: Iterable[object]
+        if isinstance(value, Param):
+            pool = self._params
+        elif isinstance(value, Dataset):
+            pool = self._datasets
+        else:
+            pool = self._handles
+        if not any(value is item for item in pool):
+            what = type(value).__name__.lower() if not isinstance(value, Node) else "step"
+            raise DeclarationError(
+                f"{where}: {what} {value.name!r} was not declared on pipeline {self.name!r}. "
+                f"Fix: declare it with pipe.{'param' if isinstance(value, Param) else 'dataset' if isinstance(value, Dataset) else 'step'}"
+                f"(...) on this pipeline, not another one."
+            )
+
+    def _name(self, value: object, where: str) -> str:
+        if isinstance(value, Node):
+            self._own(value, where)
+            return value.name
+        if isinstance(value, str):
+            return value
+        raise DeclarationError(f"{where}{value!r} is not a step; pass a step (or its name as a string).")
+
+    def _names(self, values: Iterable[StepLike] | StepLike, where: str) -> tuple[str, ...]:
+        if isinstance(values, (str, Node)):
+            values = [values]
+        try:
+            items = list(values)
+        except TypeError:
+            raise DeclarationError(f"{where}{values!r} must be a list of steps.") from None
+        return tuple(self._name(v, where) for v in items)

@@ -1,0 +1,280 @@
+"""Frozen specs: what a pipeline declares, step by step.
+
+The DSL (:mod:`dagml.dsl.pipeline`) turns decorator calls into these specs;
+the graph builder (:mod:`dagml.graph`) reads them and nothing else. They
+refer to other steps by *name* (a string), so a spec can name a step that is
+declared later, or one that does not exist (which validation reports).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Mapping, Union
+
+import attrs
+
+from dagml.dsl.conditions import Expr
+from dagml.dsl.params import Dataset, Param
+from dagml.errors import DeclarationError
+
+__all__ = [
+    "FUNCTION_KINDS",
+    "KINDS",
+    "Cache",
+    "ConditionSpec",
+    "FailSpec",
+    "FunctionSpec",
+    "ModelSpec",
+    "NodeSpec",
+    "Parameter",
+    "RegisterSpec",
+    "Retry",
+    "StepOptions",
+    "TransformSpec",
+]
+
+#: Kinds a decorated function can have.
+FUNCTION_KINDS = ("processing", "training")
+#: Every node kind in a pipeline graph.
+KINDS = FUNCTION_KINDS + ("model", "register", "transform", "fail", "condition")
+
+#: What SageMaker retries: step-level exception types of a RetryPolicy.
+RETRYABLE = (
+    "Step.SERVICE_FAULT",
+    "Step.THROTTLING",
+    "SageMaker.JOB_INTERNAL_ERROR",
+    "SageMaker.CAPACITY_ERROR",
+    "SageMaker.RESOURCE_LIMIT",
+)
+APPROVAL_STATUSES = ("Approved", "PendingManualApproval", "Rejected")
+_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
+
+IntOrParam = Union[int, Param]
+StrOrParam = Union[str, Param]
+
+
+def _positive_int(name: str, allow_param: bool = True) -> Callable[[Any, Any, Any], None]:
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        if value is None or (allow_param and isinstance(value, Param)):
+            return
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise DeclarationError(
+                f"{name}={value!r} must be a positive whole number"
+                + (" or an Integer param" if allow_param else "")
+                + "."
+            )
+
+    return check
+
+
+def _str_or_param(name: str) -> Callable[[Any, Any, Any], None]:
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        if value is None or isinstance(value, (str, Param)):
+            return
+        raise DeclarationError(f"{name}={value!r} must be a string or a String param.")
+
+    return check
+
+
+def _str_mapping(value: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
+    """Freeze a str->str mapping as sorted pairs (order has no meaning)."""
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping):
+        raise DeclarationError(f"expected a dict of strings, got {value!r}")
+    for key, item in value.items():
+        if not isinstance(key, str) or not isinstance(item, str):
+            raise DeclarationError(
+                f"environment and tags map strings to strings; {key!r}: {item!r} is not. "
+                "Fix: convert the value with str()."
+            )
+    return tuple(sorted(value.items()))
+
+
+@attrs.frozen
+class Retry:
+    """SageMaker RetryPolicy: retry a step on the given step-level failures."""
+
+    on: tuple[str, ...] = attrs.field(default=("Step.SERVICE_FAULT", "Step.THROTTLING"), converter=tuple)
+    max_attempts: int = attrs.field(default=3, validator=_positive_int("max_attempts", False))
+    interval_seconds: int = attrs.field(default=1, validator=_positive_int("interval_seconds", False))
+    backoff_rate: float = 2.0
+
+    def __attrs_post_init__(self) -> None:
+        unknown = [e for e in self.on if e not in RETRYABLE]
+        if unknown:
+            raise DeclarationError(
+                f"Retry(on=...) got unknown exception types {unknown!r}; "
+                f"SageMaker retries {', '.join(RETRYABLE)}."
+            )
+        if not isinstance(self.backoff_rate, (int, float)) or self.backoff_rate < 1:
+            raise DeclarationError(f"Retry(backoff_rate={self.backoff_rate!r}) must be >= 1.")
+
+
+@attrs.frozen
+class Cache:
+    """SageMaker step caching: reuse a step's earlier result for ``expire_after``."""
+
+    expire_after: str = "P30D"
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.expire_after, str) or not _DURATION.match(self.expire_after):
+            raise DeclarationError(
+                f"cache expire_after={self.expire_after!r} is not an ISO 8601 duration. "
+                "Fix: use e.g. 'P30D' (30 days) or 'PT12H' (12 hours)."
+            )
+
+
+def _to_cache(value: object) -> Cache | None:
+    if value is None or value is False:
+        return None
+    if value is True:
+        return Cache()
+    if isinstance(value, str):
+        return Cache(value)
+    if isinstance(value, Cache):
+        return value
+    raise DeclarationError(
+        f"cache={value!r}: use True, False, an ISO 8601 duration like 'P7D', or dagml.Cache(...)."
+    )
+
+
+def _to_retry(value: object) -> tuple[Retry, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, Retry):
+        return (value,)
+    if isinstance(value, (list, tuple)) and all(isinstance(v, Retry) for v in value):
+        return tuple(value)
+    raise DeclarationError(f"retry={value!r}: use dagml.Retry(...) or a list of them.")
+
+
+@attrs.frozen
+class StepOptions:
+    """Options every job-running step accepts (processing, training, transform)."""
+
+    instance_type: StrOrParam | None = attrs.field(default=None, validator=_str_or_param("instance_type"))
+    instance_count: IntOrParam = attrs.field(default=1, validator=_positive_int("instance_count"))
+    volume_size_gb: int | None = attrs.field(default=None, validator=_positive_int("volume_size_gb", False))
+    timeout: int | None = attrs.field(default=None, validator=_positive_int("timeout", False))
+    retry: tuple[Retry, ...] = attrs.field(default=(), converter=_to_retry)
+    cache: Cache | None = attrs.field(default=None, converter=_to_cache)
+    environment: tuple[tuple[str, str], ...] = attrs.field(default=None, converter=_str_mapping)
+    tags: tuple[tuple[str, str], ...] = attrs.field(default=None, converter=_str_mapping)
+    display_name: str | None = None
+    description: str | None = None
+
+    def params(self) -> tuple[Param, ...]:
+        """Params used as option values (instance type and count)."""
+        return tuple(v for v in (self.instance_type, self.instance_count) if isinstance(v, Param))
+
+
+@attrs.frozen
+class Parameter:
+    """One parameter of a step function, as declared (before wiring)."""
+
+    name: str
+    has_default: bool
+    default: Any = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def bound(self) -> Param | Dataset | None:
+        """The param or dataset bound as this parameter's default, if any."""
+        return self.default if isinstance(self.default, (Param, Dataset)) else None
+
+
+@attrs.frozen
+class FunctionSpec:
+    """A decorated Python function: a Processing or Training step."""
+
+    name: str
+    kind: str
+    fn: Callable[..., Any] = attrs.field(eq=False, repr=False)
+    parameters: tuple[Parameter, ...]
+    after: tuple[str, ...] = ()
+    options: StepOptions = StepOptions()
+    #: "metrics", "model", "none", or None when only running it would tell.
+    returns: str | None = None
+    #: Metric keys known from the declaration (a dict literal returned), if any.
+    metric_keys: tuple[str, ...] | None = None
+    #: Where it was declared, for error messages: "file.py:12".
+    origin: str = ""
+
+    @property
+    def qualname(self) -> str:
+        return f"{getattr(self.fn, '__module__', '?')}.{getattr(self.fn, '__qualname__', '?')}"
+
+
+@attrs.frozen
+class ModelSpec:
+    """A SageMaker model (CreateModel) from a training step's artifact."""
+
+    name: str
+    model: str
+    after: tuple[str, ...] = ()
+    description: str | None = None
+    origin: str = ""
+    kind: str = attrs.field(default="model", init=False)
+
+
+@attrs.frozen
+class RegisterSpec:
+    """Register a training step's model as a new version in a model package group."""
+
+    name: str
+    model: str
+    group: StrOrParam
+    approval: StrOrParam = "PendingManualApproval"
+    metrics: str | None = None
+    content_types: tuple[str, ...] = ("text/csv",)
+    response_types: tuple[str, ...] = ("text/csv",)
+    inference_instances: tuple[str, ...] = ("ml.m5.large",)
+    transform_instances: tuple[str, ...] = ("ml.m5.large",)
+    after: tuple[str, ...] = ()
+    description: str | None = None
+    origin: str = ""
+    kind: str = attrs.field(default="register", init=False)
+
+
+@attrs.frozen
+class TransformSpec:
+    """Batch transform: run a model over a dataset or a step's output."""
+
+    name: str
+    model: str
+    #: Name of the dataset or step whose output is scored.
+    data: str
+    data_is_dataset: bool
+    content_type: str = "text/csv"
+    split_type: str = "Line"
+    options: StepOptions = StepOptions()
+    after: tuple[str, ...] = ()
+    origin: str = ""
+    kind: str = attrs.field(default="transform", init=False)
+
+
+@attrs.frozen
+class FailSpec:
+    """Stop the execution as Failed with a message (literal text and params)."""
+
+    name: str
+    message: tuple[str | Param, ...]
+    after: tuple[str, ...] = ()
+    origin: str = ""
+    kind: str = attrs.field(default="fail", init=False)
+
+
+@attrs.frozen
+class ConditionSpec:
+    """If/else: run ``then`` when the expression holds, ``otherwise`` when not."""
+
+    name: str
+    expression: Expr = attrs.field(eq=False)
+    then: tuple[str, ...] = ()
+    otherwise: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+    origin: str = ""
+    kind: str = attrs.field(default="condition", init=False)
+
+
+NodeSpec = Union[FunctionSpec, ModelSpec, RegisterSpec, TransformSpec, FailSpec, ConditionSpec]

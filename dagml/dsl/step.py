@@ -1,0 +1,89 @@
+"""Handles returned by the DSL: what a user holds after declaring a step."""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar
+
+from dagml.dsl.conditions import MetricRef
+from dagml.dsl.specs import FunctionSpec, NodeSpec
+from dagml.errors import DeclarationError
+
+if TYPE_CHECKING:
+    from typing_extensions import ParamSpec
+
+    from dagml.dsl.pipeline import Pipeline
+
+    P = ParamSpec("P")
+else:  # ParamSpec is only needed by type checkers
+    P = TypeVar("P")
+
+R = TypeVar("R")
+
+__all__ = ["Node", "Step"]
+
+
+class Node:
+    """A declared step of any kind: its name, its frozen spec, its pipeline.
+
+    Pass it wherever a step is expected (``then=[register]``, ``after=[...]``,
+    ``model=train``).
+    """
+
+    __slots__ = ("_spec", "_pipeline")
+
+    def __init__(self, spec: NodeSpec, pipeline: Pipeline) -> None:
+        self._spec = spec
+        self._pipeline = pipeline
+
+    @property
+    def name(self) -> str:
+        return self._spec.name
+
+    @property
+    def kind(self) -> str:
+        return self._spec.kind
+
+    @property
+    def spec(self) -> NodeSpec:
+        return self._spec
+
+    @property
+    def pipeline(self) -> Pipeline:
+        return self._pipeline
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} step {self.name!r} of pipeline {self._pipeline.name!r}>"
+
+
+class Step(Node, Generic[P, R]):
+    """A decorated function: still the plain function when called.
+
+    ``step(...)`` runs the user's function unchanged (unit-test it directly);
+    ``step["accuracy"]`` refers to a number of its metrics report, for
+    conditions; ``step.spec`` is the frozen :class:`FunctionSpec`.
+    """
+
+    def __init__(self, spec: FunctionSpec, pipeline: Pipeline) -> None:
+        super().__init__(spec, pipeline)
+        functools.update_wrapper(self, spec.fn)
+
+    @property
+    def spec(self) -> FunctionSpec:
+        return self._spec  # type: ignore[return-value]
+
+    @property
+    def fn(self) -> Callable[P, R]:
+        """The plain, undecorated function."""
+        return self._spec.fn  # type: ignore[union-attr, return-value]
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self._spec.fn(*args, **kwargs)  # type: ignore[union-attr, no-any-return]
+
+    def __getitem__(self, key: str) -> MetricRef:
+        if not isinstance(key, str) or not key:
+            raise DeclarationError(
+                f"step {self.name!r}: metric key {key!r} must be a non-empty string, "
+                f"e.g. {self.name}['accuracy']."
+            )
+        return MetricRef(self.name, key)

@@ -1,0 +1,1 @@
+"""The one validated graph that the renderer, the runner and the compiler read."""

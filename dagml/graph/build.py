@@ -1,0 +1,271 @@
+"""Build the pipeline graph from its declarations and validate it, all at once.
+
+:func:`build_graph` turns a :class:`~dagml.Pipeline`'s specs into edges (via
+the wiring rule), hands them to networkx, and runs every check in
+:mod:`dagml.graph.checks`. It collects every problem before raising, so a user
+fixes a pipeline in one pass, not one error at a time.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Iterable
+
+import networkx as nx
+
+from dagml.dsl.conditions import MetricRef, operands
+from dagml.dsl.introspect import literal_metric_keys
+from dagml.dsl.specs import (
+    ConditionSpec,
+    FunctionSpec,
+    ModelSpec,
+    NodeSpec,
+    RegisterSpec,
+    TransformSpec,
+)
+from dagml.errors import DagmlWarning, PipelineValidationError, Problem, did_you_mean
+from dagml.graph import checks
+from dagml.graph.model import AFTER, DATA, OTHERWISE, THEN, Edge, PipelineGraph
+from dagml.graph.wiring import STEP, UNBOUND, Binding, wire
+
+if TYPE_CHECKING:
+    from dagml.dsl.pipeline import Pipeline
+
+__all__ = ["build_graph"]
+
+#: Step kinds whose output another step can read.
+DATA_KINDS = ("processing", "training", "transform")
+
+
+class _Builder:
+    def __init__(self, pipe: Pipeline) -> None:
+        self.pipe = pipe
+        self.problems: list[Problem] = []
+        self.specs: dict[str, NodeSpec] = {}
+        self.index: dict[str, int] = {}
+        for i, spec in enumerate(pipe.nodes):
+            if spec.name not in self.specs:
+                self.specs[spec.name] = spec
+                self.index[spec.name] = i
+        self.edges: list[Edge] = []
+        self.bindings: dict[str, tuple[Binding, ...]] = {}
+        self._metric_keys: dict[str, tuple[str, ...] | None] = {}
+
+    # ------------------------------------------------------------ helpers
+    def problem(self, kind: str, steps: Iterable[str], message: str, fix: str = "", severity: str = "error") -> None:
+        self.problems.append(Problem(kind, tuple(steps), message, fix, severity))
+
+    def ref(self, owner: str, target: str, what: str) -> NodeSpec | None:
+        """Resolve a step reference, reporting it when nothing has that name."""
+        spec = self.specs.get(target)
+        if spec is None:
+            self.problem(
+                "unknown-step",
+                (owner, target),
+                f"{what} names step {target!r}, which does not exist{did_you_mean(target, self.specs)}.",
+                "Use the name of a declared step (or pass the step object itself).",
+            )
+        return spec
+
+    def returns_metrics(self, spec: FunctionSpec) -> bool:
+        if spec.returns == "metrics":
+            return True
+        if spec.returns is None:
+            return self.metric_keys(spec) is not None
+        return False
+
+    def metric_keys(self, spec: FunctionSpec) -> tuple[str, ...] | None:
+        if spec.name not in self._metric_keys:
+            self._metric_keys[spec.name] = literal_metric_keys(spec.fn)
+        return self._metric_keys[spec.name]
+
+    def add(self, source: str, target: str, kind: str, via: str) -> None:
+        self.edges.append(Edge(source, target, kind, via))
+
+    # ------------------------------------------------------------ edges
+    def collect_edges(self) -> None:
+        for spec in self.specs.values():
+            for name in spec.after:
+                if self.ref(spec.name, name, "after=") is not None:
+                    self.add(name, spec.name, AFTER, "after=")
+            if isinstance(spec, FunctionSpec):
+                self.function_edges(spec)
+            elif isinstance(spec, ModelSpec):
+                self.model_source(spec.name, spec.model, "model=", ("training",))
+            elif isinstance(spec, RegisterSpec):
+                self.model_source(spec.name, spec.model, "model=", ("training",))
+                if spec.metrics is not None:
+                    self.metrics_source(spec.name, spec.metrics, "metrics=")
+            elif isinstance(spec, TransformSpec):
+                self.model_source(spec.name, spec.model, "model=", ("model",))
+                if not spec.data_is_dataset:
+                    source = self.ref(spec.name, spec.data, "data=")
+                    if source is not None:
+                        if source.kind not in DATA_KINDS:
+                            self.not_data(spec.name, source, "data=")
+                        else:
+                            self.add(source.name, spec.name, DATA, "data=")
+            elif isinstance(spec, ConditionSpec):
+                self.condition_edges(spec)
+
+    def function_edges(self, spec: FunctionSpec) -> None:
+        bindings = wire(spec, self.specs)
+        self.bindings[spec.name] = bindings
+        for b in bindings:
+            if b.source == STEP:
+                assert b.ref is not None
+                source = self.specs[b.ref]
+                if source.kind not in DATA_KINDS:
+                    self.not_data(spec.name, source, f"parameter {b.parameter!r}")
+                else:
+                    self.add(b.ref, spec.name, DATA, f"parameter {b.parameter!r}")
+            elif b.source == UNBOUND:
+                self.unbound(spec, b.parameter)
+
+    def unbound(self, spec: FunctionSpec, parameter: str) -> None:
+        hint = did_you_mean(parameter, self.specs)
+        squashed = parameter.replace("_", "").lower()
+        like_param = [p.name for p in self.pipe.params if p.name.replace("_", "").replace("-", "").lower() == squashed]
+        if hint:
+            fix = f"Rename the parameter to the step it reads{hint.replace(' (', ' ').rstrip(')')}"
+        elif like_param:
+            fix = f"Bind the pipeline param as its default: {parameter}=<the {like_param[0]!r} param>."
+        else:
+            fix = (
+                "Name the parameter after the step whose output it needs, give it a default, "
+                "or bind a pipeline param or dataset as its default."
+            )
+        self.problem(
+            "unbound-input",
+            (spec.name, parameter),
+            f"parameter {parameter!r} has no default and names no step{hint}.",
+            fix,
+        )
+
+    def not_data(self, owner: str, source: NodeSpec, what: str) -> None:
+        self.problem(
+            "not-data",
+            (owner, source.name),
+            f"{what} reads step {source.name!r}, a {source.kind} step, which has no output to read.",
+            f"Read a processing, training or transform step instead; for ordering only use after=[{source.name!r}].",
+        )
+
+    def model_source(self, owner: str, target: str, what: str, kinds: tuple[str, ...]) -> None:
+        source = self.ref(owner, target, what)
+        if source is None:
+            return
+        if source.kind not in kinds:
+            self.problem(
+                "wrong-kind",
+                (owner, source.name),
+                f"{what} names {source.kind} step {source.name!r}; it must be a {' or '.join(kinds)} step.",
+                "Pass the training step (declared with @pipe.step(kind='training')) whose model is meant"
+                if "training" in kinds
+                else "Pass a model step (pipe.model(...)) or the training step object itself",
+            )
+            return
+        self.add(source.name, owner, DATA, what)
+
+    def metrics_source(self, owner: str, target: str, what: str, key: str | None = None) -> bool:
+        source = self.ref(owner, target, what)
+        if source is None:
+            return False
+        if not isinstance(source, FunctionSpec) or not self.returns_metrics(source):
+            detail = (
+                "a training step returns its model"
+                if source.kind == "training"
+                else f"a {source.kind} step has no metrics report"
+                if not isinstance(source, FunctionSpec)
+                else "it is not declared to return a metrics report"
+            )
+            self.problem(
+                "not-metrics",
+                (owner, source.name),
+                f"{what} reads metrics of step {source.name!r}, but {detail}.",
+                f"Return a dict of numbers from {source.name!r} and declare it with "
+                "@pipe.step(metrics=True) or a '-> dict[str, float]' annotation."
+                if isinstance(source, FunctionSpec) and source.kind != "training"
+                else "Read metrics from a processing step that returns a dict of numbers.",
+            )
+            return False
+        keys = self.metric_keys(source) if source.returns is None else None
+        if key is not None and keys is not None and key not in keys:
+            self.problem(
+                "unknown-metric",
+                (owner, source.name),
+                f"{what} reads metric {key!r} of step {source.name!r}, which returns only "
+                f"{', '.join(map(repr, keys))}{did_you_mean(key, keys)}.",
+                f"Use one of the keys {source.name!r} returns, or add {key!r} to its report.",
+            )
+        self.add(source.name, owner, DATA, what)
+        return True
+
+    def condition_edges(self, spec: ConditionSpec) -> None:
+        seen: set[tuple[str, str]] = set()
+        for operand in operands(spec.expression):
+            if isinstance(operand, MetricRef) and (operand.step, operand.key) not in seen:
+                seen.add((operand.step, operand.key))
+                self.metrics_source(spec.name, operand.step, f"condition metric {operand}", operand.key)
+        for kind, members in ((THEN, spec.then), (OTHERWISE, spec.otherwise)):
+            for member in members:
+                if self.ref(spec.name, member, f"{kind}=") is not None:
+                    self.add(spec.name, member, kind, f"{kind}=")
+
+    # ------------------------------------------------------------ assemble
+    def graph(self) -> nx.DiGraph:
+        g = nx.DiGraph()
+        g.add_nodes_from(self.specs)
+        reasons: dict[tuple[str, str], list[Edge]] = {}
+        for edge in self.edges:
+            group = reasons.setdefault((edge.source, edge.target), [])
+            if edge not in group:
+                group.append(edge)
+        for (src, dst), group in reasons.items():
+            g.add_edge(src, dst, reasons=tuple(group))
+        return g
+
+
+def build_graph(pipe: Pipeline) -> PipelineGraph:
+    """Validate ``pipe`` and return its immutable graph, or raise every problem at once."""
+    b = _Builder(pipe)
+    checks.duplicates(b)
+    checks.names(b)
+    b.collect_edges()
+    g = b.graph()
+    checks.cycles(b, g)
+    checks.branches(b, g)
+    checks.condition_types(b)
+    checks.register_options(b)
+    checks.option_types(b)
+    checks.unused(b)
+    errors = [p for p in b.problems if p.severity == "error"]
+    if errors:
+        raise PipelineValidationError(pipe.name, errors)
+    found = sorted((p for p in b.problems if p.severity != "error"), key=Problem.sort_key)
+    for w in found:
+        warnings.warn(f"pipeline {pipe.name!r}: {w}", DagmlWarning, stacklevel=3)
+
+    index = b.index
+    order = list(nx.lexicographical_topological_sort(g, key=index.__getitem__))
+    generations = tuple(tuple(sorted(gen, key=index.__getitem__)) for gen in nx.topological_generations(g))
+    branch_of = {
+        member: (c.name, kind)
+        for c in b.specs.values()
+        if isinstance(c, ConditionSpec)
+        for kind, members in ((THEN, c.then), (OTHERWISE, c.otherwise))
+        for member in members
+    }
+    return PipelineGraph(
+        name=pipe.name,
+        description=pipe.description,
+        params=pipe.params,
+        datasets=pipe.datasets,
+        nodes={name: b.specs[name] for name in order},
+        bindings={name: b.bindings[name] for name in order if name in b.bindings},
+        graph=nx.freeze(g),
+        generations=generations,
+        branch_of=branch_of,
+        warnings=tuple(found),
+        source_file=pipe.source_file,
+    )
+

@@ -1,0 +1,323 @@
+"""The validation rules. Each function adds problems to the builder; none raises.
+
+Every problem names the step (first in ``steps``), says what is wrong, and
+says how to fix it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+import networkx as nx
+
+from dagml.dsl.conditions import Compare, In, MetricRef, iter_compares, operand_type, operands
+from dagml.dsl.params import Param
+from dagml.dsl.specs import (
+    APPROVAL_STATUSES,
+    ConditionSpec,
+    FailSpec,
+    FunctionSpec,
+    RegisterSpec,
+    TransformSpec,
+)
+from dagml.graph import names as naming
+from dagml.graph.model import OTHERWISE, THEN, Edge
+from dagml.graph.wiring import DATASET, PARAM
+
+if TYPE_CHECKING:
+    from dagml.graph.build import _Builder
+
+#: Step kinds SageMaker accepts inside a condition's IfSteps / ElseSteps.
+BRANCH_KINDS = ("processing", "training", "model", "register", "transform", "fail")
+
+
+def duplicates(b: _Builder) -> None:
+    origins: dict[str, list[str]] = {}
+    for spec in b.pipe.nodes:
+        origins.setdefault(spec.name, []).append(spec.origin or "?")
+    for name, where in origins.items():
+        if len(where) > 1:
+            b.problem(
+                "duplicate-step",
+                (name,),
+                f"{len(where)} steps are named {name!r} (declared at {', '.join(where)}).",
+                "Give each step a unique name (@pipe.step(name=...) or the first argument).",
+            )
+    counts = Counter([p.name for p in b.pipe.params] + [d.name for d in b.pipe.datasets])
+    for name, count in counts.items():
+        if count > 1:
+            b.problem(
+                "duplicate-param",
+                (name,),
+                f"{count} params or datasets are named {name!r}; they share SageMaker's Parameters.",
+                "Give each param and dataset a unique name.",
+            )
+
+
+def names(b: _Builder) -> None:
+    pipe = b.pipe
+    if not naming.check_name("pipeline", pipe.name):
+        b.problem(
+            "invalid-name",
+            (),
+            f"pipeline name {pipe.name!r} is not accepted by SageMaker ({naming.rule_text('pipeline')}).",
+            f"Rename it, e.g. Pipeline({naming.suggest('pipeline', pipe.name)!r}).",
+        )
+    for name in b.specs:
+        if not naming.check_name("step", name):
+            b.problem(
+                "invalid-name",
+                (name,),
+                f"step name {name!r} is not accepted by SageMaker ({naming.rule_text('step')}).",
+                f"Rename it, e.g. name={naming.suggest('step', name)!r}.",
+            )
+    for item in [*pipe.params, *pipe.datasets]:
+        if not naming.check_name("param", item.name):
+            what = "param" if isinstance(item, Param) else "dataset"
+            b.problem(
+                "invalid-name",
+                (item.name,),
+                f"{what} name {item.name!r} is not accepted by SageMaker ({naming.rule_text('param')}).",
+                f"Rename it, e.g. {naming.suggest('param', item.name)!r}.",
+            )
+
+
+def _edge_reason(g: nx.DiGraph, source: str, target: str) -> str:
+    reasons: tuple[Edge, ...] = g.edges[source, target]["reasons"]
+    return "; ".join(r.reason() for r in reasons)
+
+
+def cycles(b: _Builder, g: nx.DiGraph) -> None:
+    """Report each cycle as its path, with why each edge exists."""
+    index = b.index
+    for component in sorted(nx.strongly_connected_components(g), key=lambda c: min(index[n] for n in c)):
+        if len(component) == 1:
+            (only,) = component
+            if not g.has_edge(only, only):
+                continue
+        start = min(component, key=index.__getitem__)
+        cycle = nx.find_cycle(g.subgraph(component), source=start)
+        path = [u for u, _ in cycle] + [cycle[0][0]]
+        why = ", ".join(_edge_reason(g, u, v) for u, v in cycle)
+        b.problem(
+            "cycle",
+            path[:-1],
+            f"cycle {' -> '.join(path)}: {why}.",
+            "Remove one of these dependencies (rename the parameter, drop the after=, or move the step out of the branch).",
+        )
+
+
+def branches(b: _Builder, g: nx.DiGraph) -> None:
+    membership: dict[str, list[tuple[str, str]]] = {}
+    for spec in b.specs.values():
+        if not isinstance(spec, ConditionSpec):
+            continue
+        if not spec.then and not spec.otherwise:
+            b.problem(
+                "empty-condition",
+                (spec.name,),
+                "condition has no steps in then= or otherwise=, so it decides nothing.",
+                "List the steps it gates: pipe.condition(name, expr, then=[...], otherwise=[...]).",
+            )
+        for kind, members in ((THEN, spec.then), (OTHERWISE, spec.otherwise)):
+            for member in dict.fromkeys(members):
+                if member in b.specs:
+                    membership.setdefault(member, []).append((spec.name, kind))
+    for member, places in membership.items():
+        if len(places) > 1:
+            where = ", ".join(f"{kind} of {cond!r}" for cond, kind in places)
+            same = len({cond for cond, _ in places}) == 1
+            b.problem(
+                "branch-conflict",
+                (member, *sorted({cond for cond, _ in places})),
+                f"step is listed in more than one branch ({where}); SageMaker runs each step from one place.",
+                "Duplicate the step under another name for the other branch."
+                if same
+                else "Keep it in one condition's branch; gate it on the other with a combined expression (&, |).",
+            )
+        kind = b.specs[member].kind
+        if kind not in BRANCH_KINDS:
+            b.problem(
+                "branch-kind",
+                (member, places[0][0]),
+                f"a {kind} step cannot be in a condition's branch; SageMaker allows only "
+                f"{', '.join(BRANCH_KINDS)} steps there.",
+                "Combine the conditions into one expression with &, | and ~ instead of nesting them.",
+            )
+    _branch_escapes(b, g, membership)
+
+
+def _branch_escapes(b: _Builder, g: nx.DiGraph, membership: dict[str, list[tuple[str, str]]]) -> None:
+    """A step outside a branch must not depend on a step inside it.
+
+    SageMaker runs a branch's steps only when the condition picks that branch,
+    so a step outside it that reads (or runs after=) a branch step has nothing
+    to wait for when the other branch is taken. dagml requires such a step to
+    be listed in the same branch.
+    """
+    home = {member: places[0] for member, places in membership.items()}
+    for member, (cond, kind) in home.items():
+        for _, dependent, reasons in g.out_edges(member, data="reasons"):
+            if any(r.kind in (THEN, OTHERWISE) for r in reasons):
+                continue
+            if home.get(dependent) == (cond, kind):
+                continue
+            why = "; ".join(r.reason() for r in reasons)
+            b.problem(
+                "branch-escape",
+                (dependent, member),
+                f"depends on {member!r}, which runs only in the {kind} branch of {cond!r}, "
+                f"but is not in that branch itself ({why}).",
+                f"Add {dependent!r} to the same branch: pipe.condition({cond!r}, ..., {kind}=[..., {dependent}]).",
+            )
+
+
+def _type_problem(b: _Builder, cond: str, text: str, fix: str) -> None:
+    b.problem("condition-type", (cond,), text, fix)
+
+
+def condition_types(b: _Builder) -> None:
+    for spec in b.specs.values():
+        if not isinstance(spec, ConditionSpec):
+            continue
+        for leaf in iter_compares(spec.expression):
+            if isinstance(leaf, Compare):
+                lt, rt = operand_type(leaf.left), operand_type(leaf.right)
+                shown = f"`{leaf.left!s} {leaf.op} {leaf.right!r}`" if not isinstance(leaf.right, (MetricRef, Param)) else f"`{leaf.left!s} {leaf.op} {leaf.right!s}`"
+                if leaf.op in ("<", "<=", ">", ">=") and (lt != "number" or rt != "number"):
+                    _type_problem(
+                        b,
+                        spec.name,
+                        f"{shown} orders a {lt} and a {rt}; SageMaker orders numbers only.",
+                        "Compare numbers (metrics, Integer/Float params, number literals); use == for strings and booleans.",
+                    )
+                elif lt != rt:
+                    _type_problem(
+                        b,
+                        spec.name,
+                        f"{shown} compares a {lt} with a {rt}, which is never equal.",
+                        "Compare values of the same type (e.g. a String param with a string).",
+                    )
+            elif isinstance(leaf, In):
+                vt = operand_type(leaf.value)
+                bad = [o for o in leaf.options if operand_type(o) != vt]
+                if bad:
+                    _type_problem(
+                        b,
+                        spec.name,
+                        f"`{leaf.value!s}.isin(...)` checks a {vt} against {', '.join(map(repr, bad))}.",
+                        f"Give isin() only {vt} values.",
+                    )
+        if not any(isinstance(o, (MetricRef, Param)) for o in operands(spec.expression)):
+            b.problem(
+                "constant-condition",
+                (spec.name,),
+                "condition compares only literals, so its outcome never changes.",
+                "Compare a metric or a param, or drop the condition.",
+                severity="warning",
+            )
+
+
+def register_options(b: _Builder) -> None:
+    for spec in b.specs.values():
+        if not isinstance(spec, RegisterSpec):
+            continue
+        if isinstance(spec.approval, str) and spec.approval not in APPROVAL_STATUSES:
+            b.problem(
+                "invalid-option",
+                (spec.name,),
+                f"approval={spec.approval!r} is not a SageMaker approval status.",
+                f"Use one of {', '.join(map(repr, APPROVAL_STATUSES))}.",
+            )
+        if isinstance(spec.approval, Param) and (
+            spec.approval.type != "String" or spec.approval.default not in APPROVAL_STATUSES
+        ):
+            b.problem(
+                "invalid-option",
+                (spec.name, spec.approval.name),
+                f"approval param {spec.approval.name!r} (default {spec.approval.default!r}) must be a "
+                "String param whose default is an approval status.",
+                f"Declare it as pipe.param({spec.approval.name!r}, 'PendingManualApproval', enum=[...]).",
+            )
+        if isinstance(spec.group, str) and not naming.check_name("group", spec.group):
+            b.problem(
+                "invalid-name",
+                (spec.name,),
+                f"model package group {spec.group!r} is not accepted by SageMaker ({naming.rule_text('group')}).",
+                f"Use e.g. group={naming.suggest('group', spec.group)!r}.",
+            )
+        if isinstance(spec.group, Param) and spec.group.type != "String":
+            b.problem(
+                "invalid-option",
+                (spec.name, spec.group.name),
+                f"group param {spec.group.name!r} is a {spec.group.type} param; a group name is a string.",
+                "Bind a String param.",
+            )
+
+
+def option_types(b: _Builder) -> None:
+    for spec in b.specs.values():
+        if not isinstance(spec, (FunctionSpec, TransformSpec)):
+            continue
+        opts = spec.options
+        itype, icount = opts.instance_type, opts.instance_count
+        if isinstance(itype, str) and not itype.startswith("ml."):
+            b.problem(
+                "invalid-option",
+                (spec.name,),
+                f"instance_type={itype!r} is not a SageMaker instance type.",
+                f"Use an 'ml.' instance type, e.g. 'ml.{itype}'." if "." in itype else "Use e.g. 'ml.m5.xlarge'.",
+            )
+        if isinstance(itype, Param) and itype.type != "String":
+            b.problem(
+                "invalid-option",
+                (spec.name, itype.name),
+                f"instance_type is bound to {itype.type} param {itype.name!r}.",
+                "Bind a String param (e.g. pipe.param('TrainInstanceType', 'ml.m5.xlarge')).",
+            )
+        if isinstance(icount, Param) and icount.type != "Integer":
+            b.problem(
+                "invalid-option",
+                (spec.name, icount.name),
+                f"instance_count is bound to {icount.type} param {icount.name!r}.",
+                "Bind an Integer param.",
+            )
+
+
+def unused(b: _Builder) -> None:
+    used: set[str] = set()
+    for spec in b.specs.values():
+        if isinstance(spec, FunctionSpec):
+            used.update(bd.ref for bd in b.bindings.get(spec.name, ()) if bd.source in (PARAM, DATASET) and bd.ref)
+            used.update(p.name for p in spec.options.params())
+        elif isinstance(spec, TransformSpec):
+            used.update(p.name for p in spec.options.params())
+            if spec.data_is_dataset:
+                used.add(spec.data)
+        elif isinstance(spec, RegisterSpec):
+            used.update(v.name for v in (spec.group, spec.approval) if isinstance(v, Param))
+        elif isinstance(spec, FailSpec):
+            used.update(p.name for p in spec.message if isinstance(p, Param))
+        elif isinstance(spec, ConditionSpec):
+            used.update(o.name for o in operands(spec.expression) if isinstance(o, Param))
+    for item in [*b.pipe.params, *b.pipe.datasets]:
+        if item.name not in used:
+            what = "param" if isinstance(item, Param) else "dataset"
+            b.problem(
+                f"unused-{what}",
+                (item.name,),
+                f"{what} {item.name!r} is declared but no step, option or condition uses it.",
+                f"Bind it as a step parameter's default, use it in a condition, or remove it.",
+                severity="warning",
+            )
+    in_branch = {m for s in b.specs.values() if isinstance(s, ConditionSpec) for m in (*s.then, *s.otherwise)}
+    for spec in b.specs.values():
+        if isinstance(spec, FailSpec) and spec.name not in in_branch:
+            b.problem(
+                "unconditional-fail",
+                (spec.name,),
+                "fail step is in no condition branch, so every execution fails when it is reached.",
+                "Put it in a branch: pipe.condition(..., otherwise=[...]).",
+                severity="warning",
+            )

@@ -1,0 +1,183 @@
+"""The validated pipeline graph: the one representation every consumer reads.
+
+The renderer, the local runner and the SageMaker compiler read a
+:class:`PipelineGraph` and nothing else, so "runs locally", "draws" and
+"compiles" always mean the same graph. It is immutable: the networkx graph
+inside is frozen and the mappings are read-only.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Iterator, Mapping
+
+import attrs
+import networkx as nx
+
+from dagml.dsl.conditions import MetricRef, describe, operands
+from dagml.dsl.params import Dataset, Param
+from dagml.dsl.specs import ConditionSpec, FunctionSpec, NodeSpec
+from dagml.errors import Problem
+from dagml.graph.wiring import Binding
+
+__all__ = ["DATA", "AFTER", "THEN", "OTHERWISE", "Edge", "PipelineGraph"]
+
+#: Edge kinds. DATA: the target reads the source's output (or metrics);
+#: AFTER: ordering only (after=, SageMaker's DependsOn); THEN / OTHERWISE: the
+#: target is in that branch of the source condition.
+DATA, AFTER, THEN, OTHERWISE = "data", "after", "then", "otherwise"
+
+
+@attrs.frozen
+class Edge:
+    """Why ``target`` comes after ``source``: ``kind`` and what declared it (``via``)."""
+
+    source: str
+    target: str
+    kind: str
+    via: str
+
+    def reason(self) -> str:
+        if self.kind == DATA:
+            return f"{self.target} reads {self.source} ({self.via})"
+        if self.kind == AFTER:
+            return f"{self.target} runs after={self.source}"
+        return f"{self.target} is in the {self.kind} branch of {self.source}"
+
+
+def _readonly(mapping: Mapping[str, object]) -> Mapping[str, object]:
+    return MappingProxyType(dict(mapping))
+
+
+@attrs.frozen(eq=False)
+class PipelineGraph:
+    """A validated pipeline. Build it with :meth:`dagml.Pipeline.validate`."""
+
+    name: str
+    description: str | None
+    params: tuple[Param, ...]
+    datasets: tuple[Dataset, ...]
+    #: Step name -> spec, in topological order (ties broken by declaration order).
+    nodes: Mapping[str, NodeSpec] = attrs.field(converter=_readonly)
+    #: Function step name -> how each of its parameters is bound.
+    bindings: Mapping[str, tuple[Binding, ...]] = attrs.field(converter=_readonly)
+    #: The frozen networkx graph; each edge has ``reasons`` (a tuple of Edge).
+    graph: nx.DiGraph = attrs.field(repr=False)
+    #: Groups of steps that can run at the same time, in order.
+    generations: tuple[tuple[str, ...], ...]
+    #: Step -> (condition, "then" | "otherwise") for steps listed in a branch.
+    branch_of: Mapping[str, tuple[str, str]] = attrs.field(converter=_readonly)
+    warnings: tuple[Problem, ...] = ()
+    source_file: str | None = None
+
+    # ------------------------------------------------------------ access
+    @property
+    def order(self) -> tuple[str, ...]:
+        """Every step in a deterministic topological order."""
+        return tuple(self.nodes)
+
+    def __iter__(self) -> Iterator[NodeSpec]:
+        return iter(self.nodes.values())
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.nodes
+
+    def __getitem__(self, name: str) -> NodeSpec:
+        return self.nodes[name]
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def dataset(self, name: str) -> Dataset:
+        for d in self.datasets:
+            if d.name == name:
+                return d
+        raise KeyError(name)
+
+    def edges(self, kind: str | None = None) -> tuple[Edge, ...]:
+        """Every edge reason, sorted, optionally of one kind."""
+        result = [r for _, _, rs in self.graph.edges(data="reasons") for r in rs if kind is None or r.kind == kind]
+        return tuple(sorted(result, key=lambda e: (e.source, e.target, e.kind, e.via)))
+
+    def upstream(self, name: str, kinds: tuple[str, ...] = (DATA, AFTER)) -> tuple[str, ...]:
+        """Direct predecessors of ``name`` through edges of the given kinds, sorted."""
+        return tuple(
+            sorted(
+                src
+                for src, _, reasons in self.graph.in_edges(name, data="reasons")
+                if any(r.kind in kinds for r in reasons)
+            )
+        )
+
+    def downstream(self, name: str, kinds: tuple[str, ...] = (DATA, AFTER)) -> tuple[str, ...]:
+        """Direct successors of ``name`` through edges of the given kinds, sorted."""
+        return tuple(
+            sorted(
+                dst
+                for _, dst, reasons in self.graph.out_edges(name, data="reasons")
+                if any(r.kind in kinds for r in reasons)
+            )
+        )
+
+    @property
+    def conditions(self) -> tuple[ConditionSpec, ...]:
+        return tuple(n for n in self.nodes.values() if isinstance(n, ConditionSpec))
+
+    @property
+    def function_steps(self) -> tuple[FunctionSpec, ...]:
+        return tuple(n for n in self.nodes.values() if isinstance(n, FunctionSpec))
+
+    def metrics_used(self, name: str) -> tuple[str, ...]:
+        """Metric keys of step ``name`` that conditions read, sorted."""
+        keys = {
+            o.key
+            for c in self.conditions
+            for o in operands(c.expression)
+            if isinstance(o, MetricRef) and o.step == name
+        }
+        return tuple(sorted(keys))
+
+    def describe_condition(self, name: str, defaults: bool = True) -> str:
+        spec = self.nodes[name]
+        assert isinstance(spec, ConditionSpec)
+        return describe(spec.expression, defaults=defaults)
+
+    def summary(self) -> dict[str, object]:
+        """A JSON-ready description: steps by generation, params, conditions."""
+        return {
+            "pipeline": self.name,
+            "description": self.description,
+            "steps": [
+                {
+                    "name": n.name,
+                    "kind": n.kind,
+                    "generation": gen_index + 1,
+                    "upstream": list(self.upstream(n.name)),
+                    "branch": list(self.branch_of[n.name]) if n.name in self.branch_of else None,
+                }
+                for gen_index, generation in enumerate(self.generations)
+                for n in (self.nodes[s] for s in generation)
+            ],
+            "generations": [list(g) for g in self.generations],
+            "params": [
+                {"name": p.name, "type": p.type, "default": p.default, "enum": list(p.enum) if p.enum else None}
+                for p in self.params
+            ],
+            "datasets": [{"name": d.name, "local": d.local, "s3": d.s3} for d in self.datasets],
+            "conditions": [
+                {
+                    "name": c.name,
+                    "expression": describe(c.expression),
+                    "then": list(c.then),
+                    "otherwise": list(c.otherwise),
+                }
+                for c in self.conditions
+            ],
+            "warnings": [w.to_dict() for w in self.warnings],
+        }

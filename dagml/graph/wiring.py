@@ -1,0 +1,56 @@
+"""The wiring rule: how a step function's parameters become its inputs.
+
+This is the one place that decides it; the graph builder, the local runner and
+the compiler all go through :func:`wire`.
+"""
+
+from __future__ import annotations
+
+from typing import Container
+
+import attrs
+
+from dagml.dsl.params import Dataset, Param
+from dagml.dsl.specs import FunctionSpec
+
+__all__ = ["Binding", "wire"]
+
+#: Where a function parameter's value comes from.
+STEP, PARAM, DATASET, CONSTANT, UNBOUND = "step", "param", "dataset", "constant", "unbound"
+
+
+@attrs.frozen
+class Binding:
+    """Parameter ``parameter`` of a step function receives ``source`` ``ref``."""
+
+    parameter: str
+    source: str
+    ref: str | None = None
+
+
+def wire(spec: FunctionSpec, steps: Container[str]) -> tuple[Binding, ...]:
+    """Bind each parameter of a step function, by this rule, in this order:
+
+    1. a default that is a pipeline param or dataset binds that value
+       (``def train(prepare, n_estimators=trees)``);
+    2. otherwise, a parameter named like a step depends on that step and
+       receives its output (``def train(prepare)``);
+    3. otherwise, a parameter with a plain default keeps it (a constant);
+    4. otherwise the parameter is unbound, which validation reports.
+
+    Ordering-only dependencies are not parameters: they come from ``after=``.
+    """
+    bindings = []
+    for p in spec.parameters:
+        bound = p.bound
+        if isinstance(bound, Param):
+            bindings.append(Binding(p.name, PARAM, bound.name))
+        elif isinstance(bound, Dataset):
+            bindings.append(Binding(p.name, DATASET, bound.name))
+        elif p.name in steps:
+            bindings.append(Binding(p.name, STEP, p.name))
+        elif p.has_default:
+            bindings.append(Binding(p.name, CONSTANT))
+        else:
+            bindings.append(Binding(p.name, UNBOUND))
+    return tuple(bindings)
