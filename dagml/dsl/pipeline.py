@@ -422,14 +422,12 @@ class Pipeline:
 
     def _own(self, value: Param | Dataset | Node, where: str) -> None:
         """Refuse params, datasets and steps that belong to another pipeline."""
-        pool: Iterable[object]
-        if isinstance(value, Param):
-            pool = self._params
-        elif isinstance(value, Dataset):
-            pool = self._datasets
+        if isinstance(value, Node):
+            mine = value.pipeline is self
         else:
-            pool = self._handles
-        if not any(value is item for item in pool):
+            pool: Iterable[object] = self._params if isinstance(value, Param) else self._datasets
+            mine = any(value is item for item in pool)
+        if not mine:
             what = type(value).__name__.lower() if not isinstance(value, Node) else "step"
             raise DeclarationError(
                 f"{where}: {what} {value.name!r} was not declared on pipeline {self.name!r}. "

@@ -205,7 +205,7 @@ class _Builder:
         for operand in operands(spec.expression):
             if isinstance(operand, MetricRef) and (operand.step, operand.key) not in seen:
                 seen.add((operand.step, operand.key))
-                self.metrics_source(spec.name, operand.step, f"condition metric {operand}", operand.key)
+                self.metrics_source(spec.name, operand.step, f"the condition ({operand})", operand.key)
         for kind, members in ((THEN, spec.then), (OTHERWISE, spec.otherwise)):
             for member in members:
                 if self.ref(spec.name, member, f"{kind}=") is not None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 
-from dagml.dsl.conditions import Compare, In, MetricRef, iter_compares, operand_type, operands
+from dagml.dsl.conditions import Compare, In, MetricRef, describe, iter_compares, operand_type, operands
 from dagml.dsl.params import Param
 from dagml.dsl.specs import (
     APPROVAL_STATUSES,
@@ -149,28 +149,60 @@ def branches(b: _Builder, g: nx.DiGraph) -> None:
 
 
 def _branch_escapes(b: _Builder, g: nx.DiGraph, membership: dict[str, list[tuple[str, str]]]) -> None:
-    """A step outside a branch must not depend on a step inside it.
+    """What SageMaker cannot express around branches.
 
-    SageMaker runs a branch's steps only when the condition picks that branch,
-    so a step outside it that reads (or runs after=) a branch step has nothing
-    to wait for when the other branch is taken. dagml requires such a step to
-    be listed in the same branch.
+    A step outside a branch may read or run after a branch step: it runs when
+    that branch is taken and is skipped with it otherwise. Two things can never
+    work, and SageMaker accepts them silently (aws/sagemaker-python-sdk#3565):
+
+    * a step that needs steps of *both* branches of one condition (directly or
+      through its upstream steps) never runs, since DependsOn is an AND and only
+      one branch ever runs;
+    * ``after=`` a condition step: a ConditionStep cannot be a DependsOn target.
     """
+    for spec in b.specs.values():
+        for name in spec.after:
+            target = b.specs.get(name)
+            if isinstance(target, ConditionSpec):
+                b.problem(
+                    "after-condition",
+                    (spec.name, name),
+                    f"runs after= condition {name!r}; SageMaker cannot make a step depend on a condition step.",
+                    f"Put {spec.name!r} in a branch of {name!r} (then=[...] or otherwise=[...]), "
+                    "or depend on the steps the condition reads.",
+                )
+    if not membership or not nx.is_directed_acyclic_graph(g):
+        return  # cycles are reported on their own; gates need an order
     home = {member: places[0] for member, places in membership.items()}
-    for member, (cond, kind) in home.items():
-        for _, dependent, reasons in g.out_edges(member, data="reasons"):
-            if any(r.kind in (THEN, OTHERWISE) for r in reasons):
+    gates: dict[str, frozenset[tuple[str, str]]] = {}
+    via: dict[tuple[str, tuple[str, str]], str] = {}
+    for node in nx.topological_sort(g):
+        own: set[tuple[str, str]] = set()
+        if node in home:
+            own.add(home[node])
+            via[(node, home[node])] = node
+        for pred, _, reasons in g.in_edges(node, data="reasons"):
+            if all(r.kind in (THEN, OTHERWISE) for r in reasons):
                 continue
-            if home.get(dependent) == (cond, kind):
-                continue
-            why = "; ".join(r.reason() for r in reasons)
-            b.problem(
-                "branch-escape",
-                (dependent, member),
-                f"depends on {member!r}, which runs only in the {kind} branch of {cond!r}, "
-                f"but is not in that branch itself ({why}).",
-                f"Add {dependent!r} to the same branch: pipe.condition({cond!r}, ..., {kind}=[..., {dependent}]).",
-            )
+            for gate in gates.get(pred, ()):
+                if gate not in own:
+                    own.add(gate)
+                    via[(node, gate)] = via[(pred, gate)]
+        gates[node] = frozenset(own)
+        conds = {}
+        for cond, side in sorted(own):
+            conds.setdefault(cond, []).append(side)
+        for cond, sides in conds.items():
+            if len(sides) > 1:
+                then_step, else_step = via[(node, (cond, THEN))], via[(node, (cond, OTHERWISE))]
+                b.problem(
+                    "never-runs",
+                    (node, cond),
+                    f"needs {then_step!r} (then branch of {cond!r}) and {else_step!r} (otherwise branch), "
+                    "but only one branch ever runs, so this step never would.",
+                    f"Make {node!r} depend on one branch only, or split it into one step per branch.",
+                )
+                gates[node] = frozenset(g_ for g_ in own if g_[0] != cond)  # report once per chain
 
 
 def _type_problem(b: _Builder, cond: str, text: str, fix: str) -> None:
@@ -184,7 +216,7 @@ def condition_types(b: _Builder) -> None:
         for leaf in iter_compares(spec.expression):
             if isinstance(leaf, Compare):
                 lt, rt = operand_type(leaf.left), operand_type(leaf.right)
-                shown = f"`{leaf.left!s} {leaf.op} {leaf.right!r}`" if not isinstance(leaf.right, (MetricRef, Param)) else f"`{leaf.left!s} {leaf.op} {leaf.right!s}`"
+                shown = f"`{describe(leaf, defaults=False)}`"
                 if leaf.op in ("<", "<=", ">", ">=") and (lt != "number" or rt != "number"):
                     _type_problem(
                         b,
@@ -206,7 +238,7 @@ def condition_types(b: _Builder) -> None:
                     _type_problem(
                         b,
                         spec.name,
-                        f"`{leaf.value!s}.isin(...)` checks a {vt} against {', '.join(map(repr, bad))}.",
+                        f"`{describe(leaf, defaults=False)}` checks a {vt} against {', '.join(map(repr, bad))}.",
                         f"Give isin() only {vt} values.",
                     )
         if not any(isinstance(o, (MetricRef, Param)) for o in operands(spec.expression)):

@@ -1,0 +1,1 @@
+"""The ``dagml`` command: a thin layer that parses arguments and calls the library."""

@@ -1,0 +1,101 @@
+"""``dagml`` entry point: subcommands, exit codes and error reporting.
+
+Exit codes (click's convention): 0 success, 1 the pipeline (or a run) failed
+or is invalid, 2 usage errors (bad arguments, a TARGET that names nothing).
+Errors are one clear message on stderr, never a traceback from dagml's
+internals; ``DAGML_DEBUG=1`` shows the traceback anyway.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Callable, Sequence
+
+from dagml._version import __version__
+from dagml.errors import DagmlError, PipelineValidationError, TargetError
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+#: Modules that add subcommands; each has ``add_parser(subparsers)`` setting ``func``.
+COMMANDS = ("dagml.cli.validate",)
+
+
+class UsageError(DagmlError, ValueError):
+    """Bad command-line usage that argparse cannot catch by itself."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dagml",
+        description="Plain Python functions as SageMaker pipelines: validate, draw, run locally, compile.",
+    )
+    parser.add_argument("--version", action="version", version=f"dagml {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    import importlib
+
+    for name in COMMANDS:
+        importlib.import_module(name).add_parser(sub)
+    return parser
+
+
+def _error(args: argparse.Namespace | None, message: str, code: int, problems: list[dict[str, object]] | None = None) -> int:
+    if args is not None and getattr(args, "json", False):
+        payload: dict[str, object] = {"ok": False, "error": message}
+        if problems is not None:
+            payload["problems"] = problems
+        print(json.dumps(payload, indent=2, sort_keys=True))
+    else:
+        print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit code (the console script exits with it)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help/--version exit 0, usage errors exit 2
+        return int(exc.code or 0)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except PipelineValidationError as exc:
+        return _error(args, str(exc), EXIT_FAILED, [p.to_dict() for p in exc.problems])
+    except (TargetError, UsageError) as exc:
+        return _error(args, _with_notes(exc), EXIT_USAGE)
+    except DagmlError as exc:
+        return _error(args, _with_notes(exc), EXIT_FAILED)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception:
+        if os.environ.get("DAGML_DEBUG"):
+            raise
+        import traceback
+
+        traceback.print_exc()
+        print(
+            "error: dagml hit an internal error (a bug in dagml, not in your pipeline); "
+            "please report it with the traceback above.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+
+
+def _with_notes(exc: BaseException) -> str:
+    notes = getattr(exc, "__notes__", ())
+    return "\n".join([str(exc), *notes])
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

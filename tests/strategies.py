@@ -1,0 +1,239 @@
+"""Hypothesis strategies for random pipelines: the one place they live.
+
+A *program* is a plain description of a pipeline (steps, their data and
+after= dependencies, conditions and their branches); :func:`build` turns it
+into a real :class:`dagml.Pipeline` with generated functions, so every test
+exercises the real DSL. :func:`programs` draws valid programs;
+:func:`broken_programs` draws a valid program with exactly one injected fault
+and says which problem it must produce.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import attrs
+from hypothesis import strategies as st
+
+from dagml import Pipeline
+
+OPS = ("==", "!=", "<", "<=", ">", ">=")
+
+
+@attrs.frozen
+class StepDesc:
+    name: str
+    kind: str = "processing"  # processing | training | fail
+    deps: tuple[str, ...] = ()  # data dependencies (parameter names)
+    after: tuple[str, ...] = ()
+    metrics: bool = False
+    params: tuple[str, ...] = ()  # pipeline params bound as defaults
+    step_name: str | None = None  # name= override (None: the function name)
+
+    @property
+    def final_name(self) -> str:
+        return self.step_name or self.name
+
+
+@attrs.frozen
+class CondDesc:
+    name: str
+    metric_step: str
+    op: str
+    param: str
+    then: tuple[str, ...]
+    otherwise: tuple[str, ...]
+
+
+@attrs.frozen
+class Program:
+    name: str
+    steps: tuple[StepDesc, ...]
+    conditions: tuple[CondDesc, ...] = ()
+    params: tuple[str, ...] = ()
+
+    def function_steps(self) -> list[StepDesc]:
+        return [s for s in self.steps if s.kind != "fail"]
+
+    def branch_members(self) -> set[str]:
+        return {m for c in self.conditions for m in (*c.then, *c.otherwise)}
+
+    def edges(self) -> set[tuple[str, str]]:
+        """(source, target) for every dependency, by final step names."""
+        result = {(d, s.final_name) for s in self.steps for d in (*s.deps, *s.after)}
+        for c in self.conditions:
+            result.add((c.metric_step, c.name))
+            result.update((c.name, m) for m in (*c.then, *c.otherwise))
+        return result
+
+    def descendants(self, name: str) -> set[str]:
+        edges = self.edges()
+        seen, todo = set(), [name]
+        while todo:
+            cur = todo.pop()
+            for a, b in edges:
+                if a == cur and b not in seen:
+                    seen.add(b)
+                    todo.append(b)
+        return seen
+
+
+def make_function(name: str, parameters: list[tuple[str, Any]], returns: Any = None) -> Any:
+    """A real function with the given parameter names and defaults."""
+
+    def fn(**kwargs: Any) -> Any:
+        return returns
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter(
+                p,
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                default=inspect.Parameter.empty if d is inspect.Parameter.empty else d,
+            )
+            for p, d in parameters
+        ]
+    )
+    return fn
+
+
+def build(program: Program) -> Pipeline:
+    pipe = Pipeline(program.name)
+    params = {p: pipe.param(p, 0.5) for p in program.params}
+    nodes: dict[str, Any] = {}
+    for s in program.steps:
+        if s.kind == "fail":
+            nodes[s.final_name] = pipe.fail(s.final_name, "failed", after=list(s.after))
+            continue
+        parameters: list[tuple[str, Any]] = [(d, inspect.Parameter.empty) for d in s.deps]
+        parameters += [(f"p_{p.lower()}", params[p]) for p in s.params]
+        fn = make_function(s.name, parameters, {"score": 1.0} if s.metrics else None)
+        options: dict[str, Any] = {"kind": s.kind, "after": list(s.after)}
+        if s.metrics:
+            options["metrics"] = True
+        if s.step_name:
+            options["name"] = s.step_name
+        nodes[s.final_name] = pipe.step(**options)(fn)
+    for c in program.conditions:
+        expr = {
+            "==": lambda a, b: a == b,
+            "!=": lambda a, b: a != b,
+            "<": lambda a, b: a < b,
+            "<=": lambda a, b: a <= b,
+            ">": lambda a, b: a > b,
+            ">=": lambda a, b: a >= b,
+        }[c.op](nodes[c.metric_step]["score"], params[c.param])
+        pipe.condition(c.name, expr, then=list(c.then), otherwise=list(c.otherwise))
+    return pipe
+
+
+@st.composite
+def programs(draw: st.DrawFn, max_steps: int = 40, max_conditions: int = 3) -> Program:
+    """A valid random program: a DAG of function steps, then conditions gating new branch steps."""
+    n = draw(st.integers(1, max_steps))
+    n_params = draw(st.integers(1, 3))
+    params = tuple(f"P{i}" for i in range(n_params))
+    steps: list[StepDesc] = []
+    for i in range(n):
+        earlier = list(steps)
+        deps = draw(st.lists(st.sampled_from([s.name for s in earlier]), max_size=3, unique=True)) if earlier else []
+        after = (
+            draw(st.lists(st.sampled_from([s.name for s in earlier if s.name not in deps]), max_size=1, unique=True))
+            if len(earlier) > len(deps)
+            else []
+        )
+        kind = draw(st.sampled_from(["processing", "processing", "training"]))
+        metrics = kind == "processing" and draw(st.booleans())
+        steps.append(StepDesc(f"s{i}", kind, tuple(deps), tuple(after), metrics))
+    # every param bound somewhere so no unused-param warning
+    for j, p in enumerate(params):
+        k = draw(st.integers(0, n - 1))
+        steps[k] = attrs.evolve(steps[k], params=(*steps[k].params, p))
+    conditions: list[CondDesc] = []
+    metric_steps = [s.name for s in steps if s.metrics]
+    n_cond = draw(st.integers(0, max_conditions)) if metric_steps else 0
+    top = [s.name for s in steps]
+    for c in range(n_cond):
+        branch: dict[str, list[str]] = {"then": [], "otherwise": []}
+        readable: dict[str, list[str]] = {"then": [], "otherwise": []}  # branch steps with output
+        for side in ("then", "otherwise"):
+            for b in range(draw(st.integers(0 if side == "otherwise" else 1, 3))):
+                name = f"c{c}{side[0]}{b}"
+                if draw(st.booleans()):
+                    steps.append(StepDesc(name, "fail"))
+                else:
+                    deps = draw(st.lists(st.sampled_from(top + readable[side]), max_size=2, unique=True))
+                    steps.append(StepDesc(name, "processing", tuple(deps)))
+                    readable[side].append(name)
+                branch[side].append(name)
+        conditions.append(
+            CondDesc(
+                f"Check{c}",
+                draw(st.sampled_from(metric_steps)),
+                draw(st.sampled_from(OPS)),
+                draw(st.sampled_from(params)),
+                tuple(branch["then"]),
+                tuple(branch["otherwise"]),
+            )
+        )
+    return Program("random-pipeline", tuple(steps), tuple(conditions), params)
+
+
+@attrs.frozen
+class Fault:
+    kind: str  # the problem kind validation must report
+    steps: frozenset[str]  # names the problem must mention
+
+
+def _top_function_steps(p: Program) -> list[StepDesc]:
+    members = p.branch_members()
+    return [s for s in p.function_steps() if s.name not in members]
+
+
+@st.composite
+def broken_programs(draw: st.DrawFn, max_steps: int = 30) -> tuple[Program, Fault]:
+    """A valid program with exactly one injected fault, and the fault."""
+    program = draw(programs(max_steps=max_steps))
+    choices = ["duplicate", "invalid-name", "unknown-after"]
+    top = _top_function_steps(program)
+    if any(s.deps for s in top):
+        choices.append("misspelled-dependency")
+    choices.append("cycle")
+    fault = draw(st.sampled_from(choices))
+    steps = list(program.steps)
+    if fault == "cycle":
+        victim = draw(st.sampled_from(top))
+        downstream = [s for s in top if s.name in program.descendants(victim.name)]
+        target = draw(st.sampled_from(downstream)) if downstream else victim
+        vi = steps.index(victim)  # the victim now also runs after one of its descendants
+        steps[vi] = attrs.evolve(victim, after=(*victim.after, target.name))
+        return attrs.evolve(program, steps=tuple(steps)), Fault("cycle", frozenset({victim.name, target.name}))
+    if fault == "misspelled-dependency":
+        victim = draw(st.sampled_from([s for s in top if s.deps]))
+        dep = draw(st.sampled_from(victim.deps))
+        wrong = dep + "x"
+        vi = steps.index(victim)
+        steps[vi] = attrs.evolve(victim, deps=tuple(wrong if d == dep else d for d in victim.deps))
+        return attrs.evolve(program, steps=tuple(steps)), Fault("unbound-input", frozenset({victim.name, wrong}))
+    if fault == "unknown-after":
+        victim = draw(st.sampled_from(top))
+        vi = steps.index(victim)
+        steps[vi] = attrs.evolve(victim, after=(*victim.after, "missing_step"))
+        return attrs.evolve(program, steps=tuple(steps)), Fault("unknown-step", frozenset({victim.name, "missing_step"}))
+    if fault == "duplicate":
+        victim = draw(st.sampled_from(top))
+        clone = StepDesc(victim.name + "_again", step_name=victim.name)
+        return attrs.evolve(program, steps=(*steps, clone)), Fault("duplicate-step", frozenset({victim.name}))
+    # invalid-name: a step nothing refers to by name gets a name SageMaker rejects
+    referenced = {a for a, _ in program.edges()} | program.branch_members()
+    leaves = [s for s in top if s.name not in referenced]
+    if not leaves:
+        extra = StepDesc("lonely", step_name="lonely step!")
+        return attrs.evolve(program, steps=(*steps, extra)), Fault("invalid-name", frozenset({"lonely step!"}))
+    victim = draw(st.sampled_from(leaves))
+    bad = victim.name + " v2!"
+    vi = steps.index(victim)
+    steps[vi] = attrs.evolve(victim, step_name=bad)
+    return attrs.evolve(program, steps=tuple(steps)), Fault("invalid-name", frozenset({bad}))

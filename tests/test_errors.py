@@ -1,0 +1,44 @@
+import pytest
+
+from dagml.errors import (
+    ConditionUsageError,
+    DagmlError,
+    DeclarationError,
+    PipelineValidationError,
+    Problem,
+    TargetError,
+    did_you_mean,
+)
+
+
+@pytest.mark.parametrize(
+    "cls, builtin",
+    [(DeclarationError, TypeError), (ConditionUsageError, TypeError), (TargetError, LookupError), (PipelineValidationError, ValueError)],
+)
+def test_errors_derive_from_dagml_error_and_the_matching_builtin(cls, builtin):
+    assert issubclass(cls, DagmlError)
+    assert issubclass(cls, builtin)
+
+
+def test_validation_error_sorts_problems_by_step_and_lists_them_one_per_line():
+    problems = [
+        Problem("cycle", ("train", "prepare"), "cycle", "remove one"),
+        Problem("unbound-input", ("evaluate", "x"), "unbound", "name it"),
+        Problem("invalid-name", (), "bad pipeline name", "rename"),
+    ]
+    exc = PipelineValidationError("p", problems)
+    assert [p.subject for p in exc.problems] == ["", "evaluate", "train"]
+    lines = str(exc).splitlines()
+    assert lines[0] == "pipeline 'p' is invalid (3 problems):"
+    assert lines[2] == "  - evaluate: unbound Fix: name it"
+    assert exc.kinds == {"cycle", "unbound-input", "invalid-name"}
+
+
+def test_problem_to_dict_is_json_ready():
+    p = Problem("cycle", ("a", "b"), "msg", "fix")
+    assert p.to_dict() == {"kind": "cycle", "steps": ["a", "b"], "message": "msg", "fix": "fix", "severity": "error"}
+
+
+def test_did_you_mean_suggests_the_closest_name_or_nothing():
+    assert did_you_mean("trian", ["train", "prepare"]) == " (did you mean 'train'?)"
+    assert did_you_mean("zzz", ["train", "prepare"]) == ""
