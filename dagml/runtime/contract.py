@@ -1,0 +1,70 @@
+"""The contract between the compiled pipeline definition and the step runtime.
+
+The compiler (:mod:`dagml.sagemaker`) writes these names and paths into the
+definition; the runtime (:mod:`dagml.runtime.entry`) reads them inside the
+container. Both import them from here, so they cannot drift apart.
+
+Container file system (``root`` is ``/opt/ml`` on SageMaker; the environment
+variable ``DAGML_CONTAINER_ROOT`` points it elsewhere for tests and local runs):
+
+Processing job (``AppSpecification.ContainerEntrypoint`` =
+``["python3", "<root>/processing/input/code/dagml_entry.py"]``, arguments
+``--mode processing --target T --step S [--param NAME=VALUE]...``):
+
+- ``<root>/processing/input/code/``: the code bundle prefix: ``dagml_entry.py``
+  (bootstrap) and ``sourcedir.tar.gz`` (dagml + the user's code);
+- ``<root>/processing/input/<parameter>/``: one input per function parameter
+  bound to a step or dataset (the parameter name is the ProcessingInput name);
+- ``<root>/processing/output/``: the step's return value (``output.pkl``);
+- ``<root>/processing/metrics/evaluation.json``: a metrics step's report, the
+  ``PropertyFile`` conditions read with ``Std:JsonGet`` (path = metric key).
+
+Training job (script mode of SageMaker's framework containers: the toolkit
+extracts ``sourcedir.tar.gz`` and runs ``dagml_entry.py``):
+
+- ``<root>/input/config/hyperparameters.json``: ``dagml_mode`` ("training"),
+  ``dagml_target``, ``dagml_step`` and one entry per bound pipeline param,
+  keyed by the param's name (values arrive as strings);
+- ``<root>/input/data/<parameter>/``: one channel per bound step or dataset;
+- ``<root>/model/model.pkl``: the function's return value, the model
+  (SageMaker uploads ``<root>/model`` as ``model.tar.gz``).
+
+Model / RegisterModel / Transform containers load ``dagml_inference.py``
+(``SAGEMAKER_PROGRAM``) from the bundle (``SAGEMAKER_SUBMIT_DIRECTORY``): CSV
+rows in, one CSV line of predictions per row out.
+"""
+
+from __future__ import annotations
+
+#: Where SageMaker mounts a job's files.
+DEFAULT_ROOT = "/opt/ml"
+ROOT_ENV = "DAGML_CONTAINER_ROOT"
+
+#: Files at the root of the code bundle.
+BUNDLE_NAME = "sourcedir.tar.gz"
+ENTRY_SCRIPT = "dagml_entry.py"
+INFERENCE_SCRIPT = "dagml_inference.py"
+
+#: Processing layout (relative to the root).
+PROCESSING_CODE_DIR = "processing/input/code"
+PROCESSING_INPUT_DIR = "processing/input"  # + "/<parameter>"
+PROCESSING_OUTPUT_DIR = "processing/output"
+PROCESSING_METRICS_DIR = "processing/metrics"
+
+#: Training layout (relative to the root).
+HYPERPARAMETERS_FILE = "input/config/hyperparameters.json"
+TRAINING_CHANNEL_DIR = "input/data"  # + "/<parameter>"
+MODEL_DIR = "model"
+
+#: Artifact files.
+OUTPUT_FILE = "output.pkl"
+MODEL_FILE = "model.pkl"
+METRICS_FILE = "evaluation.json"
+
+#: Names in the definition.
+OUTPUT_NAME = "output"  # ProcessingOutput of a step's return value
+METRICS_OUTPUT_NAME = "metrics"  # ProcessingOutput holding evaluation.json
+PROPERTY_FILE_NAME = "EvaluationReport"  # PropertyFile conditions read
+
+#: Hyperparameter keys of a training step.
+HP_MODE, HP_TARGET, HP_STEP = "dagml_mode", "dagml_target", "dagml_step"
