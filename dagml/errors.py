@@ -17,6 +17,7 @@ import attrs
 
 __all__ = [
     "ConditionUsageError",
+    "ConfigurationError",
     "DagmlError",
     "DagmlWarning",
     "DeclarationError",
@@ -87,6 +88,10 @@ class DeclarationError(DagmlError, TypeError):
 
 class ConditionUsageError(DagmlError, TypeError):
     """A condition expression was used as a Python truth value."""
+
+
+class ConfigurationError(DagmlError, ValueError):
+    """A setting or command-line value is missing or malformed (a usage error)."""
 
 
 class TargetError(DagmlError, LookupError):

@@ -15,17 +15,17 @@ import sys
 from typing import Callable, Sequence
 
 from dagml._version import __version__
-from dagml.errors import DagmlError, PipelineValidationError, TargetError
+from dagml.errors import ConfigurationError, DagmlError, PipelineValidationError, TargetError
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 #: Modules that add subcommands; each has ``add_parser(subparsers)`` setting ``func``.
-COMMANDS = ("dagml.cli.validate",)
+COMMANDS = ("dagml.cli.validate", "dagml.cli.compile",)
 
 
-class UsageError(DagmlError, ValueError):
+class UsageError(ConfigurationError):
     """Bad command-line usage that argparse cannot catch by itself."""
 
 
@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return func(args)
     except PipelineValidationError as exc:
         return _error(args, str(exc), EXIT_FAILED, [p.to_dict() for p in exc.problems])
-    except (TargetError, UsageError) as exc:
+    except (TargetError, ConfigurationError) as exc:
         return _error(args, _with_notes(exc), EXIT_USAGE)
     except DagmlError as exc:
         return _error(args, _with_notes(exc), EXIT_FAILED)

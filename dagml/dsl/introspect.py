@@ -15,7 +15,10 @@ from dagml.errors import DeclarationError
 
 __all__ = ["caller_origin", "declared_returns", "function_origin", "literal_metric_keys", "parameters_of"]
 
-_METRICS_ANNOTATION = re.compile(r"^(typing\.)?(dict|Dict|Mapping|MutableMapping|Metrics|dagml\.Metrics)\b")
+_NUMBER = r"(float|int|float\|int|int\|float|Union\[float,int\]|Union\[int,float\]|numbers\.Number|Number)"
+_METRICS_ANNOTATION = re.compile(
+    rf"^((dict|Dict|Mapping|MutableMapping)\[str,{_NUMBER}\]|(dagml\.)?Metrics)$"
+)
 
 
 def parameters_of(fn: Callable[..., Any], step: str) -> tuple[Parameter, ...]:
@@ -47,18 +50,20 @@ def parameters_of(fn: Callable[..., Any], step: str) -> tuple[Parameter, ...]:
 
 
 def declared_returns(fn: Callable[..., Any]) -> str | None:
-    """'metrics' or 'none' from the return annotation; None when it says neither."""
+    """'metrics', 'none' or 'data' from the return annotation; None without one.
+
+    A metrics report is ``dict[str, float]`` (or ``int``, ``float | int``,
+    ``Mapping[...]``, ``dagml.Metrics``); any other annotation is plain data.
+    """
     annotations = getattr(fn, "__annotations__", {}) or {}
     if "return" not in annotations:
         return None
     ann = annotations["return"]
-    if ann is None or ann == "None":
+    if ann is None or ann == "None" or ann is type(None):
         return "none"
-    text = ann if isinstance(ann, str) else getattr(ann, "__name__", None) or repr(ann)
-    if ann is dict or (isinstance(text, str) and _METRICS_ANNOTATION.match(text)):
-        return "metrics"
-    origin = getattr(ann, "__origin__", None)
-    if origin is dict:
+    text = ann if isinstance(ann, str) else repr(ann)
+    text = text.replace("typing.", "").replace("collections.abc.", "").replace(" ", "")
+    if _METRICS_ANNOTATION.match(text):
         return "metrics"
     return "data"
 

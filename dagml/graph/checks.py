@@ -294,6 +294,13 @@ def option_types(b: _Builder) -> None:
             continue
         opts = spec.options
         itype, icount = opts.instance_type, opts.instance_count
+        if opts.display_name is not None and not naming.check_name("step", opts.display_name):
+            b.problem(
+                "invalid-option",
+                (spec.name,),
+                f"display_name={opts.display_name!r} is not accepted by SageMaker ({naming.rule_text('step')}).",
+                f"Use e.g. display_name={naming.suggest('step', opts.display_name)!r}.",
+            )
         if isinstance(itype, str) and not itype.startswith("ml."):
             b.problem(
                 "invalid-option",

@@ -68,3 +68,12 @@ PROPERTY_FILE_NAME = "EvaluationReport"  # PropertyFile conditions read
 
 #: Hyperparameter keys of a training step.
 HP_MODE, HP_TARGET, HP_STEP = "dagml_mode", "dagml_target", "dagml_step"
+
+#: A processing step whose output a batch transform reads also writes its
+#: return value (rows of numbers) as CSV, no header, to this output.
+CSV_OUTPUT_NAME = "csv"
+PROCESSING_CSV_DIR = "processing/csv"
+CSV_FILE = "data.csv"
+
+#: Inside the container, the processing code input's name (SageMaker's convention).
+CODE_INPUT_NAME = "code"

@@ -397,12 +397,13 @@ def test_instance_options_must_be_sagemaker_shaped():
     def a():
         pass
 
-    @pipe.step(instance_type=itype, instance_count=count)
+    @pipe.step(instance_type=itype, instance_count=count, display_name="Step B")
     def b():
         pass
 
     found = problems_of(pipe)
-    assert [p.kind for p in found] == ["invalid-option"] * 3
+    assert [p.kind for p in found] == ["invalid-option"] * 4
+    assert any("display_name='Step_B'" in p.fix for p in found)
     assert "ml.m5.large" in found[0].fix
 
 

@@ -19,7 +19,7 @@ source = pipe.dataset("RawData", s3="s3://example-bucket/raw/data.csv")
     cache="P7D",
     environment={"LOG_LEVEL": "debug", "A_FLAG": "1"},
     tags={"team": "ml", "cost-center": "42"},
-    display_name="Load raw data",
+    display_name="Load-raw-data",
     description="Reads the raw CSV",
 )
 def load(raw=source):

@@ -1,0 +1,103 @@
+"""Pre-flight lint: what SageMaker would reject at CreatePipeline or at run time.
+
+Works on the definition itself (so imported definitions get the same checks),
+each problem naming the step and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator
+
+from dagml.errors import Problem
+
+__all__ = ["BRANCH_STEP_TYPES", "MAX_DEFINITION_CHARS", "lint"]
+
+#: CreatePipeline's PipelineDefinition limit.
+MAX_DEFINITION_CHARS = 1_048_576
+#: Above this, deploy sends the definition through S3 (PipelineDefinitionS3Location).
+S3_THRESHOLD_CHARS = 100 * 1024
+MAX_ARGUMENT_CHARS = 256
+MAX_PROCESSING_INPUTS = 10
+MAX_ENUM_VALUES = 16
+#: Step types SageMaker runs inside a condition's IfSteps / ElseSteps.
+BRANCH_STEP_TYPES = ("Training", "Processing", "Transform", "RegisterModel", "Model", "Fail")
+
+
+def _walk(steps: list[dict[str, Any]], branch: str | None = None) -> Iterator[tuple[dict[str, Any], str | None]]:
+    for step in steps:
+        yield step, branch
+        if step.get("Type") == "Condition":
+            args = step.get("Arguments", {})
+            yield from _walk(args.get("IfSteps", []), f"IfSteps of {step.get('Name')!r}")
+            yield from _walk(args.get("ElseSteps", []), f"ElseSteps of {step.get('Name')!r}")
+
+
+def lint(pipeline: str, definition: dict[str, Any], text: str | None = None) -> list[Problem]:
+    problems: list[Problem] = []
+    size = len(text if text is not None else json.dumps(definition, sort_keys=True))
+    if size > MAX_DEFINITION_CHARS:
+        problems.append(
+            Problem(
+                "definition-too-large",
+                (),
+                f"the definition is {size:,} characters; SageMaker accepts at most {MAX_DEFINITION_CHARS:,}.",
+                "Split the pipeline, or move large literal arguments into a dataset or parameter.",
+            )
+        )
+    elif size >= S3_THRESHOLD_CHARS:
+        problems.append(
+            Problem(
+                "definition-via-s3",
+                (),
+                f"the definition is {size:,} characters (>= 100 KB); deploy sends it through S3 "
+                "(PipelineDefinitionS3Location) instead of inline.",
+                "Nothing to do; make sure the deploy role can write to the bucket.",
+                severity="note",
+            )
+        )
+    for param in definition.get("Parameters", []):
+        enum = param.get("EnumValues") or []
+        if len(enum) > MAX_ENUM_VALUES:
+            problems.append(
+                Problem(
+                    "enum-too-long",
+                    (param.get("Name", "?"),),
+                    f"param has {len(enum)} enum values; SageMaker allows at most {MAX_ENUM_VALUES}.",
+                    "Drop enum= (validate the value in a step instead) or shorten the list.",
+                )
+            )
+    for step, branch in _walk(definition.get("Steps", [])):
+        name, step_type = step.get("Name", "?"), step.get("Type", "?")
+        args = step.get("Arguments", {})
+        if branch and step_type not in BRANCH_STEP_TYPES:
+            problems.append(
+                Problem(
+                    "branch-kind",
+                    (name,),
+                    f"a {step_type} step is in the {branch}; SageMaker allows only {', '.join(BRANCH_STEP_TYPES)} there.",
+                    "Move it to the top level, or combine the conditions into one.",
+                )
+            )
+        if step_type == "Processing":
+            inputs = args.get("ProcessingInputs", [])
+            if len(inputs) > MAX_PROCESSING_INPUTS:
+                problems.append(
+                    Problem(
+                        "too-many-inputs",
+                        (name,),
+                        f"processing step has {len(inputs)} inputs (code included); SageMaker allows {MAX_PROCESSING_INPUTS}.",
+                        "Read fewer upstream steps or datasets: merge some in an upstream step.",
+                    )
+                )
+            for arg in args.get("AppSpecification", {}).get("ContainerArguments", []):
+                if isinstance(arg, str) and len(arg) > MAX_ARGUMENT_CHARS:
+                    problems.append(
+                        Problem(
+                            "argument-too-long",
+                            (name,),
+                            f"a job argument is {len(arg)} characters ({arg[:40]!r}...); SageMaker allows {MAX_ARGUMENT_CHARS}.",
+                            "Shorten the step or target name, or move the pipeline file closer to its package root.",
+                        )
+                    )
+    return problems

@@ -1,0 +1,161 @@
+"""Where compiled pipelines run: role, bucket, prefix, region, image.
+
+Each setting comes from, in order of precedence, a CLI flag (``--role-arn``),
+an environment variable (``DAGML_ROLE_ARN``) or ``[tool.dagml]`` in the
+nearest ``pyproject.toml`` (``role_arn = "..."``). A missing required setting
+is an error that names all three.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Mapping
+
+import attrs
+
+from dagml.errors import ConfigurationError
+from dagml.sagemaker.images import DEFAULT_FRAMEWORK_VERSION, sklearn_image
+
+__all__ = ["Settings", "SettingsError", "load_settings"]
+
+_ROLE = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@\-/]{1,512}$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+
+#: name -> (required, help)
+FIELDS: dict[str, tuple[bool, str]] = {
+    "role_arn": (True, "IAM role ARN the pipeline and its jobs run as"),
+    "bucket": (True, "S3 bucket for code, data and step outputs"),
+    "prefix": (False, "key prefix inside the bucket (default 'dagml')"),
+    "region": (True, "AWS region (AWS_REGION / AWS_DEFAULT_REGION also work)"),
+    "image_uri": (False, "container image for every job (default: SageMaker's scikit-learn image)"),
+    "framework_version": (False, f"scikit-learn image version (default {DEFAULT_FRAMEWORK_VERSION})"),
+    "instance_type": (False, "default instance type of jobs (default ml.m5.large)"),
+    "experiment_config": (False, "emit PipelineExperimentConfig (default true)"),
+}
+
+
+class SettingsError(ConfigurationError):
+    """A setting is missing or malformed."""
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _env(name: str) -> str:
+    return "DAGML_" + name.upper()
+
+
+@attrs.frozen
+class Settings:
+    """Resolved settings for compiling one pipeline."""
+
+    role_arn: str
+    bucket: str
+    region: str
+    prefix: str = "dagml"
+    image_uri: str | None = None
+    framework_version: str = DEFAULT_FRAMEWORK_VERSION
+    instance_type: str = "ml.m5.large"
+    experiment_config: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        problems = []
+        if not _ROLE.match(self.role_arn):
+            problems.append(f"role_arn {self.role_arn!r} is not an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)")
+        if not _BUCKET.match(self.bucket) or ".." in self.bucket:
+            problems.append(f"bucket {self.bucket!r} is not a valid S3 bucket name (just the name, no s3:// or key)")
+        if not _REGION.match(self.region):
+            problems.append(f"region {self.region!r} is not an AWS region name such as 'us-east-1'")
+        if self.prefix != self.prefix.strip("/") or "//" in self.prefix or " " in self.prefix:
+            problems.append(f"prefix {self.prefix!r} must not start or end with '/' or contain '//' or spaces")
+        if not self.instance_type.startswith("ml."):
+            problems.append(f"instance_type {self.instance_type!r} is not a SageMaker instance type (ml.*)")
+        if problems:
+            raise SettingsError("invalid settings: " + "; ".join(problems) + ".")
+
+    @property
+    def image(self) -> str:
+        """The image every job runs in."""
+        return self.image_uri or sklearn_image(self.region, self.framework_version)
+
+    @property
+    def base_uri(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
+
+
+def _find_pyproject(start: Path) -> Path | None:
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _from_pyproject(start: Path) -> tuple[dict[str, Any], str | None]:
+    path = _find_pyproject(start)
+    if path is None:
+        return {}, None
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"cannot read settings from {path}: {exc}") from None
+    table = data.get("tool", {}).get("dagml", {})
+    unknown = sorted(set(table) - set(FIELDS))
+    if unknown:
+        raise SettingsError(
+            f"{path}: unknown [tool.dagml] setting(s) {', '.join(map(repr, unknown))}; known: {', '.join(FIELDS)}."
+        )
+    return dict(table), str(path)
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if name == "experiment_config" and isinstance(value, str):
+        if value.lower() in ("1", "true", "yes", "on"):
+            return True
+        if value.lower() in ("0", "false", "no", "off"):
+            return False
+        raise SettingsError(f"experiment_config={value!r}: use true or false.")
+    if name != "experiment_config" and not isinstance(value, str):
+        raise SettingsError(f"setting {name}={value!r} must be a string.")
+    return value
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    start: str | os.PathLike[str] | None = None,
+    pipeline: str | None = None,
+) -> Settings:
+    """Resolve settings: flags, then ``DAGML_*`` variables, then ``[tool.dagml]``."""
+    environ = os.environ if environ is None else environ
+    table, source = _from_pyproject(Path(start or os.getcwd()).resolve())
+    values: dict[str, Any] = {}
+    for name in FIELDS:
+        flag_value = (flags or {}).get(name)
+        if flag_value is not None:
+            values[name] = _coerce(name, flag_value)
+        elif environ.get(_env(name)):
+            values[name] = _coerce(name, environ[_env(name)])
+        elif name in table:
+            values[name] = _coerce(name, table[name])
+    if "region" not in values:
+        region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
+        if region:
+            values["region"] = region
+    missing = [n for n, (required, _) in FIELDS.items() if required and n not in values]
+    if missing:
+        where = f" for pipeline {pipeline!r}" if pipeline else ""
+        lines = [f"missing required setting{'s' if len(missing) > 1 else ''}{where}: {', '.join(missing)}. Set each in one of three ways:"]
+        for n in missing:
+            lines.append(f"  {_flag(n)} VALUE   or   {_env(n)}=VALUE   or   {n} = \"VALUE\" under [tool.dagml] in pyproject.toml")
+        if source:
+            lines.append(f"  (read {source}, which has no {', '.join(missing)})")
+        raise SettingsError("\n".join(lines))
+    return Settings(**values)

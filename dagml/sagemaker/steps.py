@@ -1,0 +1,322 @@
+"""Step builders: one validated-graph node -> one pipeline-definition step.
+
+Shapes follow what the SageMaker SDK v3 emits for the same intent (see
+docs/sagemaker.md for the mapping and the deliberate differences).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import TYPE_CHECKING, Any
+
+from dagml.dsl.specs import (
+    ConditionSpec,
+    FailSpec,
+    FunctionSpec,
+    ModelSpec,
+    NodeSpec,
+    RegisterSpec,
+    StepOptions,
+    TransformSpec,
+)
+from dagml.errors import DagmlError
+from dagml.graph.wiring import DATASET, PARAM, STEP
+from dagml.runtime import contract as c
+from dagml.sagemaker.expressions import get, lower_conditions, output_of, value
+
+if TYPE_CHECKING:
+    from dagml.sagemaker.compiler import Context
+
+DEFAULT_VOLUME_GB = 30
+#: CreateTrainingJob requires a StoppingCondition; this is SageMaker's own default (1 day).
+DEFAULT_TRAINING_RUNTIME = 86400
+CONTAINER_ROOT = c.DEFAULT_ROOT
+
+
+class CompileError(DagmlError, ValueError):
+    """The pipeline cannot be expressed as a SageMaker definition."""
+
+
+def _common(spec: NodeSpec, step_type: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    step: dict[str, Any] = {"Name": spec.name, "Type": step_type, "Arguments": arguments}
+    after = list(dict.fromkeys(spec.after))
+    if after:
+        step["DependsOn"] = after
+    options: StepOptions | None = getattr(spec, "options", None)
+    description = options.description if options else getattr(spec, "description", None)
+    if options and options.display_name:
+        step["DisplayName"] = options.display_name
+    if description and step_type != "RegisterModel":
+        step["Description"] = description
+    if options and options.retry:
+        step["RetryPolicies"] = [
+            {
+                "ExceptionType": list(r.on),
+                "MaxAttempts": r.max_attempts,
+                "IntervalSeconds": r.interval_seconds,
+                "BackoffRate": float(r.backoff_rate),
+            }
+            for r in options.retry
+        ]
+    if options and options.cache:
+        step["CacheConfig"] = {"Enabled": True, "ExpireAfter": options.cache.expire_after}
+    return step
+
+
+def _extras(arguments: dict[str, Any], options: StepOptions) -> None:
+    if options.environment:
+        arguments["Environment"] = dict(options.environment)
+    if options.tags:
+        arguments["Tags"] = [{"Key": k, "Value": v} for k, v in options.tags]
+
+
+def _instance(ctx: Context, options: StepOptions) -> tuple[Any, Any]:
+    itype = options.instance_type if options.instance_type is not None else ctx.settings.instance_type
+    return value(itype), value(options.instance_count)
+
+
+def _input_source(ctx: Context, parameter: str, source: str, ref: str) -> Any:
+    if source == DATASET:
+        return get(f"Parameters.{ref}")
+    return output_of(ctx.graph[ref])
+
+
+def processing(ctx: Context, spec: FunctionSpec) -> dict[str, Any]:
+    bindings = ctx.graph.bindings[spec.name]
+    inputs, arguments = [], ["--mode", "processing", "--target", ctx.target, "--step", spec.name]
+    for b in bindings:
+        if b.source in (STEP, DATASET):
+            assert b.ref is not None
+            if b.parameter == c.CODE_INPUT_NAME:
+                raise CompileError(
+                    f"pipeline {ctx.graph.name!r}, step {spec.name!r}: parameter 'code' clashes with the "
+                    "processing input SageMaker reserves for code. Fix: rename the parameter and pass "
+                    "the step by name with after= or bind it differently."
+                )
+            inputs.append(
+                {
+                    "InputName": b.parameter,
+                    "S3Input": {
+                        "LocalPath": posixpath.join(CONTAINER_ROOT, c.PROCESSING_INPUT_DIR, b.parameter),
+                        "S3Uri": _input_source(ctx, b.parameter, b.source, b.ref),
+                        "S3DataType": "S3Prefix",
+                        "S3InputMode": "File",
+                        "S3DataDistributionType": "FullyReplicated",
+                        "S3CompressionType": "None",
+                    },
+                }
+            )
+        elif b.source == PARAM:
+            assert b.ref is not None
+            arguments += ["--param", b.ref, get(f"Parameters.{b.ref}")]
+    inputs.append(
+        {
+            "InputName": c.CODE_INPUT_NAME,
+            "S3Input": {
+                "LocalPath": posixpath.join(CONTAINER_ROOT, c.PROCESSING_CODE_DIR),
+                "S3Uri": ctx.code_prefix,
+                "S3DataType": "S3Prefix",
+                "S3InputMode": "File",
+                "S3DataDistributionType": "FullyReplicated",
+                "S3CompressionType": "None",
+            },
+        }
+    )
+    outputs = [_output(ctx, spec, c.OUTPUT_NAME, c.PROCESSING_OUTPUT_DIR)]
+    metrics = spec.name in ctx.metrics_steps
+    if metrics:
+        outputs.append(_output(ctx, spec, c.METRICS_OUTPUT_NAME, c.PROCESSING_METRICS_DIR))
+    if spec.name in ctx.csv_steps:
+        outputs.append(_output(ctx, spec, c.CSV_OUTPUT_NAME, c.PROCESSING_CSV_DIR))
+    itype, icount = _instance(ctx, spec.options)
+    args: dict[str, Any] = {
+        "ProcessingResources": {
+            "ClusterConfig": {
+                "InstanceType": itype,
+                "InstanceCount": icount,
+                "VolumeSizeInGB": spec.options.volume_size_gb or DEFAULT_VOLUME_GB,
+            }
+        },
+        "AppSpecification": {
+            "ImageUri": ctx.settings.image,
+            "ContainerEntrypoint": ["python3", posixpath.join(CONTAINER_ROOT, c.PROCESSING_CODE_DIR, c.ENTRY_SCRIPT)],
+            "ContainerArguments": arguments,
+        },
+        "RoleArn": ctx.settings.role_arn,
+        "ProcessingInputs": inputs,
+        "ProcessingOutputConfig": {"Outputs": outputs},
+    }
+    if spec.options.timeout:
+        args["StoppingCondition"] = {"MaxRuntimeInSeconds": spec.options.timeout}
+    _extras(args, spec.options)
+    step = _common(spec, "Processing", args)
+    if metrics:
+        step["PropertyFiles"] = [
+            {"PropertyFileName": c.PROPERTY_FILE_NAME, "OutputName": c.METRICS_OUTPUT_NAME, "FilePath": c.METRICS_FILE}
+        ]
+    return step
+
+
+def _output(ctx: Context, spec: NodeSpec, name: str, local_dir: str) -> dict[str, Any]:
+    return {
+        "OutputName": name,
+        "S3Output": {
+            "LocalPath": posixpath.join(CONTAINER_ROOT, local_dir),
+            "S3Uri": ctx.step_uri(spec.name, name),
+            "S3UploadMode": "EndOfJob",
+        },
+    }
+
+
+def training(ctx: Context, spec: FunctionSpec) -> dict[str, Any]:
+    hyper: dict[str, Any] = {
+        "sagemaker_program": c.ENTRY_SCRIPT,
+        "sagemaker_submit_directory": ctx.bundle_uri,
+        c.HP_MODE: "training",
+        c.HP_TARGET: ctx.target,
+        c.HP_STEP: spec.name,
+    }
+    channels = []
+    for b in ctx.graph.bindings[spec.name]:
+        if b.source == PARAM:
+            assert b.ref is not None
+            hyper[b.ref] = get(f"Parameters.{b.ref}")
+        elif b.source in (STEP, DATASET):
+            assert b.ref is not None
+            channels.append(
+                {
+                    "ChannelName": b.parameter,
+                    "DataSource": {
+                        "S3DataSource": {
+                            "S3DataType": "S3Prefix",
+                            "S3Uri": _input_source(ctx, b.parameter, b.source, b.ref),
+                            "S3DataDistributionType": "FullyReplicated",
+                        }
+                    },
+                    "InputMode": "File",
+                }
+            )
+    itype, icount = _instance(ctx, spec.options)
+    args: dict[str, Any] = {
+        "AlgorithmSpecification": {"TrainingImage": ctx.settings.image, "TrainingInputMode": "File"},
+        "HyperParameters": hyper,
+        "OutputDataConfig": {"S3OutputPath": ctx.step_uri(spec.name, "model")},
+        "ResourceConfig": {
+            "InstanceType": itype,
+            "InstanceCount": icount,
+            "VolumeSizeInGB": spec.options.volume_size_gb or DEFAULT_VOLUME_GB,
+        },
+        "RoleArn": ctx.settings.role_arn,
+        "StoppingCondition": {"MaxRuntimeInSeconds": spec.options.timeout or DEFAULT_TRAINING_RUNTIME},
+    }
+    if channels:
+        args["InputDataConfig"] = channels
+    _extras(args, spec.options)
+    return _common(spec, "Training", args)
+
+
+def _inference_environment(ctx: Context) -> dict[str, str]:
+    return {"SAGEMAKER_PROGRAM": c.INFERENCE_SCRIPT, "SAGEMAKER_SUBMIT_DIRECTORY": ctx.bundle_uri}
+
+
+def model(ctx: Context, spec: ModelSpec) -> dict[str, Any]:
+    args = {
+        "ExecutionRoleArn": ctx.settings.role_arn,
+        "PrimaryContainer": {
+            "Image": ctx.settings.image,
+            "Environment": _inference_environment(ctx),
+            "ModelDataUrl": output_of(ctx.graph[spec.model]),
+        },
+    }
+    return _common(spec, "Model", args)
+
+
+def register(ctx: Context, spec: RegisterSpec) -> dict[str, Any]:
+    environment = {
+        **_inference_environment(ctx),
+        "SAGEMAKER_CONTAINER_LOG_LEVEL": "20",
+        "SAGEMAKER_REGION": ctx.settings.region,
+    }
+    args: dict[str, Any] = {
+        "ModelPackageGroupName": value(spec.group),
+        "ModelApprovalStatus": value(spec.approval),
+        "InferenceSpecification": {
+            "Containers": [
+                {"Image": ctx.settings.image, "Environment": environment, "ModelDataUrl": output_of(ctx.graph[spec.model])}
+            ],
+            "SupportedContentTypes": list(spec.content_types),
+            "SupportedResponseMIMETypes": list(spec.response_types),
+            "SupportedRealtimeInferenceInstanceTypes": list(spec.inference_instances),
+            "SupportedTransformInstanceTypes": list(spec.transform_instances),
+        },
+        "SkipModelValidation": "None",
+    }
+    if spec.metrics is not None:
+        report = posixpath.join(ctx.step_uri(spec.metrics, c.METRICS_OUTPUT_NAME), c.METRICS_FILE)
+        args["ModelMetrics"] = {"ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": report}}}
+    if spec.description:
+        args["ModelPackageDescription"] = spec.description
+    return _common(spec, "RegisterModel", args)
+
+
+def transform(ctx: Context, spec: TransformSpec) -> dict[str, Any]:
+    if spec.data_is_dataset:
+        source: Any = get(f"Parameters.{spec.data}")
+    elif ctx.graph[spec.data].kind == "processing":
+        source = get(f"Steps.{spec.data}.ProcessingOutputConfig.Outputs['{c.CSV_OUTPUT_NAME}'].S3Output.S3Uri")
+    else:
+        source = output_of(ctx.graph[spec.data])
+    itype, icount = _instance(ctx, spec.options)
+    args: dict[str, Any] = {
+        "ModelName": get(f"Steps.{spec.model}.ModelName"),
+        "TransformInput": {
+            "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": source}},
+            "ContentType": spec.content_type,
+            "SplitType": spec.split_type,
+        },
+        "TransformOutput": {
+            "S3OutputPath": ctx.step_uri(spec.name, "predictions"),
+            "Accept": spec.content_type,
+            "AssembleWith": spec.split_type,
+        },
+        "TransformResources": {"InstanceType": itype, "InstanceCount": icount},
+    }
+    _extras(args, spec.options)
+    return _common(spec, "Transform", args)
+
+
+def fail(ctx: Context, spec: FailSpec) -> dict[str, Any]:
+    parts = spec.message
+    if len(parts) == 1 and isinstance(parts[0], str):
+        message: Any = parts[0]
+    elif not parts:
+        message = ""
+    else:
+        message = {"Std:Join": {"On": "", "Values": [value(p) for p in parts]}}
+    return _common(spec, "Fail", {"ErrorMessage": message})
+
+
+def condition(ctx: Context, spec: ConditionSpec) -> dict[str, Any]:
+    def members(names: tuple[str, ...]) -> list[dict[str, Any]]:
+        wanted = set(names)
+        return [ctx.build(name) for name in ctx.graph.order if name in wanted]
+
+    args = {
+        "Conditions": lower_conditions(spec.expression),
+        "IfSteps": members(spec.then),
+        "ElseSteps": members(spec.otherwise),
+    }
+    return _common(spec, "Condition", args)
+
+
+BUILDERS = {
+    "processing": processing,
+    "training": training,
+    "model": model,
+    "register": register,
+    "transform": transform,
+    "fail": fail,
+    "condition": condition,
+}
+
+__all__ = ["BUILDERS", "CompileError"]
