@@ -1,0 +1,234 @@
+"""The code bundle: contents, determinism, limits, and the bootstrap scripts."""
+
+from __future__ import annotations
+
+import ast
+import gzip
+import io
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import tarfile
+import tomllib
+
+import pytest
+
+from dagml import DagmlError
+from dagml.runtime.bundle import RUNTIME_REQUIREMENTS, BundleError, code_root, make_bundle
+from dagml.runtime.contract import BUNDLE_NAME, ENTRY_SCRIPT, INFERENCE_SCRIPT, ROOT_ENV
+
+from ..conftest import EXAMPLES, ROOT
+
+IRIS = os.path.join(EXAMPLES, "iris_pipeline.py")
+
+
+def _tree(base: str, files: dict[str, str]) -> str:
+    for rel, text in files.items():
+        path = os.path.join(base, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as handle:
+            handle.write(text)
+    return base
+
+
+def _members(data: bytes) -> list[tarfile.TarInfo]:
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        return tar.getmembers()
+
+
+USER_TREE = {
+    "flow.py": "from helpers.util import VALUE\n",
+    "helpers/__init__.py": "",
+    "helpers/util.py": "VALUE = 1\n",
+    "data/table.csv": "1,2\n",
+    ".hidden/secret.py": "X = 1\n",
+    "__pycache__/flow.cpython-311.py": "",
+    ".venv/lib/mod.py": "",
+    "venv/lib/mod.py": "",
+    "node_modules/x/y.py": "",
+    "lib/site-packages/z.py": "",
+    "dagml/__init__.py": "SHADOW = True\n",
+}
+
+
+def test_bundle_holds_dagml_the_bootstraps_and_the_users_python_files(tmp_path):
+    root = _tree(str(tmp_path / "proj"), USER_TREE)
+    bundle = make_bundle(os.path.join(root, "flow.py"), "pipe")
+    names = set(bundle.names)
+    assert bundle.target == "flow.py:pipe"
+    assert {"flow.py", "helpers/__init__.py", "helpers/util.py", ENTRY_SCRIPT, INFERENCE_SCRIPT} <= names
+    assert {"dagml/__init__.py", "dagml/py.typed", "dagml/runtime/entry.py", "dagml/runtime/contract.py"} <= names
+    assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
+    assert not any(n.startswith((".hidden", ".venv", "venv/", "node_modules", "lib/", "data/")) for n in names)
+    assert bundle.file("dagml/__init__.py") != b"SHADOW = True\n"  # the user's dagml/ dir is skipped
+    assert list(bundle.names) == sorted(bundle.names)
+    assert [m.name for m in _members(bundle.data)] == list(bundle.names)
+
+
+def test_archive_entries_carry_no_time_owner_or_umask(tmp_path):
+    root = _tree(str(tmp_path / "proj"), {"flow.py": "X = 1\n"})
+    os.chmod(os.path.join(root, "flow.py"), 0o600)
+    bundle = make_bundle(os.path.join(root, "flow.py"))
+    for member in _members(bundle.data):
+        assert member.isfile()
+        assert (member.mtime, member.uid, member.gid, member.uname, member.gname) == (0, 0, 0, "", "")
+        assert member.mode == 0o644
+    header = bundle.data[:10]
+    assert header[4:8] == b"\0\0\0\0"  # gzip mtime
+    assert not header[3] & 0x08  # no embedded file name
+    assert gzip.decompress(bundle.data)  # a valid gzip stream
+
+
+def test_same_tree_at_two_paths_gives_the_same_bytes_and_a_change_changes_them(tmp_path):
+    first = str(tmp_path / "a" / "copy")
+    second = str(tmp_path / "b" / "deeper" / "other")
+    shutil.copytree(EXAMPLES, first)
+    shutil.copytree(EXAMPLES, second)
+    os.utime(os.path.join(second, "iris_pipeline.py"), (1_000_000, 1_000_000))
+    one = make_bundle(os.path.join(first, "iris_pipeline.py"))
+    two = make_bundle(os.path.join(second, "iris_pipeline.py"))
+    assert one.sha256 == two.sha256 and one.data == two.data and one == two
+    with open(os.path.join(second, "iris_pipeline.py"), "a") as handle:
+        handle.write("\n# changed\n")
+    assert make_bundle(os.path.join(second, "iris_pipeline.py")).sha256 != one.sha256
+
+
+def test_a_file_inside_a_package_bundles_from_the_parent_of_the_top_package(tmp_path):
+    root = _tree(
+        str(tmp_path / "proj"),
+        {
+            "pkg/__init__.py": "",
+            "pkg/sub/__init__.py": "",
+            "pkg/sub/flows.py": "from ..shared import X\n",
+            "pkg/shared.py": "X = 1\n",
+            "tools.py": "",
+        },
+    )
+    path = os.path.join(root, "pkg", "sub", "flows.py")
+    assert code_root(path) == root
+    bundle = make_bundle(path, "pipe")
+    assert bundle.target == "pkg/sub/flows.py:pipe"
+    assert {"pkg/__init__.py", "pkg/sub/flows.py", "pkg/shared.py", "tools.py"} <= set(bundle.names)
+
+
+def test_an_oversized_bundle_is_refused_naming_the_biggest_files(tmp_path):
+    root = _tree(str(tmp_path / "proj"), {"flow.py": "X = 1\n", "blob.py": "# " + os.urandom(40_000).hex() + "\n"})
+    with pytest.raises(BundleError) as info:
+        make_bundle(os.path.join(root, "flow.py"), max_bytes=20_000)
+    assert isinstance(info.value, DagmlError) and isinstance(info.value, ValueError)
+    assert "blob.py" in str(info.value) and "Fix:" in str(info.value)
+
+
+def test_a_user_file_named_like_a_bootstrap_is_refused(tmp_path):
+    root = _tree(str(tmp_path / "proj"), {"flow.py": "", ENTRY_SCRIPT: ""})
+    with pytest.raises(BundleError, match=ENTRY_SCRIPT):
+        make_bundle(os.path.join(root, "flow.py"))
+
+
+def test_missing_file_and_bad_attr_are_clear_errors(tmp_path):
+    with pytest.raises(BundleError, match="no such pipeline file"):
+        make_bundle(str(tmp_path / "nope.py"))
+    with pytest.raises(BundleError, match="not a Python name"):
+        make_bundle(IRIS, "not-a-name")
+
+
+def test_requirements_are_dagmls_own_dependencies():
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as handle:
+        declared = tomllib.load(handle)["project"]["dependencies"]
+    assert sorted(RUNTIME_REQUIREMENTS) == sorted(declared)
+    bundle = make_bundle(IRIS)
+    assert bundle.file("requirements.txt").decode().split() == list(RUNTIME_REQUIREMENTS)
+
+
+@pytest.mark.parametrize("script", [ENTRY_SCRIPT, INFERENCE_SCRIPT])
+def test_bootstrap_scripts_import_only_the_standard_library(script):
+    tree = ast.parse(make_bundle(IRIS).file(script))
+    top = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            top |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            top.add(node.module.split(".")[0])
+    assert top - {"dagml"} <= set(sys.stdlib_module_names)
+
+
+def _bootstrap(code_dir: str, root: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env[ROOT_ENV] = root
+    args = ["--mode", "processing", "--target", "flow.py", "--step", "where"]
+    script = os.path.join(code_dir, ENTRY_SCRIPT)
+    return subprocess.run(
+        [sys.executable, script, *args], cwd=root, env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_processing_bootstrap_extracts_the_bundle_and_imports_dagml_from_it(tmp_path):
+    project = _tree(
+        str(tmp_path / "proj"),
+        {
+            "flow.py": (
+                "from dagml import Pipeline\n"
+                "pipe = Pipeline('probe')\n"
+                "@pipe.step(metrics=False)\n"
+                "def where():\n"
+                "    import dagml, sys\n"
+                "    return dagml.__file__\n"
+            )
+        },
+    )
+    root = str(tmp_path / "ml")
+    code = os.path.join(root, "processing", "input", "code")
+    make_bundle(os.path.join(project, "flow.py")).write(code)
+    assert sorted(os.listdir(code)) == [ENTRY_SCRIPT, BUNDLE_NAME]
+    for _ in range(2):  # the second run reuses the extracted bundle
+        result = _bootstrap(code, root)
+        assert result.returncode == 0, result.stderr
+        with open(os.path.join(root, "processing", "output", "output.pkl"), "rb") as handle:
+            where = pickle.load(handle)
+        assert os.path.realpath(where).startswith(os.path.realpath(code) + os.sep)
+        assert not os.path.realpath(where).startswith(os.path.realpath(ROOT) + os.sep)
+
+
+def test_bootstrap_refuses_a_bundle_that_escapes_its_directory(tmp_path):
+    root = str(tmp_path / "ml")
+    code = os.path.join(root, "processing", "input", "code")
+    os.makedirs(code)
+    with open(os.path.join(code, ENTRY_SCRIPT), "wb") as handle:
+        handle.write(make_bundle(IRIS).file(ENTRY_SCRIPT))
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w:gz") as tar:
+        info = tarfile.TarInfo("../escaped.py")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"#"))
+    with open(os.path.join(code, BUNDLE_NAME), "wb") as handle:
+        handle.write(raw.getvalue())
+    result = _bootstrap(code, root)
+    assert result.returncode == 1
+    assert not os.path.exists(os.path.join(root, "processing", "input", "escaped.py"))
+    with open(os.path.join(root, "output", "failure")) as handle:
+        reason = handle.read()
+    assert "../escaped.py" in reason and "Fix:" in reason
+
+
+def test_bootstrap_without_a_bundle_says_what_to_upload(tmp_path):
+    root = str(tmp_path / "ml")
+    code = os.path.join(root, "processing", "input", "code")
+    os.makedirs(code)
+    with open(os.path.join(code, ENTRY_SCRIPT), "wb") as handle:
+        handle.write(make_bundle(IRIS).file(ENTRY_SCRIPT))
+    result = _bootstrap(code, root)
+    assert result.returncode == 1 and BUNDLE_NAME in result.stderr
+
+
+def test_dagmls_dependencies_ship_inside_the_bundle():
+    """SageMaker's framework images lack networkx and attrs, and jobs may have no PyPI access."""
+    import os
+
+    from dagml.runtime.bundle import make_bundle
+    from tests.conftest import EXAMPLES
+
+    names = set(make_bundle(os.path.join(EXAMPLES, "iris_pipeline.py")).names)
+    assert {"networkx/__init__.py", "attr/__init__.py", "attrs/__init__.py", "dagml/__init__.py"} <= names
+    assert not any("/tests/" in n for n in names if n.startswith("networkx/"))
