@@ -5,14 +5,14 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test setup-demo setup-dev clean
+.PHONY: demo test setup-demo setup-dev setup-dot golden docs-images clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.demo-stamp: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[examples]'
+	$(BIN)/python -m pip install --quiet -e '.[examples,viz]'
 	touch $@
 
 $(VENV)/.dev-stamp: pyproject.toml | $(BIN)/python
@@ -22,11 +22,38 @@ $(VENV)/.dev-stamp: pyproject.toml | $(BIN)/python
 setup-demo: $(VENV)/.demo-stamp
 setup-dev: $(VENV)/.dev-stamp
 
-demo: setup-demo
-	$(BIN)/dagml validate examples/iris_pipeline.py
+# Graphviz's `dot` draws SVG and PNG: installed where we can (apt-get, as root); elsewhere
+# we say how and go on (DOT and Mermaid work without it; SVG/PNG then fail saying how to install).
+setup-dot:
+	@command -v dot >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Graphviz for SVG/PNG drawing: apt-get install -y graphviz"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz; } >/dev/null 2>&1 || true; \
+	  fi; \
+	  command -v dot >/dev/null 2>&1 || echo "note: Graphviz's dot is not installed, so SVG/PNG drawing will fail" \
+	    "(DOT and Mermaid work). Install it: apt-get install graphviz (Debian/Ubuntu) or brew install graphviz (macOS)."; \
+	}
 
-test: setup-dev
+# Placeholder AWS settings (the AWS documentation account): compile never calls AWS, so any
+# well-formed values work; set yours to deploy (see docs/sagemaker.md and docs/deploy.md).
+DEMO_SETTINGS ?= --role-arn arn:aws:iam::111122223333:role/SageMakerRole --bucket dagml-example-bucket --region us-east-1
+
+demo: setup-demo setup-dot
+	$(BIN)/dagml validate examples/iris_pipeline.py
+	$(BIN)/dagml run examples/iris_pipeline.py --graph out/iris-run.svg
+	$(BIN)/dagml render examples/iris_pipeline.py -o out/iris.svg
+	$(BIN)/dagml compile examples/iris_pipeline.py -o out/iris.json $(DEMO_SETTINGS)
+
+test: setup-dev setup-dot
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Regenerate the golden files beside tests/pipelines/*.py (then review the diff).
+golden: setup-dev
+	$(BIN)/python tests/regen_golden.py
+
+# The pictures in README.md and docs/: docs/images/iris.svg and the run-overlay example.
+docs-images: setup-dev setup-dot
+	$(BIN)/python docs/make_images.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

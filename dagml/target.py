@@ -17,7 +17,7 @@ from types import ModuleType
 from dagml.dsl.pipeline import Pipeline
 from dagml.errors import DagmlError, TargetError, did_you_mean
 
-__all__ = ["load_module", "load_target", "split_target"]
+__all__ = ["attr_of", "load_module", "load_target", "split_target"]
 
 
 def split_target(target: str) -> tuple[str, str | None]:
@@ -141,3 +141,21 @@ def load_target(target: str) -> Pipeline:
         choices = ", ".join(f"{spec}:{name}" for name in sorted(unique.values()))
         raise TargetError(f"{spec!r} defines {len(unique)} pipelines; pick one: {choices}.")
     return found[next(iter(unique.values()))]
+
+
+def attr_of(pipe: Pipeline) -> str | None:
+    """The module attribute naming ``pipe`` when its file defines several pipelines, else None.
+
+    A job (or a worker) re-loads the pipeline from its file; with one Pipeline in
+    the file the file alone names it, with several it needs ``file.py:attr``.
+    """
+    source = pipe.source_file
+    if source is None:
+        return None
+    for module in list(sys.modules.values()):
+        if os.path.abspath(getattr(module, "__file__", "") or "") != os.path.abspath(source):
+            continue
+        names = sorted(n for n, v in vars(module).items() if isinstance(v, Pipeline))
+        if len({id(getattr(module, n)) for n in names}) > 1:
+            return next((n for n in names if getattr(module, n) is pipe), None)
+    return None

@@ -130,9 +130,9 @@ def build(program: Program) -> Pipeline:
 
 
 @st.composite
-def programs(draw: st.DrawFn, max_steps: int = 40, max_conditions: int = 3) -> Program:
+def programs(draw: st.DrawFn, max_steps: int = 40, max_conditions: int = 3, min_steps: int = 1) -> Program:
     """A valid random program: a DAG of function steps, then conditions gating new branch steps."""
-    n = draw(st.integers(1, max_steps))
+    n = draw(st.integers(min_steps, max_steps))
     n_params = draw(st.integers(1, 3))
     params = tuple(f"P{i}" for i in range(n_params))
     steps: list[StepDesc] = []
@@ -237,3 +237,51 @@ def broken_programs(draw: st.DrawFn, max_steps: int = 30) -> tuple[Program, Faul
     vi = steps.index(victim)
     steps[vi] = attrs.evolve(victim, step_name=bad)
     return attrs.evolve(program, steps=tuple(steps)), Fault("invalid-name", frozenset({bad}))
+
+
+# ---------------------------------------------------------------- condition trees
+METRIC_KEYS = ("accuracy", "loss", "count")
+
+
+@st.composite
+def condition_cases(draw: st.DrawFn, max_depth: int = 3) -> tuple[Any, dict[str, dict[str, float]], dict[str, Any]]:
+    """(expression over one metrics step and two params, the metric values, the param values)."""
+    from dagml import Pipeline as _Pipeline
+    from dagml.dsl.conditions import all_of, any_of, compare, isin, not_
+
+    pipe = _Pipeline("conditions")
+    threshold = pipe.param("Threshold", draw(st.floats(-10, 10, allow_nan=False)))
+    count = pipe.param("Count", draw(st.integers(-5, 5)))
+
+    @pipe.step(metrics=True)
+    def report():
+        return {}
+
+    numbers = st.one_of(
+        st.integers(-5, 5),
+        st.floats(-10, 10, allow_nan=False, allow_infinity=False),
+        st.sampled_from([0, 0.0, 1, 1.0, 0.5]),
+    )
+    operand = st.one_of(st.sampled_from(METRIC_KEYS).map(lambda k: report[k]), st.just(threshold), st.just(count), numbers)
+
+    def leaf() -> Any:
+        if draw(st.integers(0, 4)) == 0:
+            return isin(report[draw(st.sampled_from(METRIC_KEYS))], draw(st.lists(numbers, min_size=1, max_size=3)))
+        left = report[draw(st.sampled_from(METRIC_KEYS))]
+        right = draw(operand)
+        op = draw(st.sampled_from(OPS))
+        return compare(op, right, left) if draw(st.booleans()) and not isinstance(right, (int, float)) else compare(op, left, right)
+
+    def tree(depth: int) -> Any:
+        if depth == 0 or draw(st.integers(0, 2)) == 0:
+            return leaf()
+        kind = draw(st.sampled_from(["and", "or", "not"]))
+        if kind == "not":
+            return not_(tree(depth - 1))
+        terms = [tree(depth - 1) for _ in range(draw(st.integers(2, 3)))]
+        return all_of(*terms) if kind == "and" else any_of(*terms)
+
+    expr = tree(draw(st.integers(0, max_depth)))
+    values = {k: draw(st.one_of(numbers, st.sampled_from([0.9, 0.97, 1.0]))) for k in METRIC_KEYS}
+    params = {"Threshold": threshold.default, "Count": count.default}
+    return expr, {"report": values}, params

@@ -22,7 +22,7 @@ __all__ = ["main"]
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 #: Modules that add subcommands; each has ``add_parser(subparsers)`` setting ``func``.
-COMMANDS = ("dagml.cli.validate", "dagml.cli.compile",)
+COMMANDS = ("dagml.cli.validate", "dagml.cli.compile", "dagml.cli.run", "dagml.cli.render", "dagml.cli.models")
 
 
 class UsageError(ConfigurationError):

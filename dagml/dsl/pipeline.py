@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from typing_extensions import ParamSpec
 
     from dagml.graph.model import PipelineGraph
+    from dagml.render import Drawing
 
     P = ParamSpec("P")
 else:
@@ -377,6 +378,27 @@ class Pipeline:
             self._graph = build_graph(self)
         return self._graph
 
+    def run(
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        workers: int | None = None,
+        cache: bool = True,
+        resume: str | None = None,
+        home: str | None = None,
+    ) -> Any:
+        """Run the pipeline locally; return a :class:`dagml.local.result.RunResult`.
+
+        Same semantics as ``dagml run``: steps run in worker processes through
+        the SageMaker step runtime, conditions decide as the compiled pipeline
+        would, results land in the run store (``$DAGML_HOME`` or ``.dagml``).
+        Call it under ``if __name__ == "__main__":`` in a script, since workers
+        re-load the pipeline's file.
+        """
+        from dagml.local.runner import run_pipeline
+
+        return run_pipeline(self, params=params, workers=workers, cache=cache, resume=resume, home=home)
+
     @property
     def nodes(self) -> tuple[NodeSpec, ...]:
         """Every declared step spec, in declaration order."""
@@ -401,6 +423,25 @@ class Pipeline:
 
     def __repr__(self) -> str:
         return f"<Pipeline {self.name!r}: {len(self._nodes)} steps, {len(self._params)} params>"
+
+    # ------------------------------------------------------------ drawing
+    def render(self, path: str | os.PathLike[str] | None = None, format: str | None = None, params: bool = False, **options: Any) -> Drawing:
+        """Draw the validated pipeline; write it to ``path`` (.svg, .png, .dot, .mmd, .md) when given.
+
+        Returns a :class:`dagml.render.Drawing` (which displays itself in
+        Jupyter). Options as :func:`dagml.render.render`.
+        """
+        from dagml.render import render
+
+        return render(self.validate(), path, format=format, params=params, **options)
+
+    def _repr_svg_(self) -> str:
+        return self.render().svg()
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+        from dagml.render.output import notebook_bundle
+
+        return notebook_bundle(self)
 
     # ------------------------------------------------------------ helpers
     def _with_companions(self, names: tuple[str, ...]) -> tuple[str, ...]:

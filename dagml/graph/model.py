@@ -181,3 +181,14 @@ class PipelineGraph:
             ],
             "warnings": [w.to_dict() for w in self.warnings],
         }
+
+    # ------------------------------------------------------------ Jupyter (see dagml.render)
+    def _repr_svg_(self) -> str:
+        from dagml.render import render
+
+        return render(self).svg()
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+        from dagml.render.output import notebook_bundle
+
+        return notebook_bundle(self)

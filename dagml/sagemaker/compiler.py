@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 from typing import Any
 
 import attrs
@@ -24,6 +23,7 @@ from dagml.graph.model import PipelineGraph
 from dagml.sagemaker.lint import lint
 from dagml.sagemaker.settings import Settings
 from dagml.sagemaker.steps import BUILDERS, CompileError
+from dagml.target import attr_of
 
 __all__ = ["CompiledPipeline", "compile_pipeline", "to_json"]
 
@@ -140,18 +140,6 @@ def _datasets(graph: PipelineGraph, settings: Settings) -> tuple[dict[str, str],
     return uris, tuple(uploads)
 
 
-def _attr_of(graph: PipelineGraph, pipe: Pipeline | None) -> str | None:
-    """The module attribute naming this pipeline, when its file defines several."""
-    if pipe is None or graph.source_file is None:
-        return None
-    for module in list(sys.modules.values()):
-        if os.path.abspath(getattr(module, "__file__", "") or "") == os.path.abspath(graph.source_file):
-            names = sorted(n for n, v in vars(module).items() if isinstance(v, Pipeline))
-            if len({id(getattr(module, n)) for n in names}) > 1:
-                return next((n for n in names if getattr(module, n) is pipe), None)
-    return None
-
-
 def _parameters(graph: PipelineGraph, dataset_uris: dict[str, str]) -> list[dict[str, Any]]:
     params = []
     for p in graph.params:
@@ -175,7 +163,7 @@ def compile_pipeline(pipeline: Pipeline | PipelineGraph, settings: Settings) -> 
             f"pipeline {graph.name!r} was not declared in a .py file, so its code cannot ship to SageMaker. "
             "Fix: declare it in a module and compile that file."
         )
-    bundle = make_bundle(graph.source_file, _attr_of(graph, pipe))
+    bundle = make_bundle(graph.source_file, attr_of(pipe) if pipe is not None else None)
     code_prefix = f"{settings.base_uri}/code/{bundle.sha256}/"
     dataset_uris, uploads = _datasets(graph, settings)
     ctx = Context(

@@ -1,0 +1,127 @@
+"""``dagml run`` and ``dagml runs list|show``: run pipelines locally and look at runs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from dagml.cli.main import UsageError
+from dagml.target import load_target
+
+
+def _params(pairs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise UsageError(f"-p {pair!r}: expected NAME=VALUE, e.g. -p AccuracyThreshold=0.95.")
+        out[name] = value
+    return out
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "run",
+        help="run a pipeline locally, branch for branch",
+        description="Run a pipeline on this machine through the same step runtime as SageMaker's containers. "
+        "Exit 0 when the run succeeds, 1 when it fails, 2 on usage errors.",
+    )
+    p.add_argument("target", metavar="TARGET", nargs="?", help="path/to/file.py[:attr] or package.module[:attr]")
+    p.add_argument("-p", "--param", dest="params", action="append", metavar="NAME=VALUE", help="override a param")
+    p.add_argument("--workers", type=int, metavar="N", help="parallel steps (default: the CPU count)")
+    p.add_argument("--no-cache", action="store_true", help="re-run every step instead of reusing unchanged results")
+    p.add_argument("--resume", metavar="RUN_ID", help="finish an earlier run: re-run only what did not succeed")
+    p.add_argument("--home", metavar="DIR", help="run store and registry (default: $DAGML_HOME or .dagml)")
+    p.add_argument("--json", action="store_true", help="print the run result as JSON")
+    p.add_argument("--graph", metavar="FILE", help="when done, draw the run over the graph (.svg, .png, .dot, ...)")
+    p.set_defaults(func=run)
+
+    runs = sub.add_parser("runs", help="list and show local runs", description="Look at local runs.")
+    runs_sub = runs.add_subparsers(dest="runs_command", metavar="COMMAND")
+    runs_sub.required = True
+    ls = runs_sub.add_parser("list", help="recent runs, newest first")
+    ls.add_argument("--limit", type=int, default=20)
+    ls.add_argument("--home", metavar="DIR")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=runs_list)
+    show = runs_sub.add_parser("show", help="one run: steps, statuses, timings, conditions")
+    show.add_argument("run_id", metavar="RUN_ID")
+    show.add_argument("--home", metavar="DIR")
+    show.add_argument("--json", action="store_true")
+    show.add_argument("--graph", metavar="FILE", help="also draw the run over the pipeline graph (.svg, .png, .dot, ...)")
+    show.set_defaults(func=runs_show)
+
+
+def run(args: argparse.Namespace) -> int:
+    from dagml.local.progress import Progress, summary_table
+    from dagml.local.runner import run_pipeline
+    from dagml.local.store import RunStore
+
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers {args.workers}: use a positive number.")
+    target = args.target
+    if args.resume and not target:
+        target = RunStore(args.home).run(args.resume).target
+    if not target:
+        raise UsageError("dagml run needs a TARGET (or --resume RUN_ID).")
+    pipe = load_target(target)
+    result = run_pipeline(
+        pipe,
+        params=_params(args.params),
+        workers=args.workers,
+        cache=not args.no_cache,
+        resume=args.resume,
+        home=args.home,
+        progress=Progress(sys.stderr, live=False if args.json else None),
+    )
+    if args.graph:
+        from dagml.local.overlay import render_run
+
+        render_run(pipe.validate(), result, args.graph)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, sort_keys=True))
+    else:
+        print(summary_table(result))
+        if args.graph:
+            print(f"graph: {args.graph}")
+    return 0 if result.ok else 1
+
+
+def runs_list(args: argparse.Namespace) -> int:
+    from dagml.local.store import RunStore, iso
+
+    records = RunStore(args.home).runs(args.limit)
+    if args.json:
+        print(json.dumps([{"run_id": r.run_id, "pipeline": r.pipeline, "status": r.status, "started": iso(r.started),
+                           "finished": iso(r.finished), "error": r.error} for r in records], indent=2, sort_keys=True))
+        return 0
+    if not records:
+        print("no runs yet")
+        return 0
+    width = max(len(r.pipeline) for r in records)
+    for r in records:
+        took = f"{r.finished - r.started:.1f}s" if r.finished else "-"
+        print(f"{r.run_id}  {r.pipeline:<{width}}  {r.status:<9}  {iso(r.started)}  {took:>8}  {r.error or ''}".rstrip())
+    return 0
+
+
+def runs_show(args: argparse.Namespace) -> int:
+    from dagml.local.progress import summary_table
+    from dagml.local.result import RunResult
+    from dagml.local.store import RunStore
+
+    store = RunStore(args.home)
+    result = RunResult.load(store, args.run_id)
+    if args.graph:
+        from dagml.local.overlay import render_run
+
+        pipe = load_target(result.run.target)
+        render_run(pipe.validate(), result, args.graph)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, sort_keys=True))
+    else:
+        print(summary_table(result))
+        if args.graph:
+            print(f"graph: {args.graph}")
+    return 0

@@ -1,0 +1,101 @@
+"""What a local run returns: its status, each step's status, outputs, metrics and timings."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Mapping
+
+import attrs
+
+from dagml.local.store import RunRecord, RunStore, StepRecord, iso
+
+__all__ = ["RunResult", "STATUSES"]
+
+#: Step statuses, in the order a summary lists them.
+STATUSES = ("succeeded", "cached", "failed", "skipped", "not run", "running", "pending")
+
+
+@attrs.frozen(eq=False)
+class RunResult:
+    """A run, read back from the run store."""
+
+    run: RunRecord
+    steps: Mapping[str, StepRecord]
+    order: tuple[str, ...]
+    store: RunStore = attrs.field(repr=False)
+
+    @classmethod
+    def load(cls, store: RunStore, run_id: str, order: tuple[str, ...] | None = None) -> RunResult:
+        record = store.run(run_id)
+        steps = store.steps(run_id)
+        known = tuple(order) if order else tuple(sorted(steps, key=lambda s: (steps[s].started or float("inf"), s)))
+        return cls(record, steps, known, store)
+
+    @property
+    def run_id(self) -> str:
+        return self.run.run_id
+
+    @property
+    def status(self) -> str:
+        """``Succeeded``, ``Failed`` or ``Running`` (a run killed before it finished)."""
+        return self.run.status
+
+    @property
+    def ok(self) -> bool:
+        return self.run.status == "Succeeded"
+
+    @property
+    def error(self) -> str | None:
+        return self.run.error
+
+    def step_dir(self, step: str) -> str:
+        return self.store.step_dir(self.run_id, step)
+
+    def metrics(self, step: str) -> dict[str, float] | None:
+        path = os.path.join(self.step_dir(step), "processing", "metrics", "evaluation.json")
+        if not os.path.isfile(path):
+            return None
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+
+    def output(self, step: str) -> Any:
+        """The value a function step returned (loaded from this run's store)."""
+        from dagml.runtime import artifacts
+
+        record = self.steps[step]
+        if record.kind == "training":
+            return artifacts.load_model(os.path.join(self.step_dir(step), "model"), step, "output")
+        return artifacts.load_output(os.path.join(self.step_dir(step), "processing", "output"), step, "output")
+
+    @property
+    def conditions(self) -> dict[str, dict[str, Any]]:
+        """Condition step -> {"outcome": bool, "values": "0.97 >= 0.9", "branch": "then"|"otherwise"}."""
+        return {name: dict(r.detail) for name, r in self.steps.items() if r.kind == "condition" and r.detail}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "pipeline": self.run.pipeline,
+            "target": self.run.target,
+            "status": self.status,
+            "error": self.error,
+            "params": self.run.params,
+            "started": iso(self.run.started),
+            "finished": iso(self.run.finished),
+            "steps": [
+                {
+                    "name": name,
+                    "kind": r.kind,
+                    "status": r.status,
+                    "duration": None if r.duration is None else round(r.duration, 3),
+                    "cached_from": r.cached_from,
+                    "error": r.error,
+                    "detail": r.detail,
+                    "metrics": self.metrics(name) if r.kind == "processing" and r.status in ("succeeded", "cached") else None,
+                    "dir": self.step_dir(name),
+                }
+                for name in self.order
+                if (r := self.steps.get(name)) is not None
+            ],
+        }

@@ -1,0 +1,194 @@
+"""The run store: per run and step, outputs, logs, metrics, timings and status.
+
+Files live under ``<home>/runs/<run_id>/steps/<step>/`` (each step's directory
+is the container root its job sees); metadata lives in ``<home>/runs.db``
+(SQLite, WAL). Every status change is committed as it happens, so a runner
+killed at any moment loses nothing that had finished, and ``--resume`` knows
+exactly what did.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import sqlite3
+import time
+from datetime import datetime, timezone
+from typing import Any, Iterator
+
+import attrs
+
+from dagml.errors import DagmlError, did_you_mean
+from dagml.local.home import dagml_home
+
+__all__ = ["RunNotFound", "RunRecord", "RunStore", "StepRecord"]
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, target TEXT NOT NULL, status TEXT NOT NULL,
+    params TEXT NOT NULL, started REAL NOT NULL, finished REAL, error TEXT, code_hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS steps (
+    run_id TEXT NOT NULL, step TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL,
+    started REAL, finished REAL, cache_key TEXT, cached_from TEXT, error TEXT, detail TEXT,
+    PRIMARY KEY (run_id, step)
+);
+CREATE TABLE IF NOT EXISTS cache (
+    cache_key TEXT PRIMARY KEY, run_id TEXT NOT NULL, step TEXT NOT NULL, created REAL NOT NULL
+);
+"""
+
+
+class RunNotFound(DagmlError, LookupError):
+    """No run with that id in the store."""
+
+
+def now() -> float:
+    return time.time()
+
+
+def iso(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")
+
+
+@attrs.frozen
+class StepRecord:
+    step: str
+    kind: str
+    status: str
+    started: float | None = None
+    finished: float | None = None
+    cache_key: str | None = None
+    cached_from: str | None = None
+    error: str | None = None
+    #: Kind-specific facts: a condition's outcome and values, a registered version, ...
+    detail: dict[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def duration(self) -> float | None:
+        if self.started is None or self.finished is None:
+            return None
+        return self.finished - self.started
+
+
+@attrs.frozen
+class RunRecord:
+    run_id: str
+    pipeline: str
+    target: str
+    status: str
+    params: dict[str, Any]
+    started: float
+    finished: float | None
+    error: str | None
+    code_hash: str
+
+
+class RunStore:
+    """Runs under ``home`` (default ``$DAGML_HOME`` or ``.dagml``)."""
+
+    def __init__(self, home: str | None = None) -> None:
+        self.home = dagml_home(home)
+        self.db_path = os.path.join(self.home, "runs.db")
+        with self._connect() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise DagmlError(
+                    f"{self.db_path} was written by a newer dagml (schema {version}); upgrade dagml to read it."
+                )
+            db.executescript(_SCHEMA)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            yield db
+        finally:
+            db.close()
+
+    # ------------------------------------------------------------ paths
+    def run_dir(self, run_id: str) -> str:
+        return os.path.join(self.home, "runs", run_id)
+
+    def step_dir(self, run_id: str, step: str) -> str:
+        return os.path.join(self.run_dir(run_id), "steps", step)
+
+    # ------------------------------------------------------------ runs
+    def new_run(self, pipeline: str, target: str, params: dict[str, Any], code_hash: str) -> str:
+        run_id = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+        os.makedirs(os.path.join(self.run_dir(run_id), "steps"), exist_ok=False)
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, 'Running', ?, ?, NULL, NULL, ?)",
+                (run_id, pipeline, target, json.dumps(params, sort_keys=True), now(), code_hash),
+            )
+        return run_id
+
+    def reopen(self, run_id: str) -> RunRecord:
+        with self._connect() as db:
+            db.execute("UPDATE runs SET status='Running', finished=NULL, error=NULL WHERE run_id=?", (run_id,))
+        return self.run(run_id)
+
+    def finish_run(self, run_id: str, status: str, error: str | None) -> None:
+        with self._connect() as db:
+            db.execute("UPDATE runs SET status=?, finished=?, error=? WHERE run_id=?", (status, now(), error, run_id))
+
+    def run(self, run_id: str) -> RunRecord:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM runs WHERE run_id=?", (run_id,)).fetchone()
+            if row is None:
+                known = [r[0] for r in db.execute("SELECT run_id FROM runs ORDER BY started DESC LIMIT 200")]
+                raise RunNotFound(
+                    f"no run {run_id!r} in {self.home}{did_you_mean(run_id, known)}. Fix: see `dagml runs list`."
+                )
+        return RunRecord(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6], row[7], row[8])
+
+    def runs(self, limit: int = 50) -> list[RunRecord]:
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM runs ORDER BY started DESC, run_id DESC LIMIT ?", (limit,)).fetchall()
+        return [RunRecord(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6], r[7], r[8]) for r in rows]
+
+    # ------------------------------------------------------------ steps
+    def set_step(self, run_id: str, record: StepRecord) -> None:
+        with self._connect() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    record.step,
+                    record.kind,
+                    record.status,
+                    record.started,
+                    record.finished,
+                    record.cache_key,
+                    record.cached_from,
+                    record.error,
+                    json.dumps(record.detail, sort_keys=True),
+                ),
+            )
+
+    def steps(self, run_id: str) -> dict[str, StepRecord]:
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM steps WHERE run_id=?", (run_id,)).fetchall()
+        return {
+            r[1]: StepRecord(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], json.loads(r[9] or "{}")) for r in rows
+        }
+
+    # ------------------------------------------------------------ cache
+    def cached(self, cache_key: str) -> tuple[str, str] | None:
+        """(run_id, step) of a finished step with this key whose outputs still exist."""
+        with self._connect() as db:
+            row = db.execute("SELECT run_id, step FROM cache WHERE cache_key=?", (cache_key,)).fetchone()
+        if row is None or not os.path.isdir(self.step_dir(row[0], row[1])):
+            return None
+        return row[0], row[1]
+
+    def remember(self, cache_key: str, run_id: str, step: str) -> None:
+        with self._connect() as db:
+            db.execute("INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?)", (cache_key, run_id, step, now()))

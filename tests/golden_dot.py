@@ -1,0 +1,32 @@
+"""Golden DOT drawings: one function shared by the golden test and `make golden`.
+
+Each golden pipeline (``tests/pipelines/NAME.py``, and ``iris`` for
+``examples/iris_pipeline.py``) is drawn with the default options and compared
+byte for byte with ``tests/pipelines/NAME.dot``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from tests.golden_json import PIPELINES, golden_sources
+
+__all__ = ["dot_golden", "golden_sources", "write_dot_goldens"]
+
+
+def dot_golden(source: str) -> str:
+    """The DOT text of the pipeline in ``source``, as `dagml render SOURCE -o NAME.dot` writes it."""
+    from dagml.render import to_dot
+    from dagml.target import load_target
+
+    return to_dot(load_target(source).validate())
+
+
+def write_dot_goldens() -> list[str]:
+    written = []
+    for name, source in golden_sources().items():
+        path = os.path.join(PIPELINES, f"{name}.dot")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(dot_golden(source))
+        written.append(path)
+    return written

@@ -1,0 +1,283 @@
+"""The local runner, with real worker processes and real files."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from dagml.local.registry import ModelRegistry
+from dagml.local.runner import ParamError, run_pipeline
+from dagml.target import load_target
+from tests.conftest import EXAMPLES, ROOT
+
+IRIS = os.path.join(EXAMPLES, "iris_pipeline.py")
+
+
+def write_pipeline(tmp_path, body, name="flow"):
+    path = tmp_path / f"{name}.py"
+    path.write_text("from dagml import Pipeline\n" + textwrap.dedent(body))
+    sys.modules.pop(name, None)
+    return load_target(str(path))
+
+
+@pytest.fixture
+def home(tmp_path):
+    return str(tmp_path / "home")
+
+
+def test_iris_end_to_end_registers_and_scores(home):
+    result = run_pipeline(load_target(IRIS), home=home, workers=2)
+    assert result.ok, result.error
+    statuses = {n: r.status for n, r in result.steps.items()}
+    assert statuses["AccuracyTooLow"] == "skipped"
+    assert all(statuses[n] == "succeeded" for n in ("prepare", "train", "evaluate", "CheckAccuracy", "RegisterModel", "BatchTransform"))
+    accuracy = result.metrics("evaluate")["accuracy"]
+    (version,) = ModelRegistry(home).versions("SklearnIris")
+    assert version.version == 1 and version.status == "Approved" and version.metrics == {"accuracy": accuracy}
+    assert version.run_id == result.run_id and os.path.isfile(version.artifact)
+    predictions = os.path.join(result.step_dir("BatchTransform"), "predictions", "iris_to_score.csv.out")
+    with open(predictions) as f:
+        lines = f.read().split()
+    assert len(lines) == 30 and set(lines) <= {"0", "1", "2"}
+    assert result.conditions["CheckAccuracy"]["branch"] == "then"
+    assert result.output("train").predict([[5.1, 3.5, 1.4, 0.2]])[0] == 0
+
+
+def test_iris_below_the_threshold_fails_at_the_gate_and_registers_nothing(home):
+    result = run_pipeline(load_target(IRIS), params={"AccuracyThreshold": "1.01"}, home=home)
+    assert result.status == "Failed"
+    assert result.error.startswith("AccuracyTooLow: Held-out accuracy is below the threshold 1.01")
+    assert {n: r.status for n, r in result.steps.items() if n in ("RegisterModel", "BatchTransform")} == {
+        "RegisterModel": "skipped",
+        "BatchTransform": "skipped",
+    }
+    assert ModelRegistry(home).groups() == []
+    assert not os.path.exists(os.path.join(result.step_dir("BatchTransform"), "predictions"))
+
+
+FAILURES = """
+import os, time
+pipe = Pipeline("failures")
+
+@pipe.step
+def boom():
+    print("about to fail")
+    raise ValueError("bad input row 7")
+
+@pipe.step
+def after_boom(boom):
+    return 1
+
+@pipe.step
+def exits():
+    os._exit(3)
+
+@pipe.step
+def segfault():
+    import ctypes
+    ctypes.string_at(0)
+
+@pipe.step(timeout=1)
+def hangs():
+    time.sleep(60)
+
+@pipe.step
+def fine():
+    return "ok"
+
+@pipe.step
+def after_fine(fine):
+    return fine + "!"
+"""
+
+
+def test_each_failure_fails_alone_and_independent_steps_finish(tmp_path, home):
+    result = run_pipeline(write_pipeline(tmp_path, FAILURES), home=home, workers=2, cache=False)
+    s = result.steps
+    assert result.status == "Failed" and result.error.startswith("step 'boom' failed: ")
+    assert "ValueError: bad input row 7" in s["boom"].error
+    assert s["after_boom"].status == "not run"
+    assert "exited with status 3" in s["exits"].error
+    assert "SIGSEGV" in s["segfault"].error
+    with open(os.path.join(result.step_dir("segfault"), "log.txt")) as f:
+        assert "Fatal Python error: Segmentation fault" in f.read()
+    assert "timed out after 1 s" in s["hangs"].error
+    assert s["fine"].status == "succeeded" and s["after_fine"].status == "succeeded"
+    assert result.output("after_fine") == "ok!"
+    with open(os.path.join(result.step_dir("boom"), "log.txt")) as f:
+        log = f.read()
+    assert "about to fail" in log and "Traceback" in log and "bad input row 7" in log
+
+
+PARALLEL = """
+import os, time
+pipe = Pipeline("parallel")
+
+def stamp(name):
+    start = time.time()
+    time.sleep(0.5)
+    with open(os.environ["STAMPS"], "a") as f:
+        f.write(f"{name} {start} {time.time()}\\n")
+
+@pipe.step
+def a():
+    stamp("a")
+
+@pipe.step
+def b():
+    stamp("b")
+"""
+
+
+def intervals(path):
+    with open(path) as f:
+        return {n: (float(s), float(e)) for n, s, e in (line.split() for line in f)}
+
+
+@pytest.mark.parametrize("workers, overlap", [(2, True), (1, False)])
+def test_independent_steps_run_at_once_up_to_the_worker_count(tmp_path, home, monkeypatch, workers, overlap):
+    stamps = tmp_path / f"stamps{workers}"
+    monkeypatch.setenv("STAMPS", str(stamps))
+    assert run_pipeline(write_pipeline(tmp_path, PARALLEL, f"par{workers}"), home=home, workers=workers, cache=False).ok
+    (a0, a1), (b0, b1) = intervals(stamps)["a"], intervals(stamps)["b"]
+    assert (a0 < b1 and b0 < a1) is overlap
+
+
+COUNTED = """
+import os
+pipe = Pipeline("counted")
+n = pipe.param("N", 1)
+
+def count(name):
+    with open(os.environ["COUNTS"], "a") as f:
+        f.write(name + "\\n")
+
+@pipe.step
+def first():
+    count("first")
+    return 10
+
+@pipe.step
+def second(first, n=n):
+    count("second")
+    return first * n
+
+@pipe.step
+def third(second):
+    count("third")
+    return second + 1
+"""
+
+
+def counts(path):
+    with open(path) as f:
+        return f.read().split()
+
+
+def test_cache_reuses_unchanged_steps_and_reruns_what_changed(tmp_path, home, monkeypatch):
+    log = tmp_path / "counts"
+    monkeypatch.setenv("COUNTS", str(log))
+    pipe = write_pipeline(tmp_path, COUNTED)
+    first = run_pipeline(pipe, home=home)
+    assert counts(log) == ["first", "second", "third"]
+    again = run_pipeline(pipe, home=home)
+    assert counts(log) == ["first", "second", "third"]
+    assert {r.status for r in again.steps.values()} == {"cached"} and again.output("third") == 11
+    assert again.steps["third"].cached_from == first.run_id
+    changed = run_pipeline(pipe, params={"N": 2}, home=home)
+    assert counts(log)[3:] == ["second", "third"] and changed.output("third") == 21
+    assert changed.steps["first"].status == "cached"
+    run_pipeline(pipe, home=home, cache=False)
+    assert counts(log)[5:] == ["first", "second", "third"]
+
+
+def test_param_overrides_are_type_checked(tmp_path, home):
+    pipe = write_pipeline(tmp_path, COUNTED)
+    with pytest.raises(ParamError, match=r"param 'N' \(Integer\): 'abc' is not a valid Integer"):
+        run_pipeline(pipe, params={"N": "abc"}, home=home)
+    with pytest.raises(ParamError, match="no param 'NN'.*did you mean 'N'"):
+        run_pipeline(pipe, params={"NN": "1"}, home=home)
+    with pytest.raises(ParamError, match="got 1.5"):
+        run_pipeline(pipe, params={"N": 1.5}, home=home)
+
+
+SLOW = """
+import os, time
+pipe = Pipeline("slow")
+
+@pipe.step
+def quick():
+    with open(os.environ["COUNTS"], "a") as f:
+        f.write("quick\\n")
+    return 1
+
+@pipe.step
+def slow(quick):
+    while not os.path.exists(os.environ["GO"]):
+        time.sleep(0.05)
+    with open(os.environ["COUNTS"], "a") as f:
+        f.write("slow\\n")
+    return quick + 1
+"""
+
+
+def step_status(home, run_id, step):
+    db = sqlite3.connect(os.path.join(home, "runs.db"))
+    try:
+        row = db.execute("SELECT status FROM steps WHERE run_id=? AND step=?", (run_id, step)).fetchone()
+    finally:
+        db.close()
+    return row[0] if row else None
+
+
+def test_resume_after_sigkill_finishes_without_rerunning_finished_steps(tmp_path, home):
+    path = tmp_path / "slowflow.py"
+    path.write_text("from dagml import Pipeline\n" + SLOW)
+    env = {**os.environ, "COUNTS": str(tmp_path / "counts"), "GO": str(tmp_path / "go"), "DAGML_HOME": home}
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "dagml.cli.main", "run", str(path), "--json"], env=env, cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    run_id = None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if os.path.exists(os.path.join(home, "runs.db")):
+            db = sqlite3.connect(os.path.join(home, "runs.db"))
+            row = db.execute("SELECT run_id FROM runs").fetchone()
+            db.close()
+            if row and step_status(home, row[0], "slow") == "running":
+                run_id = row[0]
+                break
+        time.sleep(0.05)
+    assert run_id, runner.stderr.read() if runner.poll() is not None else "the run never reached 'slow'"
+    runner.send_signal(signal.SIGKILL)
+    runner.wait()
+    assert step_status(home, run_id, "quick") == "succeeded"
+    (tmp_path / "go").write_text("")
+    result = subprocess.run(
+        [sys.executable, "-m", "dagml.cli.main", "run", "--resume", run_id, "--json"], env=env, cwd=ROOT,
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["status"] == "Succeeded" and data["run_id"] == run_id
+    assert counts(tmp_path / "counts") == ["quick", "slow"]  # quick ran once, before the kill
+
+
+def test_resume_refuses_new_params(tmp_path, home):
+    pipe = write_pipeline(tmp_path, COUNTED)
+    os.environ["COUNTS"] = str(tmp_path / "c")
+    try:
+        first = run_pipeline(pipe, home=home)
+        from dagml.errors import ConfigurationError
+
+        with pytest.raises(ConfigurationError, match="reuses run"):
+            run_pipeline(pipe, params={"N": 3}, resume=first.run_id, home=home)
+    finally:
+        del os.environ["COUNTS"]
