@@ -46,6 +46,7 @@ RETRYABLE = (
     "SageMaker.CAPACITY_ERROR",
     "SageMaker.RESOURCE_LIMIT",
 )
+MAX_RETRY_ATTEMPTS = 20
 APPROVAL_STATUSES = ("Approved", "PendingManualApproval", "Rejected")
 _DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
 
@@ -96,11 +97,17 @@ class Retry:
     """SageMaker RetryPolicy: retry a step on the given step-level failures."""
 
     on: tuple[str, ...] = attrs.field(default=("Step.SERVICE_FAULT", "Step.THROTTLING"), converter=tuple)
+    #: SageMaker allows at most 20 attempts per retry policy.
     max_attempts: int = attrs.field(default=3, validator=_positive_int("max_attempts", False))
     interval_seconds: int = attrs.field(default=1, validator=_positive_int("interval_seconds", False))
     backoff_rate: float = 2.0
 
     def __attrs_post_init__(self) -> None:
+        if self.max_attempts > MAX_RETRY_ATTEMPTS:
+            raise DeclarationError(
+                f"Retry(max_attempts={self.max_attempts}): SageMaker allows at most {MAX_RETRY_ATTEMPTS} attempts. "
+                f"Fix: use max_attempts <= {MAX_RETRY_ATTEMPTS}."
+            )
         unknown = [e for e in self.on if e not in RETRYABLE]
         if unknown:
             raise DeclarationError(

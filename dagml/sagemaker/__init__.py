@@ -9,11 +9,14 @@ from dagml.sagemaker.settings import Settings, SettingsError, load_settings
 from dagml.sagemaker.steps import CompileError
 
 
-def to_sdk(pipeline, settings):  # type: ignore[no-untyped-def]
-    """A ``sagemaker.mlops.workflow.pipeline.Pipeline`` built from the graph (needs ``dagml[sagemaker]``)."""
+def to_sdk(pipeline, settings, *, session=None):  # type: ignore[no-untyped-def]
+    """A ``sagemaker.mlops.workflow.pipeline.Pipeline`` built from the graph (needs ``dagml[sagemaker]``).
+
+    See :func:`dagml.sagemaker.interop.to_sdk` for the environment the SDK needs.
+    """
     from dagml.sagemaker.interop import to_sdk as _to_sdk
 
-    return _to_sdk(pipeline, settings)
+    return _to_sdk(pipeline, settings, session=session)
 
 
 __all__ = [

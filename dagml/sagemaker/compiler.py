@@ -182,7 +182,7 @@ def compile_pipeline(pipeline: Pipeline | PipelineGraph, settings: Settings) -> 
         "Parameters": _parameters(graph, dataset_uris),
         "Steps": [ctx.build(name) for name in top],
     }
-    if settings.experiment_config:
+    if settings.experiments:
         definition["PipelineExperimentConfig"] = {
             "ExperimentName": {"Get": "Execution.PipelineName"},
             "TrialName": {"Get": "Execution.PipelineExecutionId"},

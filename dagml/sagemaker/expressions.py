@@ -9,7 +9,7 @@ from dagml.dsl.params import Param
 from dagml.dsl.specs import NodeSpec
 from dagml.runtime import contract
 
-__all__ = ["get", "json_get", "lower_conditions", "output_of", "value"]
+__all__ = ["as_string", "get", "json_get", "lower_conditions", "output_of", "value"]
 
 #: dagml comparison -> SageMaker condition type (``!=`` is Not(Equals)).
 COMPARISONS = {
@@ -28,6 +28,18 @@ def get(path: str) -> dict[str, Any]:
 def value(v: Any) -> Any:
     """A param becomes ``{"Get": "Parameters.X"}``; anything else is itself."""
     return get(f"Parameters.{v.name}") if isinstance(v, Param) else v
+
+
+def as_string(param: Param) -> dict[str, Any]:
+    """A param where SageMaker expects a string (job arguments, hyperparameters).
+
+    The service refuses an Integer, Float or Boolean reference there ("Cannot
+    assign property reference [Parameters.X] to argument of type [String]",
+    aws/sagemaker-python-sdk#4867), so those are joined into a string, as the
+    SDK's ``param.to_string()`` does.
+    """
+    ref = get(f"Parameters.{param.name}")
+    return ref if param.type == "String" else {"Std:Join": {"On": "", "Values": [ref]}}
 
 
 def output_of(spec: NodeSpec) -> dict[str, Any]:

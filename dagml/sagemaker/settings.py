@@ -25,6 +25,18 @@ _ROLE = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@\-/]{1,512}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 
+#: Regions where SageMaker Experiments is generally available: the SDK writes a
+#: PipelineExperimentConfig there by default and none elsewhere; dagml does the same.
+EXPERIMENT_REGIONS = frozenset(
+    {
+        "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "eu-west-1", "eu-west-2",
+        "eu-west-3", "eu-central-1", "eu-north-1", "eu-south-1", "eu-south-2", "ap-northeast-1",
+        "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+        "ap-south-1", "ap-east-1", "sa-east-1", "af-south-1", "me-south-1", "il-central-1",
+        "cn-north-1", "cn-northwest-1",
+    }
+)
+
 #: name -> (required, help)
 FIELDS: dict[str, tuple[bool, str]] = {
     "role_arn": (True, "IAM role ARN the pipeline and its jobs run as"),
@@ -34,7 +46,7 @@ FIELDS: dict[str, tuple[bool, str]] = {
     "image_uri": (False, "container image for every job (default: SageMaker's scikit-learn image)"),
     "framework_version": (False, f"scikit-learn image version (default {DEFAULT_FRAMEWORK_VERSION})"),
     "instance_type": (False, "default instance type of jobs (default ml.m5.large)"),
-    "experiment_config": (False, "emit PipelineExperimentConfig (default true)"),
+    "experiment_config": (False, "emit PipelineExperimentConfig (default: true where SageMaker Experiments is available)"),
 }
 
 
@@ -61,7 +73,8 @@ class Settings:
     image_uri: str | None = None
     framework_version: str = DEFAULT_FRAMEWORK_VERSION
     instance_type: str = "ml.m5.large"
-    experiment_config: bool = True
+    #: None: on in the regions where SageMaker Experiments is available, like the SDK.
+    experiment_config: bool | None = None
 
     def __attrs_post_init__(self) -> None:
         problems = []
@@ -77,6 +90,11 @@ class Settings:
             problems.append(f"instance_type {self.instance_type!r} is not a SageMaker instance type (ml.*)")
         if problems:
             raise SettingsError("invalid settings: " + "; ".join(problems) + ".")
+
+    @property
+    def experiments(self) -> bool:
+        """Whether the definition carries a PipelineExperimentConfig."""
+        return self.region in EXPERIMENT_REGIONS if self.experiment_config is None else self.experiment_config
 
     @property
     def image(self) -> str:

@@ -22,7 +22,7 @@ from dagml.dsl.specs import (
 from dagml.errors import DagmlError
 from dagml.graph.wiring import DATASET, PARAM, STEP
 from dagml.runtime import contract as c
-from dagml.sagemaker.expressions import get, lower_conditions, output_of, value
+from dagml.sagemaker.expressions import as_string, get, lower_conditions, output_of, value
 
 if TYPE_CHECKING:
     from dagml.sagemaker.compiler import Context
@@ -108,7 +108,7 @@ def processing(ctx: Context, spec: FunctionSpec) -> dict[str, Any]:
             )
         elif b.source == PARAM:
             assert b.ref is not None
-            arguments += ["--param", b.ref, get(f"Parameters.{b.ref}")]
+            arguments += ["--param", b.ref, as_string(ctx.graph.param(b.ref))]
     inputs.append(
         {
             "InputName": c.CODE_INPUT_NAME,
@@ -180,7 +180,7 @@ def training(ctx: Context, spec: FunctionSpec) -> dict[str, Any]:
     for b in ctx.graph.bindings[spec.name]:
         if b.source == PARAM:
             assert b.ref is not None
-            hyper[b.ref] = get(f"Parameters.{b.ref}")
+            hyper[b.ref] = as_string(ctx.graph.param(b.ref))
         elif b.source in (STEP, DATASET):
             assert b.ref is not None
             channels.append(

@@ -215,3 +215,8 @@ def test_metric_keys_must_be_strings():
 
     with pytest.raises(DeclarationError, match="non-empty string"):
         evaluate[0]
+
+
+def test_retry_attempts_are_capped_like_sagemaker():
+    with pytest.raises(DeclarationError, match="at most 20"):
+        Retry(max_attempts=21)

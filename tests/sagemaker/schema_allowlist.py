@@ -204,6 +204,29 @@ def retry_exception_lists(d: Definition) -> bool:
     return changed
 
 
+def typed_params_as_strings(d: Definition) -> bool:
+    """{"Std:Join": {"On": "", "Values": [Get]}} in job arguments and hyperparameters -> the Get."""
+    changed = False
+
+    def unwrap(value: Any) -> Any:
+        nonlocal changed
+        if isinstance(value, dict) and set(value) == {"Std:Join"}:
+            join = value["Std:Join"]
+            if join.get("On") == "" and len(join.get("Values", [])) == 1 and isinstance(join["Values"][0], dict):
+                changed = True
+                return join["Values"][0]
+        return value
+
+    for s in _steps(d):
+        args = s.get("Arguments", {})
+        app = args.get("AppSpecification", {})
+        if "ContainerArguments" in app:
+            app["ContainerArguments"] = [unwrap(v) for v in app["ContainerArguments"]]
+        if "HyperParameters" in args:
+            args["HyperParameters"] = {k: unwrap(v) for k, v in args["HyperParameters"].items()}
+    return changed
+
+
 #: (name, reason, rewrite). A rewrite returns True when it changed something.
 ALLOWLIST: list[tuple[str, str, Callable[[Definition], bool]]] = [
     ("PipelineExperimentConfig", "top-level key the SDK emits and the service accepts; not in the schema", drop_experiment_config),
@@ -225,6 +248,12 @@ ALLOWLIST: list[tuple[str, str, Callable[[Definition], bool]]] = [
         "the SDK emits In as QueryValue/Values where the schema says Value/In, and the schema's oneOf makes "
         "any Get or integer value match several types, so no In reading a property can validate",
         in_conditions,
+    ),
+    (
+        "Typed params as strings",
+        "the service refuses an Integer/Float/Boolean reference in a string field (aws/sagemaker-python-sdk#4867), "
+        "so job arguments and hyperparameters join it into a string (the SDK's to_string()); the schema has no Std:Join",
+        typed_params_as_strings,
     ),
     ("RetryPolicies ExceptionType list", "the SDK emits a list of exception types per policy; the schema wants one string", retry_exception_lists),
 ]

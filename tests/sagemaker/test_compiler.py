@@ -83,7 +83,11 @@ def test_iris_maps_each_intent_to_its_step_type():
         "Get": "Steps.train.ModelArtifacts.S3ModelArtifacts"
     }
     hp = steps["train"]["Arguments"]["HyperParameters"]
-    assert hp["NEstimators"] == {"Get": "Parameters.NEstimators"} and hp["dagml_step"] == "train"
+    # typed params in string fields are joined into strings: the service refuses bare typed references
+    assert hp["NEstimators"] == {"Std:Join": {"On": "", "Values": [{"Get": "Parameters.NEstimators"}]}}
+    assert hp["dagml_step"] == "train"
+    args = steps["prepare"]["Arguments"]["AppSpecification"]["ContainerArguments"]
+    assert args[-3:] == ["--param", "TestSize", {"Std:Join": {"On": "", "Values": [{"Get": "Parameters.TestSize"}]}}]
     reg = steps["RegisterModel"]["Arguments"]
     assert reg["ModelPackageGroupName"] == "SklearnIris" and reg["ModelApprovalStatus"] == "Approved"
     assert reg["InferenceSpecification"]["Containers"][0]["ModelDataUrl"] == {"Get": "Steps.train.ModelArtifacts.S3ModelArtifacts"}

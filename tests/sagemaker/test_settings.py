@@ -55,3 +55,9 @@ def test_image_defaults_to_the_sklearn_framework_image():
     assert s.image == "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
     assert Settings(role_arn=ROLE, bucket="bkt", region="us-east-1", image_uri="my/image:1").image == "my/image:1"
     assert s.base_uri == "s3://bkt/dagml"
+
+
+def test_experiment_config_follows_the_sdks_regions_unless_set():
+    assert Settings(role_arn=ROLE, bucket="bkt", region="us-east-1").experiments is True
+    assert Settings(role_arn=ROLE, bucket="bkt", region="ap-south-2").experiments is False
+    assert Settings(role_arn=ROLE, bucket="bkt", region="ap-south-2", experiment_config=True).experiments is True
