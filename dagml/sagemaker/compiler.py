@@ -152,8 +152,12 @@ def _parameters(graph: PipelineGraph, dataset_uris: dict[str, str]) -> list[dict
     return params
 
 
-def compile_pipeline(pipeline: Pipeline | PipelineGraph, settings: Settings) -> CompiledPipeline:
-    """Validate (if needed) and compile; raise if lint finds what SageMaker would reject."""
+def compile_pipeline(pipeline: Pipeline | PipelineGraph, settings: Settings, *, bundle: Any = None) -> CompiledPipeline:
+    """Validate (if needed) and compile; raise if lint finds what SageMaker would reject.
+
+    ``bundle`` reuses a code bundle already built for this pipeline's file
+    (:func:`dagml.runtime.bundle.make_bundle`) instead of building it again.
+    """
     from dagml.runtime.bundle import make_bundle
 
     pipe = pipeline if isinstance(pipeline, Pipeline) else None
@@ -163,7 +167,8 @@ def compile_pipeline(pipeline: Pipeline | PipelineGraph, settings: Settings) -> 
             f"pipeline {graph.name!r} was not declared in a .py file, so its code cannot ship to SageMaker. "
             "Fix: declare it in a module and compile that file."
         )
-    bundle = make_bundle(graph.source_file, attr_of(pipe) if pipe is not None else None)
+    if bundle is None:
+        bundle = make_bundle(graph.source_file, attr_of(pipe) if pipe is not None else None)
     code_prefix = f"{settings.base_uri}/code/{bundle.sha256}/"
     dataset_uris, uploads = _datasets(graph, settings)
     ctx = Context(
