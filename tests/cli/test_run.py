@@ -118,3 +118,50 @@ def test_eight_concurrent_runs_register_versions_1_to_8(tmp_path):
     versions = ModelRegistry(home).versions("TinyModels")
     assert [v.version for v in versions] == list(range(1, 9))
     assert {v.run_id for v in versions} == run_ids and len(run_ids) == 8
+
+
+OTHER = """
+from dagml import Pipeline
+
+pipe = Pipeline("other-flow")
+
+
+@pipe.step
+def a():
+    return [1, 2, 3]
+
+
+@pipe.step
+def b(a):
+    return sum(a)
+"""
+
+
+def test_runs_of_different_pipelines_at_once_leave_a_consistent_store(tmp_path):
+    import sqlite3
+
+    (tmp_path / "tiny.py").write_text(textwrap.dedent(TINY))
+    (tmp_path / "other.py").write_text(textwrap.dedent(OTHER))
+    home = str(tmp_path / "home")
+    env = {**os.environ, "DAGML_HOME": home}
+    files = ["tiny.py", "other.py"] * 4
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "dagml.cli.main", "run", str(tmp_path / f), "--json", "--workers", "1"],
+                         env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for f in files
+    ]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [e for _, e in outs]
+    runs = [json.loads(o) for o, _ in outs]
+    assert sorted(r["pipeline"] for r in runs) == ["other-flow"] * 4 + ["tiny-register"] * 4
+    for db in ("runs.db", "registry.db"):
+        con = sqlite3.connect(os.path.join(home, db))
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        con.close()
+    con = sqlite3.connect(os.path.join(home, "runs.db"))
+    rows = con.execute("SELECT run_id, status FROM runs").fetchall()
+    steps = con.execute("SELECT COUNT(*) FROM steps WHERE status IN ('succeeded', 'cached')").fetchone()[0]
+    con.close()
+    assert sorted(r[0] for r in rows) == sorted(r["run_id"] for r in runs)
+    assert {r[1] for r in rows} == {"Succeeded"} and steps == 4 * 3 + 4 * 2
+    assert [v.version for v in ModelRegistry(home).versions("TinyModels")] == [1, 2, 3, 4]
