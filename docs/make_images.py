@@ -2,9 +2,10 @@
 
 - ``docs/images/iris.svg``: the iris pipeline, exactly as
   ``dagml render examples/iris_pipeline.py -o docs/images/iris.svg`` draws it;
-- ``docs/images/iris-run.svg``: an *example* run overlay with made-up
-  statuses (labelled as such in the picture), until the local runner records
-  real runs.
+- ``docs/images/iris-run.svg``: a real local run of it (with
+  ``AccuracyThreshold=1.01``, so the overlay shows a branch not taken and a
+  failure), drawn as ``dagml render ... --run RUN_ID`` draws it. The run uses a
+  throw-away run store, so the repository's ``.dagml/`` is untouched.
 
 Needs Graphviz's ``dot`` (``apt-get install graphviz`` / ``brew install graphviz``).
 """
@@ -17,32 +18,22 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from dagml.render import StepRun, render  # noqa: E402
+from dagml.local.overlay import render_run  # noqa: E402
+from dagml.render import render  # noqa: E402
 from dagml.target import load_target  # noqa: E402
 
 IMAGES = os.path.join(ROOT, "docs", "images")
 
-#: Synthetic statuses for the overlay example: the gate passed, scoring failed.
-EXAMPLE_RUN = {
-    "prepare": StepRun("cached", duration=0.4),
-    "train": StepRun("succeeded", duration=42.7),
-    "evaluate": StepRun("succeeded", duration=3.1),
-    "CheckAccuracy": StepRun("succeeded", duration=0.1, outcome=True, values="0.97 >= 0.9"),
-    "RegisterModel": StepRun("succeeded", duration=1.2),
-    "BatchTransformModel": StepRun("succeeded", duration=0.8),
-    "BatchTransform": StepRun("failed", duration=65.0),
-    "AccuracyTooLow": StepRun("skipped"),
-}
-
-
 def main() -> None:
+    import tempfile
+
     pipe = load_target(os.path.join(ROOT, "examples", "iris_pipeline.py"))
-    for name, options in (
-        ("iris.svg", {}),
-        ("iris-run.svg", {"run": EXAMPLE_RUN, "caption": "example run overlay (synthetic statuses)"}),
-    ):
-        render(pipe, os.path.join(IMAGES, name), **options)
-        print(f"wrote docs/images/{name}")
+    render(pipe, os.path.join(IMAGES, "iris.svg"))
+    print("wrote docs/images/iris.svg")
+    with tempfile.TemporaryDirectory() as home:
+        result = pipe.run({"AccuracyThreshold": 1.01}, home=home)
+        render_run(pipe.validate(), result, os.path.join(IMAGES, "iris-run.svg"))
+    print(f"wrote docs/images/iris-run.svg (run {result.run_id}: {result.status})")
 
 
 if __name__ == "__main__":
