@@ -30,7 +30,7 @@ from dagml.dsl.specs import (
 from dagml.errors import ConfigurationError
 from dagml.graph.wiring import DATASET, PARAM, STEP, Binding
 from dagml.runtime import contract as c
-from dagml.sagemaker.steps import CONTAINER_ROOT, DEFAULT_TRAINING_RUNTIME, DEFAULT_VOLUME_GB
+from dagml.sagemaker.steps import CONTAINER_ROOT, DEFAULT_TRAINING_RUNTIME, DEFAULT_VOLUME_GB, base_hyperparameters
 
 if TYPE_CHECKING:
     from sagemaker.core.workflow.pipeline_context import PipelineSession
@@ -309,13 +309,7 @@ class SdkBuilder:
 
     def _training(self, spec: FunctionSpec) -> Any:
         sdk, ctx = self.sdk, self.ctx
-        hyper: dict[str, Any] = {
-            "sagemaker_program": c.ENTRY_SCRIPT,
-            "sagemaker_submit_directory": ctx.bundle_uri,
-            c.HP_MODE: "training",
-            c.HP_TARGET: ctx.target,
-            c.HP_STEP: spec.name,
-        }
+        hyper = base_hyperparameters(ctx, spec)
         channels = []
         for b in self.graph.bindings[spec.name]:
             if b.source == PARAM:

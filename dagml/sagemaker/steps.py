@@ -168,14 +168,19 @@ def _output(ctx: Context, spec: NodeSpec, name: str, local_dir: str) -> dict[str
     }
 
 
-def training(ctx: Context, spec: FunctionSpec) -> dict[str, Any]:
-    hyper: dict[str, Any] = {
+def base_hyperparameters(ctx: Context, spec: FunctionSpec) -> dict[str, Any]:
+    """Script mode (the bundle and its entry script) and what the runtime should run."""
+    return {
         "sagemaker_program": c.ENTRY_SCRIPT,
         "sagemaker_submit_directory": ctx.bundle_uri,
         c.HP_MODE: "training",
         c.HP_TARGET: ctx.target,
         c.HP_STEP: spec.name,
     }
+
+
+def training(ctx: Context, spec: FunctionSpec) -> dict[str, Any]:
+    hyper = base_hyperparameters(ctx, spec)
     channels = []
     for b in ctx.graph.bindings[spec.name]:
         if b.source == PARAM:
