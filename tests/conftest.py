@@ -17,3 +17,12 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+
+
+#: The long variants (`HYPOTHESIS_PROFILE=long make test`) run many more examples.
+LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
+
+
+def examples(default: int, long: int) -> int:
+    """max_examples for a property test: ``default`` in CI, ``long`` in the long variant."""
+    return long if LONG else default

@@ -285,3 +285,85 @@ def condition_cases(draw: st.DrawFn, max_depth: int = 3) -> tuple[Any, dict[str,
     values = {k: draw(st.one_of(numbers, st.sampled_from([0.9, 0.97, 1.0]))) for k in METRIC_KEYS}
     params = {"Threshold": threshold.default, "Count": count.default}
     return expr, {"report": values}, params
+
+
+# ---------------------------------------------------------------- definition mutations
+def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every path into a JSON value (keys and indexes), the root excluded."""
+    out: list[tuple] = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out.append((*prefix, k))
+            out.extend(_paths(v, (*prefix, k)))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out.append((*prefix, i))
+            out.extend(_paths(v, (*prefix, i)))
+    return out
+
+
+def _parent(root: Any, path: tuple) -> Any:
+    node = root
+    for part in path[:-1]:
+        node = node[part]
+    return node
+
+
+JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
+    st.just("x" * 100_000),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
+    st.just({"Get": "Steps.NoSuchStep.Properties"}),
+    st.just({"Get": "Parameters.NoSuchParam"}),
+    st.just({"Std:JsonGet": {"PropertyFile": {"Get": "Steps.x"}, "Path": 3}}),
+    st.just({"Std:Join": {"On": 1, "Values": "no"}}),
+)
+
+
+@st.composite
+def mutated_definitions(draw: st.DrawFn, base: dict) -> Any:
+    """A real definition with 1-4 random mutations: deleted keys, junk values, broken references,
+    duplicate or unknown names and types, DependsOn cycles, deep nesting, or truncated text."""
+    import copy
+    import json as _json
+
+    definition = copy.deepcopy(base)
+    for _ in range(draw(st.integers(1, 4))):
+        paths = _paths(definition)
+        kind = draw(st.sampled_from(["delete", "junk", "junk", "cycle", "type", "nest", "duplicate"]))
+        if kind in ("delete", "junk") and paths:
+            path = draw(st.sampled_from(paths))
+            parent = _parent(definition, path)
+            if kind == "delete":
+                del parent[path[-1]]
+            else:
+                parent[path[-1]] = copy.deepcopy(draw(JUNK))  # st.just values are shared: never mutate them
+        elif kind in ("cycle", "type", "duplicate") and isinstance(definition, dict):
+            steps = [s for s in definition.get("Steps", []) if isinstance(s, dict)] if isinstance(definition.get("Steps"), list) else []
+            if not steps:
+                continue
+            a, b = draw(st.sampled_from(steps)), draw(st.sampled_from(steps))
+            if kind == "cycle":
+                a.setdefault("DependsOn", []) if isinstance(a.get("DependsOn", []), list) else None
+                if isinstance(a.get("DependsOn", []), list):
+                    a["DependsOn"] = [*a.get("DependsOn", []), b.get("Name")]
+                if isinstance(b.get("DependsOn", []), list):
+                    b["DependsOn"] = [*b.get("DependsOn", []), a.get("Name")]
+            elif kind == "type":
+                a["Type"] = draw(st.sampled_from(["Lambda", "Bogus", "", 7, None, "Condition", "Processing"]))
+            else:
+                a["Name"] = b.get("Name")
+        elif kind == "nest":
+            definition = {"Steps": [definition] * 2} if draw(st.booleans()) else [[[definition]]]
+            depth = draw(st.sampled_from([10, 1000, 100_000]))
+            if depth > 10:
+                return "[" * depth + "]" * depth
+    if draw(st.integers(0, 9)) == 0:
+        text = _json.dumps(definition)
+        return text[: draw(st.integers(0, max(0, len(text) - 1)))]
+    return definition

@@ -22,7 +22,16 @@ __all__ = ["main"]
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 #: Modules that add subcommands; each has ``add_parser(subparsers)`` setting ``func``.
-COMMANDS = ("dagml.cli.validate", "dagml.cli.compile", "dagml.cli.run", "dagml.cli.render", "dagml.cli.models")
+COMMANDS = (
+    "dagml.cli.validate",
+    "dagml.cli.compile",
+    "dagml.cli.run",
+    "dagml.cli.render",
+    "dagml.cli.models",
+    "dagml.cli.deploy",
+    "dagml.cli.show",
+    "dagml.cli.diff",
+)
 
 
 class UsageError(ConfigurationError):

@@ -13,7 +13,7 @@ raises :class:`~dagml.errors.ConditionUsageError`.
 
 from __future__ import annotations
 
-from typing import Iterable, Union
+from typing import ClassVar, Iterable, Union
 
 import attrs
 
@@ -90,6 +90,8 @@ class MetricRef(_NotABoolean):
 
     step: str
     key: str
+    #: What a comparison sees; an imported reference (``ImportedRef``) may be any JSON value: "any".
+    value_type: ClassVar[str] = "number"
 
     # Comparisons build expressions.
     def __eq__(self, other: object) -> Expr:  # type: ignore[override]
@@ -252,9 +254,9 @@ def not_(term: object) -> Not:
 
 
 def operand_type(value: Operand) -> str:
-    """``number``, ``string`` or ``boolean``: what a comparison sees."""
+    """``number``, ``string`` or ``boolean`` (``any`` for an imported reference): what a comparison sees."""
     if isinstance(value, MetricRef):
-        return "number"
+        return value.value_type
     sm_type = value.type if isinstance(value, Param) else param_type_of(value)
     return {"Integer": "number", "Float": "number", "String": "string", "Boolean": "boolean"}[
         sm_type or "String"

@@ -373,9 +373,11 @@ class Pipeline:
         ``warnings`` and are also emitted as :class:`~dagml.errors.DagmlWarning`.
         """
         if self._graph is None:
+            from dagml._gc import paused_gc
             from dagml.graph.build import build_graph
 
-            self._graph = build_graph(self)
+            with paused_gc():  # millions of acyclic objects at 100,000 steps: see dagml/_gc.py
+                self._graph = build_graph(self)
         return self._graph
 
     def run(

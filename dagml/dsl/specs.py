@@ -9,13 +9,16 @@ declared later, or one that does not exist (which validation reports).
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Mapping, Union
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Union
 
 import attrs
 
 from dagml.dsl.conditions import Expr
 from dagml.dsl.params import Dataset, Param
 from dagml.errors import DeclarationError
+
+if TYPE_CHECKING:
+    from dagml.dsl.imported import ImportedSpec
 
 __all__ = [
     "FUNCTION_KINDS",
@@ -35,8 +38,9 @@ __all__ = [
 
 #: Kinds a decorated function can have.
 FUNCTION_KINDS = ("processing", "training")
-#: Every node kind in a pipeline graph.
-KINDS = FUNCTION_KINDS + ("model", "register", "transform", "fail", "condition")
+#: Every node kind in a pipeline graph ("other": a step of an imported definition of
+#: another type, such as Lambda; see dagml.dsl.imported).
+KINDS = FUNCTION_KINDS + ("model", "register", "transform", "fail", "condition", "other")
 
 #: What SageMaker retries: step-level exception types of a RetryPolicy.
 RETRYABLE = (
@@ -284,4 +288,5 @@ class ConditionSpec:
     kind: str = attrs.field(default="condition", init=False)
 
 
-NodeSpec = Union[FunctionSpec, ModelSpec, RegisterSpec, TransformSpec, FailSpec, ConditionSpec]
+#: ``ImportedSpec`` (dagml.dsl.imported) is a step of an imported definition.
+NodeSpec = Union[FunctionSpec, ModelSpec, RegisterSpec, TransformSpec, FailSpec, ConditionSpec, "ImportedSpec"]

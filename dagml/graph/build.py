@@ -9,12 +9,14 @@ fixes a pipeline in one pass, not one error at a time.
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable, Protocol
 
 import networkx as nx
 
 from dagml.dsl.conditions import MetricRef, operands
+from dagml.dsl.imported import ImportedCondition, ImportedSpec
 from dagml.dsl.introspect import literal_metric_keys
+from dagml.dsl.params import Dataset, Param
 from dagml.dsl.specs import (
     ConditionSpec,
     FunctionSpec,
@@ -28,17 +30,32 @@ from dagml.graph import checks
 from dagml.graph.model import AFTER, DATA, OTHERWISE, THEN, Edge, PipelineGraph
 from dagml.graph.wiring import STEP, UNBOUND, Binding, wire
 
-if TYPE_CHECKING:
-    from dagml.dsl.pipeline import Pipeline
+__all__ = ["Declarations", "build_graph"]
 
-__all__ = ["build_graph"]
+
+class Declarations(Protocol):
+    """What the graph is built from: a :class:`~dagml.Pipeline`, or an imported definition
+    (:class:`dagml.sagemaker.importer.ImportedPipeline`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def params(self) -> tuple[Param, ...]: ...
+    @property
+    def datasets(self) -> tuple[Dataset, ...]: ...
+    @property
+    def nodes(self) -> tuple[NodeSpec, ...]: ...
+    @property
+    def source_file(self) -> str | None: ...
 
 #: Step kinds whose output another step can read.
 DATA_KINDS = ("processing", "training", "transform")
 
 
 class _Builder:
-    def __init__(self, pipe: Pipeline) -> None:
+    def __init__(self, pipe: Declarations) -> None:
         self.pipe = pipe
         self.problems: list[Problem] = []
         self.specs: dict[str, NodeSpec] = {}
@@ -85,10 +102,13 @@ class _Builder:
     # ------------------------------------------------------------ edges
     def collect_edges(self) -> None:
         for spec in self.specs.values():
+            imported = isinstance(spec, (ImportedSpec, ImportedCondition))
             for name in spec.after:
                 if self.ref(spec.name, name, "after=") is not None:
-                    self.add(name, spec.name, AFTER, "after=")
-            if isinstance(spec, FunctionSpec):
+                    self.add(name, spec.name, AFTER, f"{spec.origin}.DependsOn" if imported else "after=")
+            if imported:
+                self.imported_edges(spec)
+            elif isinstance(spec, FunctionSpec):
                 self.function_edges(spec)
             elif isinstance(spec, ModelSpec):
                 self.model_source(spec.name, spec.model, "model=", ("training",))
@@ -206,10 +226,25 @@ class _Builder:
             if isinstance(operand, MetricRef) and (operand.step, operand.key) not in seen:
                 seen.add((operand.step, operand.key))
                 self.metrics_source(spec.name, operand.step, f"the condition ({operand})", operand.key)
+        self.branch_edges(spec)
+
+    def branch_edges(self, spec: ConditionSpec) -> None:
         for kind, members in ((THEN, spec.then), (OTHERWISE, spec.otherwise)):
             for member in members:
                 if self.ref(spec.name, member, f"{kind}=") is not None:
                     self.add(spec.name, member, kind, f"{kind}=")
+
+    def imported_edges(self, spec: ImportedSpec | ImportedCondition) -> None:
+        """A step of an imported definition reads the steps its ``Get`` / ``Std:JsonGet`` name.
+
+        The JSON path of each reference is the edge's ``via``. Rules that need a
+        function (wiring, metric keys) do not apply to imported steps.
+        """
+        for source, via in spec.reads:
+            if self.ref(spec.name, source, via) is not None:
+                self.add(source, spec.name, DATA, via)
+        if isinstance(spec, ConditionSpec):
+            self.branch_edges(spec)
 
     # ------------------------------------------------------------ assemble
     def graph(self) -> nx.DiGraph:
@@ -225,7 +260,7 @@ class _Builder:
         return g
 
 
-def build_graph(pipe: Pipeline) -> PipelineGraph:
+def build_graph(pipe: Declarations) -> PipelineGraph:
     """Validate ``pipe`` and return its immutable graph, or raise every problem at once."""
     b = _Builder(pipe)
     checks.duplicates(b)

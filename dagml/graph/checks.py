@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import networkx as nx
 
 from dagml.dsl.conditions import Compare, In, MetricRef, describe, iter_compares, operand_type, operands
+from dagml.dsl.imported import ImportedSpec
 from dagml.dsl.params import Param
 from dagml.dsl.specs import (
     APPROVAL_STATUSES,
@@ -28,6 +29,8 @@ from dagml.graph.wiring import DATASET, PARAM
 if TYPE_CHECKING:
     from dagml.graph.build import _Builder
 
+#: What a comparison sees of an imported reference (a Std:JsonGet, a step property): any type.
+ANY = "any"
 #: Step kinds SageMaker accepts inside a condition's IfSteps / ElseSteps.
 BRANCH_KINDS = ("processing", "training", "model", "register", "transform", "fail")
 
@@ -57,6 +60,13 @@ def duplicates(b: _Builder) -> None:
 
 def names(b: _Builder) -> None:
     pipe = b.pipe
+    if not b.specs:
+        b.problem(
+            "empty-pipeline",
+            (),
+            f"pipeline {pipe.name!r} has no steps; SageMaker needs at least one.",
+            "Declare a step: @pipe.step on a function.",
+        )
     if not naming.check_name("pipeline", pipe.name):
         b.problem(
             "invalid-name",
@@ -171,38 +181,55 @@ def _branch_escapes(b: _Builder, g: nx.DiGraph, membership: dict[str, list[tuple
                     f"Put {spec.name!r} in a branch of {name!r} (then=[...] or otherwise=[...]), "
                     "or depend on the steps the condition reads.",
                 )
-    if not membership or not nx.is_directed_acyclic_graph(g):
+    if not membership:
+        return
+    try:
+        order = list(nx.topological_sort(g))
+    except nx.NetworkXUnfeasible:
         return  # cycles are reported on their own; gates need an order
     home = {member: places[0] for member, places in membership.items()}
-    gates: dict[str, frozenset[tuple[str, str]]] = {}
-    via: dict[tuple[str, tuple[str, str]], str] = {}
-    for node in nx.topological_sort(g):
-        own: set[tuple[str, str]] = set()
-        if node in home:
-            own.add(home[node])
-            via[(node, home[node])] = node
-        for pred, _, reasons in g.in_edges(node, data="reasons"):
-            if all(r.kind in (THEN, OTHERWISE) for r in reasons):
-                continue
-            for gate in gates.get(pred, ()):
-                if gate not in own:
-                    own.add(gate)
-                    via[(node, gate)] = via[(pred, gate)]
-        gates[node] = frozenset(own)
-        conds = {}
-        for cond, side in sorted(own):
-            conds.setdefault(cond, []).append(side)
-        for cond, sides in conds.items():
-            if len(sides) > 1:
-                then_step, else_step = via[(node, (cond, THEN))], via[(node, (cond, OTHERWISE))]
-                b.problem(
-                    "never-runs",
-                    (node, cond),
-                    f"needs {then_step!r} (then branch of {cond!r}) and {else_step!r} (otherwise branch), "
-                    "but only one branch ever runs, so this step never would.",
-                    f"Make {node!r} depend on one branch only, or split it into one step per branch.",
-                )
-                gates[node] = frozenset(g_ for g_ in own if g_[0] != cond)  # report once per chain
+    # A step's gates are the (condition, side) pairs it runs only under: its own and its upstream
+    # steps'. Each pair is one bit of an int (then = 2i, otherwise = 2i + 1, conditions by name), so
+    # inheriting them is one C-level OR per edge; sets of pairs, with a dict saying which step
+    # brought each, grew with steps x conditions (docs/performance.md).
+    conds = sorted({cond for cond, _ in home.values()})
+    index = {cond: i for i, cond in enumerate(conds)}
+    own_bit = {m: 1 << (2 * index[cond] + (side == OTHERWISE)) for m, (cond, side) in home.items()}
+    evens = ((1 << (2 * len(conds))) - 1) // 3  # the then-bits: 0b...010101
+
+    def upstream(node: str) -> list[str]:
+        return [
+            pred
+            for pred, data in g.pred[node].items()
+            if not all(r.kind in (THEN, OTHERWISE) for r in data["reasons"])
+        ]
+
+    def via(node: str, bit: int) -> str:
+        """The branch step that brought ``bit`` to ``node``: itself, or through its first upstream step."""
+        while own_bit.get(node) != bit:
+            node = next(pred for pred in upstream(node) if gates[pred] & bit)
+        return node
+
+    gates: dict[str, int] = {}
+    for node in order:
+        own = own_bit.get(node, 0)
+        for pred in upstream(node):
+            own |= gates[pred]
+        gates[node] = own
+        both = own & (own >> 1) & evens
+        while both:
+            low = both & -both
+            cond = conds[low.bit_length() // 2]
+            both ^= low
+            then_step, else_step = via(node, low), via(node, low << 1)
+            b.problem(
+                "never-runs",
+                (node, cond),
+                f"needs {then_step!r} (then branch of {cond!r}) and {else_step!r} (otherwise branch), "
+                "but only one branch ever runs, so this step never would.",
+                f"Make {node!r} depend on one branch only, or split it into one step per branch.",
+            )
+            gates[node] = own & ~(low | low << 1)  # report once per chain
 
 
 def _type_problem(b: _Builder, cond: str, text: str, fix: str) -> None:
@@ -217,6 +244,8 @@ def condition_types(b: _Builder) -> None:
             if isinstance(leaf, Compare):
                 lt, rt = operand_type(leaf.left), operand_type(leaf.right)
                 shown = f"`{describe(leaf, defaults=False)}`"
+                if ANY in (lt, rt) and (leaf.op in ("==", "!=") or {lt, rt} <= {ANY, "number"}):
+                    continue  # an imported reference: its type is only known at run time
                 if leaf.op in ("<", "<=", ">", ">=") and (lt != "number" or rt != "number"):
                     _type_problem(
                         b,
@@ -233,7 +262,7 @@ def condition_types(b: _Builder) -> None:
                     )
             elif isinstance(leaf, In):
                 vt = operand_type(leaf.value)
-                bad = [o for o in leaf.options if operand_type(o) != vt]
+                bad = [o for o in leaf.options if ANY not in (vt, operand_type(o)) and operand_type(o) != vt]
                 if bad:
                     _type_problem(
                         b,
@@ -338,6 +367,8 @@ def unused(b: _Builder) -> None:
             used.update(v.name for v in (spec.group, spec.approval) if isinstance(v, Param))
         elif isinstance(spec, FailSpec):
             used.update(p.name for p in spec.message if isinstance(p, Param))
+        elif isinstance(spec, ImportedSpec):
+            used.update(spec.params)
         elif isinstance(spec, ConditionSpec):
             used.update(o.name for o in operands(spec.expression) if isinstance(o, Param))
     for item in [*b.pipe.params, *b.pipe.datasets]:

@@ -41,6 +41,8 @@ class Edge:
         if self.kind == DATA:
             return f"{self.target} reads {self.source} ({self.via})"
         if self.kind == AFTER:
+            if self.via != "after=":  # an imported definition's DependsOn, at this JSON path
+                return f"{self.target} depends on {self.source} ({self.via})"
             return f"{self.target} runs after={self.source}"
         return f"{self.target} is in the {self.kind} branch of {self.source}"
 

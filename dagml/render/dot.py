@@ -139,8 +139,12 @@ def scene_to_dot(scene: Scene, graph_attrs: Mapping[str, str | float] | None = N
         f"  edge {attrs_text([('fontname', FONT), ('fontsize', float(LINE_SIZE)), ('arrowsize', 0.8)])};",
     ]
     lines += [node_line(n, "  ") for n in scene.nodes if n.cluster is None]
+    members: dict[str, list[SceneNode]] = {}
+    for n in scene.nodes:
+        if n.cluster is not None:
+            members.setdefault(n.cluster, []).append(n)
     for cluster in scene.clusters:
-        lines += _cluster_lines(cluster, [n for n in scene.nodes if n.cluster == cluster.id])
+        lines += _cluster_lines(cluster, members.get(cluster.id, []))
     lines += [edge_line(e) for e in scene.edges]
     if scene.legend is not None:
         lines += legend_dot(scene.legend, scene.direction)

@@ -16,6 +16,7 @@ from typing import Iterable, Mapping
 import attrs
 
 from dagml.dsl.conditions import MetricRef, operands
+from dagml.dsl.imported import ImportedSpec
 from dagml.dsl.params import Param
 from dagml.dsl.specs import (
     KINDS,
@@ -163,6 +164,8 @@ def details(graph: PipelineGraph, spec: NodeSpec) -> tuple[str, ...]:
         return wrap(f"fail: {message}" if message else "fail", max_lines=3)
     if isinstance(spec, ConditionSpec):
         return wrap(graph.describe_condition(spec.name), width=40, max_lines=8)
+    if isinstance(spec, ImportedSpec):
+        return spec.details
     return (spec.kind,)  # pragma: no cover - every kind is handled above
 
 
@@ -257,6 +260,8 @@ def _inputs_read(graph: PipelineGraph, spec: NodeSpec) -> Iterable[str]:
         values += spec.message
     if isinstance(spec, ConditionSpec):
         values += operands(spec.expression)
+    if isinstance(spec, ImportedSpec):
+        yield from (f"param:{name}" for name in spec.params)
     for value in values:
         if isinstance(value, Param):
             yield f"param:{value.name}"
@@ -331,9 +336,12 @@ def build_scene(
     runs = normalize_run(graph, run) if run is not None else None
     clusters = []
     cluster_of: dict[str, str] = {}
+    branches: dict[tuple[str, str], list[str]] = {}
+    for member, place in graph.branch_of.items():
+        branches.setdefault(place, []).append(member)
     for cond in sorted(graph.conditions, key=lambda c: c.name):
         for side in SIDES:
-            members = tuple(sorted(m for m, (c, s) in graph.branch_of.items() if c == cond.name and s == side))
+            members = tuple(sorted(branches.get((cond.name, side), ())))
             if not members:
                 continue
             taken = _taken(runs[cond.name], side) if runs is not None else None

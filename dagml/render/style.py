@@ -5,7 +5,8 @@ kind looks the same everywhere. A reader should get it without the legend:
 
 - a step's *kind* is its shape and colour (processing: rounded box; training:
   3-D box; model: component; register: folder; transform: arrow-ended box;
-  fail: octagon, like a stop sign; condition: diamond);
+  fail: octagon, like a stop sign; condition: diamond; a step of an imported
+  definition of another type, such as Lambda: grey parallelogram with its type);
 - data edges are solid, ``after=`` edges dashed, ``then`` / ``otherwise``
   edges green / red and labelled;
 - params and datasets (on request) are grey ellipses / cylinders with dotted
@@ -56,6 +57,7 @@ KIND_STYLES: dict[str, NodeStyle] = {
     "transform": NodeStyle("batch transform", "cds", "filled", "#CCFBF1", "#0F766E", (">", "]"), "0.22,0.12"),
     "fail": NodeStyle("fail: stop the run as Failed", "octagon", "filled", "#FEE2E2", "#B91C1C", ("{{", "}}")),
     "condition": NodeStyle("condition", "diamond", "filled", "#FEF9C3", "#A16207", ("{", "}")),
+    "other": NodeStyle("other SageMaker step (labelled with its type)", "parallelogram", "filled", "#F9FAFB", "#4B5563", ("[/", "/]")),
     "param": NodeStyle("pipeline parameter", "ellipse", "filled", "#F3F4F6", "#6B7280", ("([", "])")),
     "dataset": NodeStyle("input dataset", "cylinder", "filled", "#F3F4F6", "#6B7280", ("[(", ")]")),
 }

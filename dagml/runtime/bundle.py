@@ -19,12 +19,12 @@ Its ``sha256`` names the code in S3.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import importlib
-import io
 import os
+import struct
 import tarfile
+import zlib
 
 import attrs
 
@@ -130,23 +130,116 @@ def _read(path: str) -> bytes:
         return handle.read()
 
 
-def _archive(files: tuple[tuple[str, bytes], ...]) -> bytes:
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for name, content in files:
-            info = tarfile.TarInfo(name)
-            info.size = len(content)
-            info.mtime = 0
-            info.mode = 0o644
-            info.uid = info.gid = 0
-            info.uname = info.gname = ""
-            info.type = tarfile.REGTYPE
-            tar.addfile(info, io.BytesIO(content))
-    packed = io.BytesIO()
-    # Level 1: the vendored networkx makes the bundle ~4 MB of source; level 9 costs 0.3 s a compile.
-    with gzip.GzipFile(filename="", mode="wb", fileobj=packed, mtime=0, compresslevel=1) as gz:
-        gz.write(raw.getvalue())
-    return packed.getvalue()
+#: gzip level 1: the vendored networkx makes the bundle ~4 MB of source; level 9 costs 0.3 s a compile.
+_LEVEL = 1
+
+
+def _tar_blocks(files: tuple[tuple[str, bytes], ...] | list[tuple[str, bytes]]) -> bytes:
+    """The tar (PAX) blocks of ``files``: what ``TarFile.addfile`` writes for each, no end marker."""
+    out = []
+    for name, content in files:
+        info = tarfile.TarInfo(name)
+        info.size = len(content)
+        info.mtime = 0
+        info.mode = 0o644
+        info.uid = info.gid = 0
+        info.uname = info.gname = ""
+        info.type = tarfile.REGTYPE
+        out.append(info.tobuf(tarfile.PAX_FORMAT, tarfile.ENCODING))
+        out.append(content)
+        remainder = len(content) % tarfile.BLOCKSIZE
+        if remainder:
+            out.append(tarfile.NUL * (tarfile.BLOCKSIZE - remainder))
+    return b"".join(out)
+
+
+def _end_of_archive(offset: int) -> bytes:
+    """Two zero blocks, then zeros up to a whole record, as ``TarFile.close`` writes them."""
+    offset += 2 * tarfile.BLOCKSIZE
+    remainder = offset % tarfile.RECORDSIZE
+    return tarfile.NUL * (2 * tarfile.BLOCKSIZE + (tarfile.RECORDSIZE - remainder if remainder else 0))
+
+
+def _deflate(data: bytes, final: bool) -> bytes:
+    """Raw deflate of ``data`` by a fresh compressor.
+
+    A non-final piece ends with a full flush (byte-aligned, no back-references
+    past it), so pieces compressed apart concatenate into one valid deflate
+    stream: the technique of pigz. Only the last piece is final.
+    """
+    compressor = zlib.compressobj(_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS, zlib.DEF_MEM_LEVEL, 0)
+    return compressor.compress(data) + compressor.flush(zlib.Z_FINISH if final else zlib.Z_FULL_FLUSH)
+
+
+@attrs.frozen(eq=False)
+class _Segment:
+    """An installed package's files with their tar blocks and deflated bytes, built once per process."""
+
+    #: (path, size, mtime_ns) of every file: the cache is used only while these are unchanged.
+    signature: tuple[tuple[str, int, int], ...]
+    files: tuple[tuple[str, bytes], ...]
+    blocks: bytes
+    deflated: bytes
+
+
+#: (archive prefix, directory) -> its segment. dagml and the vendored packages are the same files
+#: for every compile in a process; archiving and compressing them was most of a small compile.
+_SEGMENTS: dict[tuple[str, str], _Segment] = {}
+
+
+def _segment(prefix: str, directory: str, keep: frozenset[str], skip: frozenset[str]) -> _Segment:
+    found = _walk(directory, keep, skip)
+    signature = []
+    for rel, path in found:
+        st = os.stat(path)
+        signature.append((rel, st.st_size, st.st_mtime_ns))
+    key = (prefix, directory)
+    cached = _SEGMENTS.get(key)
+    if cached is not None and cached.signature == tuple(signature):
+        return cached
+    files = tuple(sorted((f"{prefix}/{rel}", _read(path)) for rel, path in found))
+    blocks = _tar_blocks(files)
+    segment = _Segment(tuple(signature), files, blocks, _deflate(blocks, final=False))
+    _SEGMENTS[key] = segment
+    return segment
+
+
+def _archive(files: tuple[tuple[str, bytes], ...], segments: tuple[_Segment, ...] = ()) -> bytes:
+    """The ``sourcedir.tar.gz`` bytes: a tar of ``files`` (sorted) in one gzip member.
+
+    A run of ``files`` that is exactly a segment's files reuses that segment's
+    deflated bytes; everything else is compressed here. The tar stream is the
+    same bytes ``tarfile`` writes for these files.
+    """
+    starts = {segment.files[0][0]: segment for segment in segments if segment.files}
+    pieces: list[bytes | _Segment] = []
+    pending: list[tuple[str, bytes]] = []
+    i = 0
+    while i < len(files):
+        segment = starts.get(files[i][0])
+        if segment is not None and files[i : i + len(segment.files)] == segment.files:
+            if pending:
+                pieces.append(_tar_blocks(pending))
+                pending = []
+            pieces.append(segment)
+            i += len(segment.files)
+        else:
+            pending.append(files[i])
+            i += 1
+    out = [b"\x1f\x8b\x08\x00" + struct.pack("<L", 0) + b"\x04\xff"]  # no name, mtime 0, fastest, OS unknown
+    crc = size = 0
+    for piece in pieces:
+        raw = piece.blocks if isinstance(piece, _Segment) else piece
+        out.append(piece.deflated if isinstance(piece, _Segment) else _deflate(piece, final=False))
+        crc = zlib.crc32(raw, crc)
+        size += len(raw)
+    tail = _tar_blocks(pending)
+    tail += _end_of_archive(size + len(tail))
+    out.append(_deflate(tail, final=True))
+    crc = zlib.crc32(tail, crc)
+    size += len(tail)
+    out.append(struct.pack("<LL", crc & 0xFFFFFFFF, size & 0xFFFFFFFF))
+    return b"".join(out)
 
 
 def make_bundle(source_file: str, attr: str | None = None, *, max_bytes: int = MAX_BUNDLE_BYTES) -> Bundle:
@@ -169,18 +262,18 @@ def make_bundle(source_file: str, attr: str | None = None, *, max_bytes: int = M
             )
         members[rel] = _read(path)
     package = os.path.dirname(os.path.abspath(dagml.__file__))
-    for rel, path in _walk(package, frozenset({"py.typed"}), frozenset({"__pycache__"})):
-        members[f"dagml/{rel}"] = _read(path)
+    segments = [_segment("dagml", package, frozenset({"py.typed"}), frozenset({"__pycache__"}))]
     for name in VENDORED:
         module = importlib.import_module(name)
         vendor_dir = os.path.dirname(os.path.abspath(module.__file__ or ""))
-        for rel, path in _walk(vendor_dir, frozenset({"py.typed"}), _VENDOR_SKIP):
-            members[f"{name}/{rel}"] = _read(path)
+        segments.append(_segment(name, vendor_dir, frozenset({"py.typed"}), _VENDOR_SKIP))
+    for segment in segments:
+        members.update(segment.files)
     members[ENTRY_SCRIPT] = ENTRY_SOURCE.encode("utf-8")
     members[INFERENCE_SCRIPT] = INFERENCE_SOURCE.encode("utf-8")
     members[REQUIREMENTS_FILE] = "".join(f"{r}\n" for r in RUNTIME_REQUIREMENTS).encode("utf-8")
     files = tuple(sorted(members.items()))
-    data = _archive(files)
+    data = _archive(files, tuple(segments))
     if len(data) > max_bytes:
         biggest = sorted(files, key=lambda item: (-len(item[1]), item[0]))[:5]
         listing = ", ".join(f"{name} ({len(content) / 1e6:.1f} MB)" for name, content in biggest)

@@ -9,17 +9,18 @@ knows where to upload them.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from typing import Any
 
 import attrs
 
+from dagml._gc import paused_gc
 from dagml.dsl.conditions import MetricRef, operands
 from dagml.dsl.pipeline import Pipeline
 from dagml.dsl.specs import FunctionSpec, RegisterSpec, TransformSpec
 from dagml.errors import PipelineValidationError, Problem
 from dagml.graph.model import PipelineGraph
+from dagml.sagemaker import jsontext
 from dagml.sagemaker.lint import lint
 from dagml.sagemaker.settings import Settings
 from dagml.sagemaker.steps import BUILDERS, CompileError
@@ -54,8 +55,12 @@ class CompiledPipeline:
 
 
 def to_json(definition: dict[str, Any]) -> str:
-    """Canonical text: sorted keys, two-space indent, a trailing newline."""
-    return json.dumps(definition, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    """Canonical text: sorted keys, two-space indent, a trailing newline.
+
+    The same text as ``json.dumps(definition, sort_keys=True, indent=2, ensure_ascii=False)``,
+    written by :mod:`dagml.sagemaker.jsontext` (twice as fast on large definitions).
+    """
+    return jsontext.dumps(definition) + "\n"
 
 
 @attrs.define
@@ -70,6 +75,8 @@ class Context:
     metrics_steps: frozenset[str]
     csv_steps: frozenset[str]
     built: dict[str, dict[str, Any]] = attrs.Factory(dict)
+    #: Step name -> its index in ``graph.order``.
+    position: dict[str, int] = attrs.Factory(lambda self: {n: i for i, n in enumerate(self.graph.nodes)}, takes_self=True)
 
     @property
     def bundle_uri(self) -> str:
@@ -152,6 +159,7 @@ def _parameters(graph: PipelineGraph, dataset_uris: dict[str, str]) -> list[dict
     return params
 
 
+@paused_gc()
 def compile_pipeline(pipeline: Pipeline | PipelineGraph, settings: Settings, *, bundle: Any = None) -> CompiledPipeline:
     """Validate (if needed) and compile; raise if lint finds what SageMaker would reject.
 
@@ -159,7 +167,10 @@ def compile_pipeline(pipeline: Pipeline | PipelineGraph, settings: Settings, *, 
     (:func:`dagml.runtime.bundle.make_bundle`) instead of building it again.
     """
     from dagml.runtime.bundle import make_bundle
+    from dagml.sagemaker.importer import ImportedPipeline, compile_imported
 
+    if isinstance(pipeline, ImportedPipeline):  # an imported definition: its steps' JSON, unchanged
+        return compile_imported(pipeline)  # type: ignore[no-any-return]
     pipe = pipeline if isinstance(pipeline, Pipeline) else None
     graph = pipeline.validate() if isinstance(pipeline, Pipeline) else pipeline
     if not graph.source_file:

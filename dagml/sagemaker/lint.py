@@ -24,13 +24,24 @@ MAX_ENUM_VALUES = 16
 BRANCH_STEP_TYPES = ("Training", "Processing", "Transform", "RegisterModel", "Model", "Fail")
 
 
-def _walk(steps: list[dict[str, Any]], branch: str | None = None) -> Iterator[tuple[dict[str, Any], str | None]]:
-    for step in steps:
+def _dict(value: Any) -> dict[str, Any]:
+    """Imported definitions can hold anything anywhere: read only what has the right shape."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _walk(steps: Any, branch: str | None = None) -> Iterator[tuple[dict[str, Any], str | None]]:
+    for step in _list(steps):
+        if not isinstance(step, dict):
+            continue
         yield step, branch
         if step.get("Type") == "Condition":
-            args = step.get("Arguments", {})
-            yield from _walk(args.get("IfSteps", []), f"IfSteps of {step.get('Name')!r}")
-            yield from _walk(args.get("ElseSteps", []), f"ElseSteps of {step.get('Name')!r}")
+            args = _dict(step.get("Arguments"))
+            yield from _walk(args.get("IfSteps"), f"IfSteps of {step.get('Name')!r}")
+            yield from _walk(args.get("ElseSteps"), f"ElseSteps of {step.get('Name')!r}")
 
 
 def lint(pipeline: str, definition: dict[str, Any], text: str | None = None) -> list[Problem]:
@@ -56,8 +67,9 @@ def lint(pipeline: str, definition: dict[str, Any], text: str | None = None) -> 
                 severity="note",
             )
         )
-    for param in definition.get("Parameters", []):
-        enum = param.get("EnumValues") or []
+    for param in _list(definition.get("Parameters")):
+        param = _dict(param)
+        enum = _list(param.get("EnumValues"))
         if len(enum) > MAX_ENUM_VALUES:
             problems.append(
                 Problem(
@@ -67,9 +79,9 @@ def lint(pipeline: str, definition: dict[str, Any], text: str | None = None) -> 
                     "Drop enum= (validate the value in a step instead) or shorten the list.",
                 )
             )
-    for step, branch in _walk(definition.get("Steps", [])):
-        name, step_type = step.get("Name", "?"), step.get("Type", "?")
-        args = step.get("Arguments", {})
+    for step, branch in _walk(definition.get("Steps")):
+        name, step_type = str(step.get("Name", "?")), step.get("Type", "?")
+        args = _dict(step.get("Arguments"))
         if branch and step_type not in BRANCH_STEP_TYPES:
             problems.append(
                 Problem(
@@ -80,7 +92,7 @@ def lint(pipeline: str, definition: dict[str, Any], text: str | None = None) -> 
                 )
             )
         if step_type == "Processing":
-            inputs = args.get("ProcessingInputs", [])
+            inputs = _list(args.get("ProcessingInputs"))
             if len(inputs) > MAX_PROCESSING_INPUTS:
                 problems.append(
                     Problem(
@@ -90,7 +102,7 @@ def lint(pipeline: str, definition: dict[str, Any], text: str | None = None) -> 
                         "Read fewer upstream steps or datasets: merge some in an upstream step.",
                     )
                 )
-            for arg in args.get("AppSpecification", {}).get("ContainerArguments", []):
+            for arg in _list(_dict(args.get("AppSpecification")).get("ContainerArguments")):
                 if isinstance(arg, str) and len(arg) > MAX_ARGUMENT_CHARS:
                     problems.append(
                         Problem(

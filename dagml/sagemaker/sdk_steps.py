@@ -411,8 +411,7 @@ class SdkBuilder:
 
     def _condition(self, spec: ConditionSpec) -> Any:
         def members(names: tuple[str, ...]) -> list[Any]:
-            wanted = set(names)
-            return [self.build(name) for name in self.graph.order if name in wanted]
+            return [self.build(name) for name in sorted(set(names), key=self.ctx.position.__getitem__)]
 
         terms = spec.expression.terms if isinstance(spec.expression, And) else (spec.expression,)
         return self.sdk.ConditionStep(

@@ -19,7 +19,7 @@ import attrs
 from dagml.errors import ConfigurationError
 from dagml.sagemaker.images import DEFAULT_FRAMEWORK_VERSION, sklearn_image
 
-__all__ = ["Settings", "SettingsError", "load_settings"]
+__all__ = ["Settings", "SettingsError", "configured_region", "load_settings"]
 
 _ROLE = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@\-/]{1,512}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
@@ -177,3 +177,22 @@ def load_settings(
             lines.append(f"  (read {source}, which has no {', '.join(missing)})")
         raise SettingsError("\n".join(lines))
     return Settings(**values)
+
+
+def configured_region(
+    flag: str | None = None, *, environ: Mapping[str, str] | None = None, start: str | os.PathLike[str] | None = None
+) -> str | None:
+    """The region setting alone, for commands that need no role or bucket (``dagml executions``).
+
+    The same order as :func:`load_settings`: the flag, ``DAGML_REGION``, ``[tool.dagml]``, then
+    ``AWS_REGION`` / ``AWS_DEFAULT_REGION``; None leaves it to boto3 (its profile's region).
+    """
+    environ = os.environ if environ is None else environ
+    if flag:
+        return flag
+    if environ.get("DAGML_REGION"):
+        return environ["DAGML_REGION"]
+    table, _ = _from_pyproject(Path(start or os.getcwd()).resolve())
+    if isinstance(table.get("region"), str):
+        return str(table["region"])
+    return environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or None

@@ -452,3 +452,7 @@ def test_constant_condition_is_a_warning():
     pipe.condition("C", gt(1, 2), after=[evaluate], then=[pipe.fail("F")])
     with pytest.warns(DagmlWarning, match="only literals"):
         pipe.validate()
+
+
+def test_a_pipeline_without_steps_is_invalid():
+    assert only(Pipeline("nothing"), "empty-pipeline").message.startswith("pipeline 'nothing' has no steps")

@@ -232,3 +232,56 @@ def test_dagmls_dependencies_ship_inside_the_bundle():
     names = set(make_bundle(os.path.join(EXAMPLES, "iris_pipeline.py")).names)
     assert {"networkx/__init__.py", "attr/__init__.py", "attrs/__init__.py", "dagml/__init__.py"} <= names
     assert not any("/tests/" in n for n in names if n.startswith("networkx/"))
+
+
+def _tarfile_stream(files: tuple[tuple[str, bytes], ...]) -> bytes:
+    """What the tarfile module writes for these files, with the bundle's normalised headers."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, content in files:
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(content), 0, 0o644
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            tar.addfile(info, io.BytesIO(content))
+    return raw.getvalue()
+
+
+def test_the_archive_is_one_gzip_member_holding_tarfiles_own_stream(tmp_path):
+    """Installed packages are compressed once per process and spliced in: the result is still
+    one ordinary gzip stream (readable in tarfile's streaming mode) of the usual tar bytes."""
+    root = _tree(str(tmp_path / "proj"), {"flow.py": "X = 1\n", "zzz/late.py": "Y = 2\n"})
+    first = make_bundle(os.path.join(root, "flow.py"))
+    again = make_bundle(os.path.join(root, "flow.py"))
+    assert again.data == first.data
+    assert gzip.decompress(first.data) == _tarfile_stream(first.files)
+    with tarfile.open(fileobj=io.BytesIO(first.data), mode="r|gz") as tar:
+        assert [m.name for m in tar] == list(first.names)
+    assert _gzip_members(first.data) == 1
+
+
+def _gzip_members(data: bytes) -> int:
+    import zlib
+
+    count = 0
+    while data:
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        d.decompress(data)
+        assert d.eof
+        data = d.unused_data
+        count += 1
+    return count
+
+
+def test_a_cached_package_is_re_read_when_its_files_change(tmp_path):
+    from dagml.runtime import bundle as bundle_module
+
+    package = _tree(str(tmp_path / "site" / "pkg"), {"__init__.py": "A = 1\n", "sub/mod.py": "B = 2\n"})
+    one = bundle_module._segment("pkg", package, frozenset(), frozenset())
+    assert bundle_module._segment("pkg", package, frozenset(), frozenset()) is one
+    path = os.path.join(package, "sub", "mod.py")
+    with open(path, "w") as handle:
+        handle.write("B = 3  # changed\n")
+    os.utime(path, ns=(os.stat(path).st_mtime_ns + 10**9,) * 2)
+    two = bundle_module._segment("pkg", package, frozenset(), frozenset())
+    assert two is not one and dict(two.files)["pkg/sub/mod.py"] == b"B = 3  # changed\n"

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 
 from dagml.runtime.bundle import make_bundle
 from dagml.sagemaker import Settings, compile_pipeline
+from tests.conftest import examples
 from tests.golden_json import GOLDEN_SETTINGS
 from tests.sagemaker.schema_allowlist import normalize
 from tests.strategies import build, programs
@@ -46,7 +47,7 @@ def references(node):
             yield from references(value)
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40, 1000))
 @given(programs(max_steps=40))
 def test_random_programs_compile_deterministically_to_valid_resolvable_json(context, program):
     validator, bundle, config = context

@@ -355,3 +355,14 @@ def test_the_interop_module_imports_no_sdk():
 def test_a_missing_sdk_fails_and_says_how_to_install_it():
     with pytest.raises(pytest.fail.Exception, match=r"not importable .*pip install -e '\.\[dev\]'"):
         run_sdk(prelude="import sys; sys.modules['sagemaker'] = None\n")
+
+
+@pytest.mark.parametrize("name", ["sdk_iris", *sorted(golden_sources()), "extras"])
+def test_sdk_built_definitions_import_validate_and_compile_back_to_the_same_json(sdk, name):
+    from dagml.sagemaker.importer import import_definition
+
+    definition = sdk["sdk_iris"] if name == "sdk_iris" else sdk["to_sdk"][name]
+    pipe = import_definition(json.dumps(definition), name="sdk-built")
+    graph = pipe.validate()
+    assert {s["Name"] for s, _ in walk(definition["Steps"])} == set(graph.nodes)
+    assert compile_pipeline(pipe, None).definition == definition  # MlflowConfig: null and all

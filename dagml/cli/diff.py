@@ -1,0 +1,42 @@
+"""``dagml diff A B [--json]``: what changes from one pipeline to another."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from dagml.cli.compile import add_settings_arguments, settings_from_args
+from dagml.cli.deploy import add_aws_arguments, aws_from_args
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "diff",
+        help="compare two pipelines (TARGET, FILE.json or deployed:NAME)",
+        description="Compare two pipelines, each a pipeline TARGET (compiled with the settings), a definition "
+        "file or deployed:NAME: added, removed and changed params, steps, edges and conditions, and argument "
+        "changes in SageMaker's step cache key. Exit 0 when the same, 1 when different, 2 on usage errors.",
+    )
+    p.add_argument("a", metavar="A", help="TARGET, FILE.json or deployed:NAME")
+    p.add_argument("b", metavar="B", help="TARGET, FILE.json or deployed:NAME")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_settings_arguments(p)
+    add_aws_arguments(p, region=False)  # --region is a setting
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from dagml.sagemaker.diff import diff_pipelines
+    from dagml.sagemaker.sources import load_source
+
+    def aws():  # type: ignore[no-untyped-def]
+        return aws_from_args(args)
+
+    def settings(name: str):  # type: ignore[no-untyped-def]
+        return settings_from_args(args, name)
+
+    a = load_source(args.a, aws=aws, settings=settings)
+    b = load_source(args.b, aws=aws, settings=settings)
+    result = diff_pipelines(a, b)
+    print(json.dumps(result.to_dict(), indent=2, sort_keys=True) if args.json else result.format())
+    return 0 if result.same else 1

@@ -1,0 +1,63 @@
+"""``dagml show FILE.json|deployed:NAME [-o FILE] [--json]``: import a SageMaker definition, check and draw it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+
+from dagml.cli.deploy import add_aws_arguments, aws_from_args
+from dagml.errors import DagmlWarning
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "show",
+        help="import a SageMaker pipeline definition (a file or deployed:NAME), check and draw it",
+        description="Load any SageMaker pipeline definition JSON (from the SDK, Studio, describe-pipeline or "
+        "dagml compile) into dagml's graph, validate it with the same rules and summarise it; -o draws it "
+        "(.svg, .png, .dot, .mmd, .md). Exit 0 when valid, 1 when malformed or invalid, 2 on usage errors.",
+    )
+    p.add_argument(
+        "source", metavar="FILE.json|deployed:NAME", help="a definition file, or a deployed pipeline's name"
+    )
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="draw the pipeline to FILE (the format from its extension)"
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable summary")
+    add_aws_arguments(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from dagml.cli.main import UsageError
+    from dagml.cli.validate import format_summary
+    from dagml.render import RenderError, format_for, render
+    from dagml.sagemaker.sources import load_source
+
+    fmt = None
+    if args.output:
+        try:
+            fmt = format_for(args.output, None)
+        except RenderError as exc:
+            raise UsageError(str(exc)) from None
+    imported = load_source(args.source, aws=lambda: aws_from_args(args))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DagmlWarning)  # reported below, with the summary
+        graph = imported.validate()
+    if args.json:
+        print(
+            json.dumps(
+                {"ok": True, "source": imported.source, "summary": graph.summary()}, indent=2, sort_keys=True
+            )
+        )
+    else:
+        print(format_summary(graph))
+        other = sorted({f"{s.name} ({s.step_type})" for s in graph if getattr(s, "kind", "") == "other"})
+        if other:
+            print(f"\nnot run locally by dagml (shown and compiled back unchanged): {', '.join(other)}")
+    if args.output:
+        path = render(graph).save(args.output, fmt)
+        print(f"wrote {path} ({fmt}, {len(graph)} steps)", file=sys.stderr if args.json else sys.stdout)
+    return 0

@@ -1,0 +1,322 @@
+"""Compare two pipeline definitions: what a deploy would change.
+
+Both sides are :class:`~dagml.sagemaker.importer.ImportedPipeline` objects (a
+dagml pipeline is compiled, then imported, so every source compares like with
+like). :func:`diff_pipelines` lists added, removed and changed parameters,
+steps, edges and conditions, and the other top-level keys; a changed step lists
+each changed JSON path and marks those in SageMaker's cache key for that step
+type (a change there makes a cached step run again).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from typing import Any, Iterator, Mapping
+
+import attrs
+
+from dagml.dsl.imported import ImportedCondition
+from dagml.errors import DagmlWarning
+from dagml.graph.model import PipelineGraph
+from dagml.sagemaker.importer import ImportedPipeline
+
+__all__ = ["CACHE_KEYS", "Change", "PipelineDiff", "diff_pipelines"]
+
+#: Step type -> the ``Arguments`` keys in SageMaker's step cache key ("Default cache key
+#: attributes by pipeline step type" in the SageMaker developer guide).
+CACHE_KEYS: Mapping[str, frozenset[str]] = {
+    "Processing": frozenset({"AppSpecification", "Environment", "ProcessingInputs"}),
+    "Training": frozenset(
+        {
+            "AlgorithmSpecification",
+            "CheckpointConfig",
+            "DebugHookConfig",
+            "DebugRuleConfigurations",
+            "Environment",
+            "HyperParameters",
+            "InputDataConfig",
+        }
+    ),
+    "Tuning": frozenset({"HyperParameterTuningJobConfig", "TrainingJobDefinition", "TrainingJobDefinitions"}),
+    "AutoML": frozenset({"AutoMLJobConfig", "AutoMLJobObjective", "InputDataConfig", "ProblemType"}),
+    "Transform": frozenset({"DataProcessing", "Environment", "ModelName", "TransformInput"}),
+    "ClarifyCheck": frozenset(
+        {
+            "ClarifyCheckConfig",
+            "CheckJobConfig",
+            "SkipCheck",
+            "RegisterNewBaseline",
+            "ModelPackageGroupName",
+            "SuppliedBaselineConstraints",
+        }
+    ),
+    "QualityCheck": frozenset(
+        {
+            "QualityCheckConfig",
+            "CheckJobConfig",
+            "SkipCheck",
+            "RegisterNewBaseline",
+            "ModelPackageGroupName",
+            "SuppliedBaselineConstraints",
+            "SuppliedBaselineStatistics",
+        }
+    ),
+    "EMR": frozenset({"ClusterId", "StepConfig"}),
+}
+SECTIONS = ("pipeline", "param", "step", "edge", "condition")
+#: List items that have a name: such lists are compared item by item, by name.
+ITEM_KEYS = ("Name", "InputName", "OutputName", "ChannelName", "PropertyFileName")
+MISSING = "<missing>"
+SYMBOLS = {"added": "+", "removed": "-", "changed": "~"}
+
+
+@attrs.frozen
+class Change:
+    """One difference. ``details`` says what changed; ``cache`` names changed cache-key paths."""
+
+    section: str
+    change: str
+    name: str
+    summary: str = ""
+    details: tuple[str, ...] = ()
+    cache: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "section": self.section,
+            "change": self.change,
+            "name": self.name,
+            "summary": self.summary,
+            "details": list(self.details),
+            "invalidates_cache": list(self.cache),
+        }
+
+
+@attrs.frozen
+class PipelineDiff:
+    """Every difference between ``a`` and ``b`` (labels say where each side came from)."""
+
+    a: str
+    b: str
+    changes: tuple[Change, ...]
+
+    @property
+    def same(self) -> bool:
+        return not self.changes
+
+    @property
+    def cache_invalidated(self) -> tuple[str, ...]:
+        """Steps whose cache key changed: SageMaker would not reuse their cached results for B."""
+        return tuple(c.name for c in self.changes if c.cache)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "a": self.a,
+            "b": self.b,
+            "same": self.same,
+            "changes": [c.to_dict() for c in self.changes],
+            "cache_invalidated": list(self.cache_invalidated),
+        }
+
+    def format(self) -> str:
+        if self.same:
+            return f"no differences between {self.a} and {self.b}"
+        lines = [f"--- {self.a}", f"+++ {self.b}"]
+        titles = {
+            "pipeline": "pipeline",
+            "param": "params",
+            "step": "steps",
+            "edge": "edges",
+            "condition": "conditions",
+        }
+        for section in SECTIONS:
+            changes = [c for c in self.changes if c.section == section]
+            if not changes:
+                continue
+            lines.append(f"{titles[section]}:")
+            for c in changes:
+                lines.append(f"  {SYMBOLS[c.change]} {c.name}" + (f": {c.summary}" if c.summary else ""))
+                lines += [f"      {d}" for d in c.details]
+        n = len(self.changes)
+        tail = f"{n} difference{'s' if n != 1 else ''}"
+        if self.cache_invalidated:
+            tail += f"; step cache key changed for {', '.join(self.cache_invalidated)} (cached results are not reused)"
+        return "\n".join([*lines, tail])
+
+
+def _show(value: Any, limit: int = 120) -> str:
+    if value is MISSING:
+        return "(none)"
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _keyed(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        for key in ITEM_KEYS:
+            names = [v.get(key) for v in value]
+            if all(isinstance(n, str) for n in names) and len(set(names)) == len(names):
+                return dict(zip(names, value))
+    return None
+
+
+def leaf_changes(a: Any, b: Any, path: str = "") -> Iterator[tuple[str, Any, Any]]:
+    """(path, a value, b value) for each place ``a`` and ``b`` differ; named list items by name."""
+    ka, kb = _keyed(a), _keyed(b)
+    if ka is not None and kb is not None:
+        a, b = ka, kb
+        if list(ka) != list(kb) and set(ka) == set(kb):
+            yield f"{path} (order)", list(ka), list(kb)
+        for name in [*ka, *(n for n in kb if n not in ka)]:
+            yield from leaf_changes(ka.get(name, MISSING), kb.get(name, MISSING), f"{path}[{name!r}]")
+        return
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            yield from leaf_changes(
+                a.get(key, MISSING), b.get(key, MISSING), f"{path}.{key}" if path else key
+            )
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            yield from leaf_changes(x, y, f"{path}[{i}]")
+    elif a != b or type(a) is not type(b):
+        yield path, a, b
+
+
+def _step_json(graph: PipelineGraph, name: str) -> dict[str, Any]:
+    spec = graph[name]
+    raw = dict(getattr(spec, "raw", {}))
+    if isinstance(spec, ImportedCondition):  # branches and conditions are compared on their own
+        raw["Arguments"] = {
+            k: v
+            for k, v in raw.get("Arguments", {}).items()
+            if k not in ("IfSteps", "ElseSteps", "Conditions")
+        }
+    raw.pop("DependsOn", None)  # compared as edges
+    return raw
+
+
+def _where(graph: PipelineGraph, name: str) -> str:
+    branch = graph.branch_of.get(name)
+    return f"{branch[1]} of {branch[0]}" if branch else "top level"
+
+
+def _params(a: ImportedPipeline, b: ImportedPipeline) -> list[Change]:
+    pa = {p.get("Name"): p for p in a.top.get("Parameters", [])}
+    pb = {p.get("Name"): p for p in b.top.get("Parameters", [])}
+    changes = []
+    for name in sorted(set(pa) | set(pb), key=str):
+        if name not in pb:
+            changes.append(
+                Change(
+                    "param",
+                    "removed",
+                    name,
+                    f"{pa[name].get('Type')} = {_show(pa[name].get('DefaultValue', MISSING))}",
+                )
+            )
+        elif name not in pa:
+            changes.append(
+                Change(
+                    "param",
+                    "added",
+                    name,
+                    f"{pb[name].get('Type')} = {_show(pb[name].get('DefaultValue', MISSING))}",
+                )
+            )
+        elif pa[name] != pb[name]:
+            parts = [f"{p}: {_show(x)} -> {_show(y)}" for p, x, y in leaf_changes(pa[name], pb[name])]
+            changes.append(Change("param", "changed", name, "; ".join(parts)))
+    return changes
+
+
+def _steps(ga: PipelineGraph, gb: PipelineGraph) -> list[Change]:
+    changes = []
+    for name in sorted(set(ga.nodes) | set(gb.nodes)):
+        if name not in gb.nodes:
+            changes.append(
+                Change(
+                    "step",
+                    "removed",
+                    name,
+                    f"{getattr(ga[name], 'step_type', 'Condition')}, {_where(ga, name)}",
+                )
+            )
+            continue
+        if name not in ga.nodes:
+            changes.append(
+                Change(
+                    "step",
+                    "added",
+                    name,
+                    f"{getattr(gb[name], 'step_type', 'Condition')}, {_where(gb, name)}",
+                )
+            )
+            continue
+        details, cache = [], []
+        if _where(ga, name) != _where(gb, name):
+            details.append(f"moved: {_where(ga, name)} -> {_where(gb, name)}")
+        a, b = _step_json(ga, name), _step_json(gb, name)
+        step_type = b.get("Type")
+        keys = CACHE_KEYS.get(str(step_type), frozenset())
+        for path, x, y in leaf_changes(a, b):
+            top = path.split(".")[1].split("[")[0] if path.startswith("Arguments.") else ""
+            in_key = top in keys
+            if in_key:
+                cache.append(path)
+            details.append(f"{path}: {_show(x)} -> {_show(y)}" + ("   [cache key]" if in_key else ""))
+        if details:
+            summary = str(step_type) + (", cached results not reused" if cache and _caches(b) else "")
+            changes.append(Change("step", "changed", name, summary, tuple(details), tuple(cache)))
+    return changes
+
+
+def _caches(step: Mapping[str, Any]) -> bool:
+    config = step.get("CacheConfig")
+    return isinstance(config, Mapping) and bool(config.get("Enabled"))
+
+
+def _edges(ga: PipelineGraph, gb: PipelineGraph) -> list[Change]:
+    def edges(g: PipelineGraph) -> set[tuple[str, str, str]]:
+        return {(e.source, e.target, e.kind) for e in g.edges()}
+
+    ea, eb = edges(ga), edges(gb)
+    return [Change("edge", "removed", f"{s} -> {t}", k) for s, t, k in sorted(ea - eb)] + [
+        Change("edge", "added", f"{s} -> {t}", k) for s, t, k in sorted(eb - ea)
+    ]
+
+
+def _conditions(ga: PipelineGraph, gb: PipelineGraph) -> list[Change]:
+    changes = []
+    for name in sorted({c.name for c in ga.conditions} & {c.name for c in gb.conditions}):
+        ca, cb = ga[name], gb[name]
+        details = []
+        old, new = ga.describe_condition(name, defaults=False), gb.describe_condition(name, defaults=False)
+        if old != new or ca.raw.get("Arguments", {}).get("Conditions") != cb.raw.get("Arguments", {}).get(
+            "Conditions"
+        ):  # type: ignore[union-attr]
+            details.append(f"{old}  ->  {new}" if old != new else "same in words, different JSON")
+        for side, x, y in (("then", ca.then, cb.then), ("otherwise", ca.otherwise, cb.otherwise)):  # type: ignore[union-attr]
+            if x != y:
+                details.append(f"{side}: {', '.join(x) or '-'} -> {', '.join(y) or '-'}")
+        if details:
+            changes.append(Change("condition", "changed", name, details[0], tuple(details[1:])))
+    return changes
+
+
+def _top(a: ImportedPipeline, b: ImportedPipeline) -> list[Change]:
+    ta = {k: v for k, v in a.top.items() if k != "Parameters"}
+    tb = {k: v for k, v in b.top.items() if k != "Parameters"}
+    return [
+        Change("pipeline", "changed", path, f"{_show(x)} -> {_show(y)}")
+        for path, x, y in leaf_changes(ta, tb)
+    ]
+
+
+def diff_pipelines(a: ImportedPipeline, b: ImportedPipeline) -> PipelineDiff:
+    """What changes from ``a`` to ``b`` (both are validated first; their warnings are not the diff's)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DagmlWarning)
+        ga, gb = a.validate(), b.validate()
+    changes = _top(a, b) + _params(a, b) + _steps(ga, gb) + _edges(ga, gb) + _conditions(ga, gb)
+    return PipelineDiff(a.source, b.source, tuple(changes))

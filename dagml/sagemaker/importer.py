@@ -1,0 +1,539 @@
+"""Import any SageMaker pipeline definition JSON into dagml's graph, and compile it back.
+
+A definition from the SageMaker SDK, Studio's editor, ``describe-pipeline`` or
+``dagml compile`` becomes an :class:`ImportedPipeline`: its parameters are
+:class:`~dagml.dsl.params.Param` objects, its conditions real
+:class:`~dagml.dsl.specs.ConditionSpec` trees, every other step an
+:class:`~dagml.dsl.imported.ImportedSpec` holding its JSON. ``validate()``
+builds the same :class:`~dagml.graph.model.PipelineGraph` as for a dagml
+pipeline, with the same rules, so it draws and diffs the same way. Edges come
+from the JSON: each ``Get`` / ``Std:JsonGet`` of ``Steps.X...`` is a data edge
+from X (its JSON path is the edge's ``via``), ``DependsOn`` an ordering edge,
+``IfSteps`` / ``ElseSteps`` the branches.
+
+Compiling an imported pipeline re-emits each step's JSON unchanged, re-nested
+by the graph's branches, with the definition's other top-level keys as they
+were, so compile -> import -> compile gives the same bytes.
+
+A malformed definition raises :class:`DefinitionError` naming the JSON path of
+the problem (``$.Steps[3].Arguments.IfSteps[0].Name``) and the fix.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+from typing import Any, Mapping, NoReturn
+
+import attrs
+
+from dagml.dsl.conditions import And, Compare, Expr, In, Not, Operand, Or
+from dagml.dsl.imported import KIND_OF_TYPE, OTHER, STEP_TYPES, ImportedCondition, ImportedRef, ImportedSpec
+from dagml.dsl.params import Dataset, Param
+from dagml.dsl.specs import NodeSpec
+from dagml.errors import DagmlError, DeclarationError, did_you_mean
+from dagml.graph import names as naming
+from dagml.graph.model import PipelineGraph
+
+__all__ = ["DefinitionError", "ImportedPipeline", "import_definition", "load_definition"]
+
+PARAM_TYPES = ("String", "Integer", "Float", "Boolean")
+#: The default dagml shows for a parameter without ``DefaultValue`` (an execution must then pass one).
+PLACEHOLDER: Mapping[str, Any] = {"String": "", "Integer": 0, "Float": 0.0, "Boolean": False}
+#: Definition comparison type -> dagml operator.
+COMPARISONS = {
+    "Equals": "==",
+    "NotEquals": "!=",
+    "GreaterThan": ">",
+    "GreaterThanOrEqualTo": ">=",
+    "LessThan": "<",
+    "LessThanOrEqualTo": "<=",
+}
+CONDITION_TYPES = (*COMPARISONS, "In", "Not", "Or")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_STEP_REF = re.compile(r"^Steps\.([^.\[\]]+)")
+
+
+class DefinitionError(DagmlError, ValueError):
+    """A definition cannot be imported; ``path`` is the JSON path of the problem."""
+
+    def __init__(self, source: str, path: str, message: str, fix: str) -> None:
+        self.source, self.path, self.fix = source, path, fix
+        super().__init__(f"{source}: {path}: {message} Fix: {fix}")
+
+
+def _at(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if _IDENTIFIER.match(key) else f"{path}[{key!r}]"
+
+
+@attrs.define(eq=False)
+class ImportedPipeline:
+    """An imported definition: the declarations :func:`dagml.graph.build.build_graph` reads, and its JSON."""
+
+    name: str
+    description: str | None
+    params: tuple[Param, ...]
+    #: Every step in document order (a condition before the steps of its branches).
+    nodes: tuple[NodeSpec, ...]
+    #: The definition's top-level keys other than ``Steps``, exactly as imported.
+    top: Mapping[str, Any] = attrs.field(repr=False)
+    #: Where it came from, for messages: ``definition 'x.json'``, ``deployed pipeline 'x'``.
+    source: str = "definition"
+    datasets: tuple[Dataset, ...] = ()
+    source_file: str | None = None
+    _graph: PipelineGraph | None = attrs.field(default=None, init=False, repr=False)
+
+    def validate(self) -> PipelineGraph:
+        """The validated graph (the same rules as for a dagml pipeline), or every problem at once."""
+        if self._graph is None:
+            from dagml.graph.build import build_graph
+
+            self._graph = build_graph(self)
+        return self._graph
+
+    def definition(self) -> dict[str, Any]:
+        """The definition again: each step's JSON as imported, nested by the graph's branches."""
+        graph = self.validate()
+
+        def emit(name: str) -> dict[str, Any]:
+            spec = graph[name]
+            step = copy.deepcopy(dict(spec.raw))  # type: ignore[union-attr]
+            if isinstance(spec, ImportedCondition):
+                args = step["Arguments"]
+                for key, members in (("IfSteps", spec.then), ("ElseSteps", spec.otherwise)):
+                    if key in args:
+                        args[key] = [emit(m) for m in members]
+            return step
+
+        top_level = [n.name for n in self.nodes if n.name not in graph.branch_of]
+        return {**copy.deepcopy(dict(self.top)), "Steps": [emit(name) for name in top_level]}
+
+
+class _Reader:
+    """One pass over a definition; raises at the first malformed spot."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.params: dict[str, Param] = {}
+        self.nodes: list[NodeSpec | None] = []
+        self.names: set[str] = set()
+        #: (owner step, step named, JSON path) checked once every step is known.
+        self.step_refs: list[tuple[str, str, str]] = []
+
+    def fail(self, path: str, message: str, fix: str) -> NoReturn:
+        raise DefinitionError(self.source, path, message, fix)
+
+    # ------------------------------------------------------------ parameters
+    def parameter(self, item: Any, path: str) -> Param:
+        if not isinstance(item, dict):
+            self.fail(
+                path,
+                f"a parameter must be an object with Name and Type, got {item!r}.",
+                'Write {"Name": ..., "Type": ...}.',
+            )
+        name = item.get("Name")
+        if not isinstance(name, str) or not name:
+            self.fail(
+                _at(path, "Name"),
+                f"parameter has no Name (got {name!r}).",
+                "Give every parameter a Name (a string).",
+            )
+        ptype = item.get("Type")
+        if ptype not in PARAM_TYPES:
+            self.fail(
+                _at(path, "Type"),
+                f"parameter {name!r} has Type {ptype!r}{did_you_mean(str(ptype), PARAM_TYPES)}.",
+                f"Use one of {', '.join(PARAM_TYPES)}.",
+            )
+        enum = item.get("EnumValues")
+        if enum is not None:
+            if not isinstance(enum, list) or not enum:
+                self.fail(
+                    _at(path, "EnumValues"),
+                    f"parameter {name!r}: EnumValues must be a non-empty list.",
+                    "List the allowed values.",
+                )
+            enum = [self.value(v, ptype, _at(_at(path, "EnumValues"), i), name) for i, v in enumerate(enum)]
+        if item.get("DefaultValue") is not None:
+            default = self.value(item["DefaultValue"], ptype, _at(path, "DefaultValue"), name)
+        else:  # allowed by SageMaker: an execution must pass a value
+            default = enum[0] if enum else PLACEHOLDER[ptype]
+        try:
+            return Param(name, default, enum=enum)
+        except DeclarationError as exc:
+            self.fail(
+                path,
+                str(exc).split(" Fix:")[0],
+                "Make DefaultValue one of EnumValues, of the parameter's Type.",
+            )
+
+    def value(self, value: Any, ptype: str, path: str, name: str) -> Any:
+        if ptype == "String" and isinstance(value, str):
+            return value
+        if ptype == "Boolean" and isinstance(value, bool):
+            return value
+        if ptype in ("Integer", "Float") and isinstance(value, (int, float)) and not isinstance(value, bool):
+            if ptype == "Float":
+                return float(value)
+            if isinstance(value, int) or value.is_integer():
+                return int(value)
+        self.fail(
+            path, f"parameter {name!r} is {ptype}, but this value is {value!r}.", f"Give a {ptype} value."
+        )
+
+    # ------------------------------------------------------------ references
+    def references(
+        self, value: Any, path: str, owner: str, reads: list[tuple[str, str]], params: list[str]
+    ) -> None:
+        """Collect the ``Steps.X`` and ``Parameters.X`` references inside ``value``."""
+        if isinstance(value, dict):
+            if "Get" in value:
+                get = value["Get"]
+                if not isinstance(get, str):
+                    self.fail(
+                        _at(path, "Get"),
+                        f"step {owner!r}: a Get must be a string, got {get!r}.",
+                        'Write e.g. {"Get": "Parameters.X"}.',
+                    )
+                if get.startswith("Parameters."):
+                    self.param_ref(get[len("Parameters.") :], path, owner)
+                    params.append(get[len("Parameters.") :])
+                elif get.startswith("Steps."):
+                    match = _STEP_REF.match(get)
+                    if match is None:
+                        self.fail(
+                            _at(path, "Get"),
+                            f"step {owner!r}: {get!r} names no step.",
+                            "Write Steps.<step name>.<property>.",
+                        )
+                    reads.append((match.group(1), path))
+                    self.step_refs.append((owner, match.group(1), _at(path, "Get")))
+            for key, item in value.items():
+                self.references(item, _at(path, key), owner, reads, params)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                self.references(item, _at(path, i), owner, reads, params)
+
+    def param_ref(self, name: str, path: str, owner: str) -> Param:
+        if name not in self.params:
+            self.fail(
+                _at(path, "Get"),
+                f"step {owner!r} reads parameter {name!r}, which the definition does not declare{did_you_mean(name, self.params)}.",
+                "Declare it under Parameters, or correct the name.",
+            )
+        return self.params[name]
+
+    # ------------------------------------------------------------ steps
+    def steps(self, items: Any, path: str) -> list[str]:
+        if not isinstance(items, list):
+            self.fail(
+                path,
+                f"expected a list of steps, got {type(items).__name__}.",
+                "Write a JSON list of step objects.",
+            )
+        return [self.step(item, _at(path, i)) for i, item in enumerate(items)]
+
+    def step(self, step: Any, path: str) -> str:
+        if not isinstance(step, dict):
+            self.fail(
+                path,
+                f"a step must be an object with Name, Type and Arguments, got {step!r}.",
+                'Write {"Name": ..., "Type": ..., "Arguments": {...}}.',
+            )
+        name = step.get("Name")
+        if not isinstance(name, str) or not name:
+            self.fail(
+                _at(path, "Name"), f"step has no Name (got {name!r}).", "Give every step a Name (a string)."
+            )
+        step_type = step.get("Type")
+        if step_type not in STEP_TYPES:
+            self.fail(
+                _at(path, "Type"),
+                f"step {name!r} has Type {step_type!r}, which is not a SageMaker Pipelines step type"
+                f"{did_you_mean(str(step_type), STEP_TYPES)}.",
+                f"Use one of {', '.join(STEP_TYPES)}.",
+            )
+        if "Arguments" in step and not isinstance(step["Arguments"], dict):
+            self.fail(
+                _at(path, "Arguments"),
+                f"step {name!r}: Arguments must be an object.",
+                "Write Arguments as a JSON object.",
+            )
+        after = step.get("DependsOn", [])
+        if not isinstance(after, list):
+            self.fail(
+                _at(path, "DependsOn"),
+                f"step {name!r}: DependsOn must be a list of step names.",
+                'Write ["step", ...].',
+            )
+        for i, other in enumerate(after):
+            if not isinstance(other, str):
+                self.fail(
+                    _at(_at(path, "DependsOn"), i),
+                    f"step {name!r}: DependsOn holds {other!r}, not a step name.",
+                    "List step names.",
+                )
+            self.step_refs.append((name, other, _at(_at(path, "DependsOn"), i)))
+        self.names.add(name)
+        slot = len(self.nodes)
+        self.nodes.append(None)  # document order: the condition before its branches
+        reads: list[tuple[str, str]] = []
+        params: list[str] = []
+        if step_type == "Condition":
+            self.nodes[slot] = self.condition(step, path, name, tuple(after))
+        else:
+            self.references({k: v for k, v in step.items() if k != "DependsOn"}, path, name, reads, params)
+            self.nodes[slot] = ImportedSpec(
+                name,
+                KIND_OF_TYPE.get(step_type, OTHER),
+                step_type,
+                copy.deepcopy(step),
+                after=tuple(after),
+                reads=tuple(reads),
+                params=tuple(dict.fromkeys(params)),
+                origin=path,
+            )
+        return name
+
+    def condition(
+        self, step: dict[str, Any], path: str, name: str, after: tuple[str, ...]
+    ) -> ImportedCondition:
+        args = step.get("Arguments")
+        args_path = _at(path, "Arguments")
+        if not isinstance(args, dict):
+            self.fail(
+                args_path,
+                f"condition {name!r} has no Arguments.",
+                "Give it Arguments with Conditions, IfSteps and ElseSteps.",
+            )
+        conditions = args.get("Conditions")
+        if not isinstance(conditions, list) or not conditions:
+            self.fail(
+                _at(args_path, "Conditions"),
+                f"condition {name!r} has no Conditions.",
+                "List at least one condition.",
+            )
+        terms = [
+            self.expression(c, _at(_at(args_path, "Conditions"), i), name) for i, c in enumerate(conditions)
+        ]
+        reads: list[tuple[str, str]] = []
+        self.references(conditions, _at(args_path, "Conditions"), name, reads, [])
+        then = self.steps(args.get("IfSteps", []), _at(args_path, "IfSteps"))
+        otherwise = self.steps(args.get("ElseSteps", []), _at(args_path, "ElseSteps"))
+        raw = copy.deepcopy({k: v for k, v in step.items() if k != "Arguments"})
+        raw["Arguments"] = {
+            **copy.deepcopy({k: v for k, v in args.items() if k not in ("IfSteps", "ElseSteps")}),
+            **({"IfSteps": then} if "IfSteps" in args else {}),
+            **({"ElseSteps": otherwise} if "ElseSteps" in args else {}),
+        }
+        return ImportedCondition(
+            name,
+            terms[0] if len(terms) == 1 else And(tuple(terms)),
+            then=tuple(then),
+            otherwise=tuple(otherwise),
+            after=after,
+            origin=path,
+            raw=raw,
+            reads=tuple(reads),
+        )
+
+    # ------------------------------------------------------------ conditions
+    def expression(self, cond: Any, path: str, owner: str) -> Expr:
+        ctype = cond.get("Type") if isinstance(cond, dict) else None
+        if ctype not in CONDITION_TYPES:
+            self.fail(
+                _at(path, "Type") if isinstance(cond, dict) else path,
+                f"condition {owner!r}: {ctype if ctype is not None else cond!r} is not a condition type"
+                f"{did_you_mean(str(ctype), CONDITION_TYPES)}.",
+                f"Use one of {', '.join(CONDITION_TYPES)}.",
+            )
+        if ctype in COMPARISONS:
+            left = self.operand(cond.get("LeftValue"), _at(path, "LeftValue"), owner)
+            right = self.operand(cond.get("RightValue"), _at(path, "RightValue"), owner)
+            return Compare(COMPARISONS[ctype], left, right)
+        if ctype == "In":
+            values = cond.get("Values")
+            if not isinstance(values, list) or not values:
+                self.fail(
+                    _at(path, "Values"),
+                    f"condition {owner!r}: In needs a non-empty list of Values.",
+                    "List the values.",
+                )
+            query = self.operand(cond.get("QueryValue"), _at(path, "QueryValue"), owner)
+            return In(
+                query,
+                tuple(self.operand(v, _at(_at(path, "Values"), i), owner) for i, v in enumerate(values)),
+            )
+        if ctype == "Or":
+            items = cond.get("Conditions")
+            if not isinstance(items, list) or not items:
+                self.fail(
+                    _at(path, "Conditions"),
+                    f"condition {owner!r}: Or needs a non-empty list of Conditions.",
+                    "List the alternatives.",
+                )
+            return Or(
+                tuple(self.expression(c, _at(_at(path, "Conditions"), i), owner) for i, c in enumerate(items))
+            )
+        inner = cond.get("Condition")
+        term = self.expression(inner, _at(path, "Condition"), owner)
+        if isinstance(term, Compare) and inner.get("Type") == "Equals":
+            return Compare("!=", term.left, term.right)
+        if isinstance(term, Or) and all(isinstance(t, Not) for t in term.terms):
+            return And(
+                tuple(t.term for t in term.terms if isinstance(t, Not))
+            )  # how dagml writes `a & b` inside | and ~
+        return Not(term)
+
+    def operand(self, value: Any, path: str, owner: str) -> Operand:
+        if isinstance(value, (str, bool, int, float)):
+            return value
+        if isinstance(value, dict) and isinstance(value.get("Get"), str):
+            get = value["Get"]
+            if get.startswith("Parameters."):
+                return self.param_ref(get[len("Parameters.") :], path, owner)
+            match = _STEP_REF.match(get)
+            if match:
+                return ImportedRef(
+                    match.group(1), get[match.end() :].lstrip("."), text=get[len("Steps.") :], raw=value
+                )
+            return ImportedRef("", get, text=get, raw=value)
+        if isinstance(value, dict) and isinstance(value.get("Std:JsonGet"), dict):
+            spec = value["Std:JsonGet"]
+            file = spec.get("PropertyFile")
+            match = (
+                _STEP_REF.match(file.get("Get", ""))
+                if isinstance(file, dict) and isinstance(file.get("Get"), str)
+                else None
+            )
+            key = str(spec.get("Path", ""))
+            return ImportedRef(
+                match.group(1) if match else "",
+                key,
+                text=f"{match.group(1)}.{key}" if match else f"json({key})",
+                raw=value,
+            )
+        if isinstance(value, dict) and "Std:Join" in value:
+            return ImportedRef("", "", text="join(...)", raw=value)
+        self.fail(
+            path,
+            f"condition {owner!r}: {value!r} is not a condition operand.",
+            "Use a literal (string, number, boolean), a Get, a Std:JsonGet or a Std:Join.",
+        )
+
+    # ------------------------------------------------------------ the whole definition
+    def definition(self, data: Any) -> tuple[tuple[Param, ...], tuple[NodeSpec, ...], dict[str, Any]]:
+        if not isinstance(data, dict):
+            self.fail(
+                "$",
+                f"a pipeline definition is a JSON object, got {type(data).__name__}.",
+                "Give the object with Version, Parameters and Steps.",
+            )
+        parameters = data.get("Parameters", [])
+        if not isinstance(parameters, list):
+            self.fail("$.Parameters", "Parameters must be a list.", "Write a JSON list of parameter objects.")
+        params = []
+        for i, item in enumerate(parameters):
+            param = self.parameter(item, _at("$.Parameters", i))
+            self.params.setdefault(param.name, param)
+            params.append(param)
+        if "Steps" not in data:
+            self.fail("$", "the definition has no Steps.", "Give the list of steps under Steps.")
+        self.steps(data["Steps"], "$.Steps")
+        for owner, target, path in self.step_refs:
+            if target not in self.names:
+                self.fail(
+                    path,
+                    f"step {owner!r} names step {target!r}, which the definition does not have{did_you_mean(target, self.names)}.",
+                    "Correct the step name, or add the step.",
+                )
+        nodes = tuple(n for n in self.nodes if n is not None)
+        return tuple(params), nodes, copy.deepcopy({k: v for k, v in data.items() if k != "Steps"})
+
+
+def import_definition(
+    definition: str | bytes | Mapping[str, Any],
+    *,
+    name: str,
+    description: str | None = None,
+    source: str | None = None,
+) -> ImportedPipeline:
+    """Import a definition (its JSON text or the parsed object) as pipeline ``name``.
+
+    Raises :class:`DefinitionError` for malformed input; call ``validate()`` on
+    the result for the graph (which raises every rule the pipeline breaks).
+    """
+    source = source or f"definition of {name!r}"
+    if isinstance(definition, (str, bytes)):
+        try:
+            data = json.loads(definition)
+        except RecursionError:
+            raise DefinitionError(
+                source, "$", "nested too deeply to be a pipeline definition.", "Give a pipeline definition in JSON."
+            ) from None
+        except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
+            where = (
+                f"{exc.msg} at line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+            )
+            raise DefinitionError(source, "$", f"not JSON: {where}.", "Give a pipeline definition in JSON (UTF-8).") from None
+    else:
+        data = definition
+    try:
+        params, nodes, top = _Reader(source).definition(data)
+    except RecursionError:
+        raise DefinitionError(
+            source, "$", "nested too deeply to be a pipeline definition.", "Give a pipeline definition in JSON."
+        ) from None
+    return ImportedPipeline(name, description, params, nodes, top, source)
+
+
+def load_definition(path: str, name: str | None = None) -> ImportedPipeline:
+    """Import a definition file; the pipeline is named after the file unless ``name`` is given.
+
+    A definition holds no pipeline name, so the file's stem is used, spelled as
+    SageMaker accepts (``my_flow.json`` -> ``my-flow``).
+    """
+    from dagml.errors import ConfigurationError
+
+    try:
+        with open(path, "rb") as f:
+            text = f.read()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot read definition {path!r}: {exc.strerror}. Fix: check the path."
+        ) from None
+    stem = os.path.splitext(os.path.basename(path))[0]
+    if name is None:
+        name = stem if naming.check_name("pipeline", stem) else naming.suggest("pipeline", stem)
+    return import_definition(text, name=name, source=f"definition {path!r}")
+
+
+def compile_imported(imported: ImportedPipeline) -> Any:
+    """A :class:`~dagml.sagemaker.compiler.CompiledPipeline` of the re-emitted definition.
+
+    Same canonical text and pre-flight lint as a compiled dagml pipeline; there
+    is no code bundle and no dataset to upload (``bundle`` is None).
+    """
+    from dagml.errors import PipelineValidationError
+    from dagml.sagemaker.compiler import CompiledPipeline, to_json
+    from dagml.sagemaker.lint import lint
+
+    definition = imported.definition()
+    text = to_json(definition)
+    problems = lint(imported.name, definition, text)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise PipelineValidationError(imported.name, errors)
+    return CompiledPipeline(
+        name=imported.name,
+        definition=definition,
+        json=text,
+        notes=tuple(p for p in problems if p.severity != "error"),
+        bundle=None,
+        code_prefix="",
+        datasets=(),
+    )

@@ -1,0 +1,70 @@
+"""Where ``dagml show`` and ``dagml diff`` read a pipeline from.
+
+A source is ``deployed:NAME`` (``DescribePipeline``), a definition file
+(``*.json``), or a pipeline ``TARGET`` (compiled with the settings, then
+imported, so that every source compares like with like).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable
+
+from dagml.errors import TargetError
+from dagml.sagemaker.aws import Aws
+from dagml.sagemaker.importer import ImportedPipeline, import_definition, load_definition
+from dagml.sagemaker.settings import Settings
+
+__all__ = ["DEPLOYED", "is_definition", "load_source"]
+
+DEPLOYED = "deployed:"
+
+
+def is_definition(source: str) -> bool:
+    """A definition file or ``deployed:NAME`` (as opposed to a pipeline TARGET)."""
+    return source.startswith(DEPLOYED) or source.lower().endswith(".json")
+
+
+def load_deployed(name: str, aws: Aws) -> ImportedPipeline:
+    from dagml.sagemaker.deploy import read_deployed
+
+    if not name:
+        raise TargetError("deployed: needs a pipeline name. Fix: write deployed:NAME.")
+    response = read_deployed(aws, name)
+    if response is None:
+        raise TargetError(
+            f"there is no deployed pipeline {name!r} in {aws.where}. "
+            "Fix: check the name and the region (--region), or deploy it with dagml deploy."
+        )
+    return import_definition(
+        response.get("PipelineDefinition", ""),
+        name=name,
+        description=response.get("PipelineDescription"),
+        source=f"deployed:{name}",
+    )
+
+
+def load_source(
+    source: str,
+    *,
+    aws: Callable[[], Aws],
+    settings: Callable[[str], Settings] | None = None,
+) -> ImportedPipeline:
+    """Import ``source``; ``aws`` and ``settings`` are called only when that source needs them."""
+    if source.startswith(DEPLOYED):
+        return load_deployed(source[len(DEPLOYED) :], aws())
+    if source.lower().endswith(".json"):
+        if not os.path.isfile(source):
+            raise TargetError(f"no such definition file: {source!r}. Fix: check the path.")
+        return load_definition(source)
+    if settings is None:
+        raise TargetError(
+            f"{source!r} is not a definition: give a .json file or deployed:NAME "
+            "(for a pipeline file, use dagml validate or dagml render)."
+        )
+    from dagml.sagemaker.compiler import compile_pipeline
+    from dagml.target import load_target
+
+    pipe = load_target(source)
+    compiled = compile_pipeline(pipe, settings(pipe.name))
+    return import_definition(compiled.definition, name=pipe.name, description=pipe.description, source=source)
