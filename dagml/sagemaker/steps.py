@@ -9,6 +9,8 @@ from __future__ import annotations
 import posixpath
 from typing import TYPE_CHECKING, Any
 
+import networkx as nx
+
 from dagml.dsl.specs import (
     ConditionSpec,
     FailSpec,
@@ -20,6 +22,7 @@ from dagml.dsl.specs import (
     TransformSpec,
 )
 from dagml.errors import DagmlError
+from dagml.graph.model import PipelineGraph
 from dagml.graph.wiring import DATASET, PARAM, STEP
 from dagml.runtime import contract as c
 from dagml.sagemaker.expressions import as_string, get, lower_conditions, output_of, value
@@ -31,15 +34,38 @@ DEFAULT_VOLUME_GB = 30
 #: CreateTrainingJob requires a StoppingCondition; this is SageMaker's own default (1 day).
 DEFAULT_TRAINING_RUNTIME = 86400
 CONTAINER_ROOT = c.DEFAULT_ROOT
+#: Container paths of every processing step, joined once rather than per step.
+_INPUT_ROOT = posixpath.join(CONTAINER_ROOT, c.PROCESSING_INPUT_DIR)
+_CODE_DIR = posixpath.join(CONTAINER_ROOT, c.PROCESSING_CODE_DIR)
+_ENTRYPOINT = ("python3", posixpath.join(_CODE_DIR, c.ENTRY_SCRIPT))
 
 
 class CompileError(DagmlError, ValueError):
     """The pipeline cannot be expressed as a SageMaker definition."""
 
 
-def _common(spec: NodeSpec, step_type: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    step: dict[str, Any] = {"Name": spec.name, "Type": step_type, "Arguments": arguments}
+def depends_on(graph: PipelineGraph, spec: NodeSpec) -> list[str]:
+    """``DependsOn``: the step's ``after=``, plus orderings the definition would otherwise lose.
+
+    A RegisterModel reads its metrics report by a literal S3 URI (the schema
+    allows no ``Std:Join`` there), which carries no dependency; when nothing else
+    orders the metrics step first (a condition reading it, say), DependsOn does.
+    """
     after = list(dict.fromkeys(spec.after))
+    if isinstance(spec, RegisterSpec) and spec.metrics and spec.metrics not in after:
+        direct = [
+            src
+            for src, _, reasons in graph.graph.in_edges(spec.name, data="reasons")
+            if any(not (r.kind == "data" and r.via == "metrics=") for r in reasons)
+        ]
+        if not any(spec.metrics == d or spec.metrics in nx.ancestors(graph.graph, d) for d in direct):
+            after.append(spec.metrics)
+    return after
+
+
+def _common(ctx: Context, spec: NodeSpec, step_type: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    step: dict[str, Any] = {"Name": spec.name, "Type": step_type, "Arguments": arguments}
+    after = depends_on(ctx.graph, spec)
     if after:
         step["DependsOn"] = after
     options: StepOptions | None = getattr(spec, "options", None)
@@ -97,7 +123,7 @@ def processing(ctx: Context, spec: FunctionSpec) -> dict[str, Any]:
                 {
                     "InputName": b.parameter,
                     "S3Input": {
-                        "LocalPath": posixpath.join(CONTAINER_ROOT, c.PROCESSING_INPUT_DIR, b.parameter),
+                        "LocalPath": posixpath.join(_INPUT_ROOT, b.parameter),
                         "S3Uri": _input_source(ctx, b.parameter, b.source, b.ref),
                         "S3DataType": "S3Prefix",
                         "S3InputMode": "File",
@@ -113,7 +139,7 @@ def processing(ctx: Context, spec: FunctionSpec) -> dict[str, Any]:
         {
             "InputName": c.CODE_INPUT_NAME,
             "S3Input": {
-                "LocalPath": posixpath.join(CONTAINER_ROOT, c.PROCESSING_CODE_DIR),
+                "LocalPath": _CODE_DIR,
                 "S3Uri": ctx.code_prefix,
                 "S3DataType": "S3Prefix",
                 "S3InputMode": "File",
@@ -139,7 +165,7 @@ def processing(ctx: Context, spec: FunctionSpec) -> dict[str, Any]:
         },
         "AppSpecification": {
             "ImageUri": ctx.settings.image,
-            "ContainerEntrypoint": ["python3", posixpath.join(CONTAINER_ROOT, c.PROCESSING_CODE_DIR, c.ENTRY_SCRIPT)],
+            "ContainerEntrypoint": list(_ENTRYPOINT),
             "ContainerArguments": arguments,
         },
         "RoleArn": ctx.settings.role_arn,
@@ -149,7 +175,7 @@ def processing(ctx: Context, spec: FunctionSpec) -> dict[str, Any]:
     if spec.options.timeout:
         args["StoppingCondition"] = {"MaxRuntimeInSeconds": spec.options.timeout}
     _extras(args, spec.options)
-    step = _common(spec, "Processing", args)
+    step = _common(ctx, spec, "Processing", args)
     if metrics:
         step["PropertyFiles"] = [
             {"PropertyFileName": c.PROPERTY_FILE_NAME, "OutputName": c.METRICS_OUTPUT_NAME, "FilePath": c.METRICS_FILE}
@@ -217,7 +243,7 @@ def training(ctx: Context, spec: FunctionSpec) -> dict[str, Any]:
     if channels:
         args["InputDataConfig"] = channels
     _extras(args, spec.options)
-    return _common(spec, "Training", args)
+    return _common(ctx, spec, "Training", args)
 
 
 def _inference_environment(ctx: Context) -> dict[str, str]:
@@ -233,7 +259,7 @@ def model(ctx: Context, spec: ModelSpec) -> dict[str, Any]:
             "ModelDataUrl": output_of(ctx.graph[spec.model]),
         },
     }
-    return _common(spec, "Model", args)
+    return _common(ctx, spec, "Model", args)
 
 
 def register(ctx: Context, spec: RegisterSpec) -> dict[str, Any]:
@@ -261,7 +287,7 @@ def register(ctx: Context, spec: RegisterSpec) -> dict[str, Any]:
         args["ModelMetrics"] = {"ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": report}}}
     if spec.description:
         args["ModelPackageDescription"] = spec.description
-    return _common(spec, "RegisterModel", args)
+    return _common(ctx, spec, "RegisterModel", args)
 
 
 def transform(ctx: Context, spec: TransformSpec) -> dict[str, Any]:
@@ -287,7 +313,7 @@ def transform(ctx: Context, spec: TransformSpec) -> dict[str, Any]:
         "TransformResources": {"InstanceType": itype, "InstanceCount": icount},
     }
     _extras(args, spec.options)
-    return _common(spec, "Transform", args)
+    return _common(ctx, spec, "Transform", args)
 
 
 def fail(ctx: Context, spec: FailSpec) -> dict[str, Any]:
@@ -298,7 +324,7 @@ def fail(ctx: Context, spec: FailSpec) -> dict[str, Any]:
         message = ""
     else:
         message = {"Std:Join": {"On": "", "Values": [value(p) for p in parts]}}
-    return _common(spec, "Fail", {"ErrorMessage": message})
+    return _common(ctx, spec, "Fail", {"ErrorMessage": message})
 
 
 def condition(ctx: Context, spec: ConditionSpec) -> dict[str, Any]:
@@ -311,7 +337,7 @@ def condition(ctx: Context, spec: ConditionSpec) -> dict[str, Any]:
         "IfSteps": members(spec.then),
         "ElseSteps": members(spec.otherwise),
     }
-    return _common(spec, "Condition", args)
+    return _common(ctx, spec, "Condition", args)
 
 
 BUILDERS = {

@@ -258,3 +258,18 @@ def test_a_pipeline_without_a_file_cannot_ship(settings):
 
     with pytest.raises(CompileError, match="not declared in a .py file"):
         compile_pipeline(pipe, settings)
+
+
+def test_a_register_step_waits_for_its_metrics_step(tmp_path, settings):
+    """Its metrics report is a literal S3 URI, so without a condition between them only DependsOn orders them."""
+    src = tmp_path / "standalone.py"
+    src.write_text(
+        "from dagml import Pipeline\npipe = Pipeline('standalone')\n"
+        "@pipe.step(kind='training')\ndef fit():\n    return 1\n"
+        "@pipe.step(metrics=True)\ndef score(fit):\n    return {'accuracy': 1.0}\n"
+        "pipe.register_model('Register', model=fit, group='G', metrics=score)\n"
+    )
+    steps = {s["Name"]: s for s in compile_pipeline(load_target(str(src)), settings).definition["Steps"]}
+    assert steps["Register"]["DependsOn"] == ["score"]
+    iris = {s["Name"]: s for s in walk(load_definition("iris")["Steps"])}
+    assert "DependsOn" not in iris["RegisterModel"]  # the condition already orders evaluate first
