@@ -227,12 +227,19 @@ def slow(quick):
 """
 
 
-def step_status(home, run_id, step):
-    db = sqlite3.connect(os.path.join(home, "runs.db"))
+def query(home, sql, *args):
+    """One row from the runner's database, or None while the runner is still creating it."""
+    db = sqlite3.connect(os.path.join(home, "runs.db"), timeout=30)
     try:
-        row = db.execute("SELECT status FROM steps WHERE run_id=? AND step=?", (run_id, step)).fetchone()
+        return db.execute(sql, args).fetchone()
+    except sqlite3.OperationalError:  # e.g. "no such table" between file creation and schema
+        return None
     finally:
         db.close()
+
+
+def step_status(home, run_id, step):
+    row = query(home, "SELECT status FROM steps WHERE run_id=? AND step=?", run_id, step)
     return row[0] if row else None
 
 
@@ -248,9 +255,7 @@ def test_resume_after_sigkill_finishes_without_rerunning_finished_steps(tmp_path
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if os.path.exists(os.path.join(home, "runs.db")):
-            db = sqlite3.connect(os.path.join(home, "runs.db"))
-            row = db.execute("SELECT run_id FROM runs").fetchone()
-            db.close()
+            row = query(home, "SELECT run_id FROM runs")
             if row and step_status(home, row[0], "slow") == "running":
                 run_id = row[0]
                 break
