@@ -1,11 +1,12 @@
-# Two entry points, used by the README and by CI:
+# Entry points (demo and test are the ones the README and CI use):
 #   make demo   set up .venv and run the iris pipeline end to end
 #   make test   set up .venv with the dev extras and run the test suite
+#   make bench  run every benchmark and write docs/performance.md (not part of the tests)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test setup-demo setup-dev setup-dot golden docs-images clean
+.PHONY: demo test bench setup-demo setup-dev setup-dot golden docs-images clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +47,11 @@ demo: setup-demo setup-dot
 
 test: setup-dev setup-dot
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Every benchmark, side by side with its reference (SageMaker SDK v3, direct calls); about
+# 15 minutes on 2 cores. Writes docs/performance.md. BENCH_ARGS=--quick for a smoke run.
+bench: setup-dev
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 # Regenerate the golden files beside tests/pipelines/*.py (then review the diff).
 golden: setup-dev

@@ -157,6 +157,10 @@ def check(result: ChildResult, what: str) -> ChildResult:
 
 def child_json(result: ChildResult, what: str) -> dict[str, Any]:
     check(result, what)
+    try:
+        return json.loads(result.stdout)
+    except ValueError:
+        pass
     last = [line for line in result.stdout.splitlines() if line.startswith("{")]
     if not last:
         raise RuntimeError(f"{what} printed no JSON:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")

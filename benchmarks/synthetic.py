@@ -15,6 +15,9 @@ Shapes (``n`` nodes in all):
 - ``random``: each step reads 0-3 uniformly chosen earlier steps; every 20th
   node starts a gate: a metrics step, a condition on its ``score`` against the
   ``Threshold`` param, a step in ``then`` and a Fail step in ``otherwise``.
+
+Steps return None (``body="noop"``) or burn CPU first (``body="cpu"``); metrics
+steps return ``{"score": 1.0}``.
 """
 
 from __future__ import annotations
@@ -69,8 +72,15 @@ pipe = Pipeline({pipeline!r})
 threshold = pipe.param("Threshold", 0.5) if any(node["kind"] == "condition" for node in PLAN) else None
 
 
-def _function(name, deps):
-    def fn(**inputs):
+def _function(name, deps, metrics=False):
+    if metrics:
+
+        def fn(**inputs):
+            return {{"score": 1.0}}
+
+    else:
+
+        def fn(**inputs):
 {body}
 
     fn.__name__ = fn.__qualname__ = name
@@ -86,7 +96,7 @@ for node in PLAN:
     if kind == "step":
         pipe.step(_function(node["name"], node["deps"]))
     elif kind == "metrics":
-        metrics_steps[node["name"]] = pipe.step(metrics=True)(_function(node["name"], node["deps"]))
+        metrics_steps[node["name"]] = pipe.step(metrics=True)(_function(node["name"], node["deps"], metrics=True))
     elif kind == "fail":
         pipe.fail(node["name"], "score below the threshold")
     else:
@@ -99,10 +109,12 @@ for node in PLAN:
 '''
 
 BODIES = {
-    # A no-op: the smallest output a step can hand on.
-    "noop": "        return {\"score\": 1.0}",
-    # CPU-bound: about `WORK` loop iterations of pure Python.
-    "cpu": "        total = 0\n        for k in range(WORK):\n            total += k * k % 7\n        return {\"score\": 1.0}",
+    # A no-op: returns None, the smallest output a step can hand on.
+    "noop": "            return None",
+    # CPU-bound: `WORK` loop iterations of pure Python in every step that reads another
+    # (a fan-out's root is a no-op, so its branches are the equal steps).
+    "cpu": "            total = 0\n            for k in range(WORK if inputs else 0):\n"
+    "                total += k * k % 7\n            return None",
 }
 
 

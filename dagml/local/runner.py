@@ -13,6 +13,7 @@ finished step.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import os
 import shutil
@@ -162,6 +163,16 @@ class _Run:
         self.branch: dict[str, str] = {}
         self.keys: dict[str, str] = {}
         self._metrics: dict[str, dict[str, float]] = {}
+        self._order = graph.order
+        self._position = {n: i for i, n in enumerate(self._order)}
+        self._upstream: dict[str, tuple[str, ...]] = {}
+        #: Steps that reached a final status (the progress count).
+        self._finished: set[str] = set()
+        #: Pending steps whose verdict may have changed since it was last read, and a heap of
+        #: their positions: a step is decided again only when a step it depends on (or its
+        #: condition) changes, not on every pass over the whole pipeline (quadratic).
+        self._dirty: set[str] = set(self._order)
+        self._heap: list[int] = list(range(len(self._order)))
 
     # ------------------------------------------------------------ bookkeeping
     def dir(self, step: str) -> str:
@@ -171,14 +182,22 @@ class _Run:
         self.state[record.step] = record.status
         self.records[record.step] = record
         self.store.set_step(self.run_id, record)
-        done = sum(1 for s in self.state.values() if s not in ("pending", "running"))
-        self.progress.step(record, len(self.state), done)
+        if record.status in ("pending", "running"):
+            self._finished.discard(record.step)
+        else:
+            self._finished.add(record.step)
+        for successor in self.graph.graph.successors(record.step):
+            if successor not in self._dirty:
+                self._dirty.add(successor)
+                heapq.heappush(self._heap, self._position[successor])
+        self.progress.step(record, len(self.state), len(self._finished))
 
     def restore(self, previous: Mapping[str, StepRecord]) -> None:
         """Resume: keep what finished (outputs still on disk); everything else runs again."""
         for name, rec in previous.items():
             if name in self.state and rec.status in DONE and os.path.isdir(self.dir(name)):
                 self.state[name], self.records[name] = rec.status, rec
+                self._finished.add(name)
                 if rec.cache_key:
                     self.keys[name] = rec.cache_key
                 if rec.kind == "condition" and rec.detail.get("branch"):
@@ -209,7 +228,9 @@ class _Run:
             if self.branch.get(cond) != side:
                 return "skip"
         waiting = False
-        for dep in self.graph.upstream(name):
+        if name not in self._upstream:
+            self._upstream[name] = self.graph.upstream(name)
+        for dep in self._upstream[name]:
             status = self.state[dep]
             if status in STOPPED:
                 return "blocked"
@@ -365,28 +386,7 @@ class _Run:
         with WorkerPool(size) as pool:
             try:
                 while True:
-                    advanced = True
-                    while advanced:
-                        advanced = False
-                        for name in self.graph.order:
-                            if self.state[name] != "pending":
-                                continue
-                            verdict = self.verdict(name)
-                            spec = self.graph[name]
-                            if verdict == "skip":
-                                self.mark(StepRecord(name, spec.kind, "skipped"))
-                            elif verdict == "blocked":
-                                self.mark(StepRecord(name, spec.kind, "not run"))
-                            elif verdict == "ready":
-                                if spec.kind in ("condition", "fail", "model", "register"):
-                                    self.inline(spec)
-                                elif pool.idle:
-                                    self.launch(spec, pool, starts)
-                                else:
-                                    continue
-                            else:
-                                continue
-                            advanced = True
+                    self.decide(pool, starts)
                     if not pool.busy:
                         break
                     for outcome in pool.wait(timeout=1.0):
@@ -399,6 +399,39 @@ class _Run:
         for name, status in self.state.items():
             if status == "pending":
                 self.mark(StepRecord(name, self.graph[name].kind, "not run"))
+
+    def decide(self, pool: WorkerPool, starts: dict[str, float]) -> None:
+        """One pass in graph order over the steps whose verdict may have changed.
+
+        Marking a step queues the steps after it, later in the same pass; a ready step
+        with no idle worker waits for the next pass. The same decisions, in the same
+        order, as scanning every step until nothing changes.
+        """
+        heap, waiting = self._heap, []
+        heapq.heapify(heap)
+        while heap:
+            name = self._order[heapq.heappop(heap)]
+            if name not in self._dirty:
+                continue  # queued twice
+            self._dirty.discard(name)
+            if self.state[name] != "pending":
+                continue
+            verdict = self.verdict(name)
+            spec = self.graph[name]
+            if verdict == "skip":
+                self.mark(StepRecord(name, spec.kind, "skipped"))
+            elif verdict == "blocked":
+                self.mark(StepRecord(name, spec.kind, "not run"))
+            elif verdict == "ready":
+                if spec.kind in ("condition", "fail", "model", "register"):
+                    self.inline(spec)
+                elif pool.idle:
+                    self.launch(spec, pool, starts)
+                else:
+                    waiting.append(name)
+        for name in waiting:
+            self._dirty.add(name)
+            heapq.heappush(heap, self._position[name])
 
     def launch(self, spec: NodeSpec, pool: WorkerPool, starts: dict[str, float]) -> None:
         started = now()
@@ -416,7 +449,7 @@ class _Run:
         record = StepRecord(spec.name, spec.kind, "running", started, None, self.keys.get(spec.name))
         self.records[spec.name] = record
         self.store.set_step(self.run_id, record)
-        self.progress.step(record, len(self.state), sum(1 for s in self.state.values() if s not in ("pending", "running")))
+        self.progress.step(record, len(self.state), len(self._finished))
         pool.submit(task)
 
     def finish(self, outcome: Outcome, starts: dict[str, float]) -> None:

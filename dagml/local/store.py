@@ -93,6 +93,23 @@ class RunStore:
     def __init__(self, home: str | None = None) -> None:
         self.home = dagml_home(home)
         self.db_path = os.path.join(self.home, "runs.db")
+        self._db: sqlite3.Connection | None = None
+        self._db_pid = 0
+        # Several runs may create the store at once; switching it to WAL and creating the
+        # schema take locks SQLite's busy timeout does not always wait for, so retry.
+        for attempt in range(40):
+            try:
+                self._initialize()
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                self.close()
+                time.sleep(min(0.5, 0.01 * 2**attempt))
+        else:
+            raise DagmlError(f"{self.db_path} stayed locked by other runs; try again.")
+
+    def _initialize(self) -> None:
         with self._connect() as db:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
@@ -100,17 +117,35 @@ class RunStore:
                     f"{self.db_path} was written by a newer dagml (schema {version}); upgrade dagml to read it."
                 )
             db.executescript(_SCHEMA)
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            if version != SCHEMA_VERSION:
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
-        try:
+        """This store's connection (autocommit: every statement is committed as it runs).
+
+        One connection per store and process: opening one per status change was a
+        third of the runner's time per step (docs/performance.md). A forked child
+        never uses its parent's connection; it opens its own.
+        """
+        if self._db is None or self._db_pid != os.getpid():
+            db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            yield db
-        finally:
-            db.close()
+            self._db, self._db_pid = db, os.getpid()
+        yield self._db
+
+    def close(self) -> None:
+        """Close this store's connection (it reopens when used again)."""
+        if self._db is not None and self._db_pid == os.getpid():
+            self._db.close()
+        self._db = None
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: sqlite3 may be half torn down
+            pass
 
     # ------------------------------------------------------------ paths
     def run_dir(self, run_id: str) -> str:

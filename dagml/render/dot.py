@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping
 
+from dagml._gc import paused_gc
 from dagml.graph.model import PipelineGraph
 from dagml.render.legend import legend_dot
 from dagml.render.overlay import RunStatus
@@ -117,6 +118,7 @@ def _title(scene: Scene) -> str:
     return "<" + "<BR/>".join(rows) + ">"
 
 
+@paused_gc()
 def scene_to_dot(scene: Scene, graph_attrs: Mapping[str, str | float] | None = None) -> str:
     """DOT text for a scene. ``graph_attrs`` adds graph attributes (e.g. ``dpi`` for PNG)."""
     base: list[tuple[str, str | float | None]] = [

@@ -13,6 +13,7 @@ import json
 import re
 from typing import Mapping
 
+from dagml._gc import paused_gc
 from dagml.graph.model import PipelineGraph
 from dagml.render.legend import legend_mermaid
 from dagml.render.overlay import RunStatus
@@ -72,6 +73,7 @@ def _link_style(edge: SceneEdge) -> str:
     return f"stroke:{color},stroke-width:{width:g}px"
 
 
+@paused_gc()
 def scene_to_mermaid(scene: Scene) -> str:
     """Mermaid flowchart text for a scene (deterministic, like the DOT)."""
     ids = _Ids()

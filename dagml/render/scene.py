@@ -15,6 +15,7 @@ from typing import Iterable, Mapping
 
 import attrs
 
+from dagml._gc import paused_gc
 from dagml.dsl.conditions import MetricRef, operands
 from dagml.dsl.imported import ImportedSpec
 from dagml.dsl.params import Param
@@ -319,6 +320,7 @@ def _taken(run: StepRun, side: str) -> bool | None:
     return run.outcome == (side == THEN)
 
 
+@paused_gc()  # 100,000 steps: see dagml/_gc.py and docs/performance.md
 def build_scene(
     graph: PipelineGraph,
     *,

@@ -13,6 +13,7 @@ pickled value needs.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -22,7 +23,7 @@ import os
 import pickle
 import tarfile
 import tempfile
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, BinaryIO, Iterator, Mapping
 
 from dagml.errors import DagmlError
 from dagml.runtime.contract import CSV_FILE, METRICS_FILE, MODEL_FILE, OUTPUT_FILE
@@ -64,14 +65,22 @@ class MissingInputError(ArtifactError, FileNotFoundError):
     """An input directory or file the step needs is not where the contract puts it."""
 
 
-def atomic_write(path: str, data: bytes) -> str:
-    """Write ``data`` to ``path`` through a temporary file in the same directory."""
+@contextlib.contextmanager
+def _atomic_file(path: str) -> Iterator[BinaryIO]:
+    """A file to write ``path`` through: a temporary file in the same directory, flushed to
+    disk and renamed over ``path`` when the block succeeds, removed (with any directory made
+    for it) when it fails."""
     directory = os.path.dirname(os.path.abspath(path))
+    made = []
+    parent = directory
+    while not os.path.isdir(parent):
+        made.append(parent)
+        parent = os.path.dirname(parent)
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
@@ -79,24 +88,43 @@ def atomic_write(path: str, data: bytes) -> str:
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        for empty in made:
+            try:
+                os.rmdir(empty)
+            except OSError:
+                break
         raise
+
+
+def atomic_write(path: str, data: bytes) -> str:
+    """Write ``data`` to ``path`` through a temporary file in the same directory."""
+    with _atomic_file(path) as handle:
+        handle.write(data)
     return path
 
 
-def _pickle(value: object, step: str, what: str) -> bytes:
+def _dump(value: object, path: str, step: str, what: str) -> str:
+    """Pickle ``value`` straight into ``path`` (atomically).
+
+    Streaming, not ``pickle.dumps`` then write: protocol 5 writes large bytes and
+    array buffers directly from the object, so a 500 MB return value costs 500 MB,
+    not twice that (docs/performance.md).
+    """
     try:
-        return pickle.dumps(value, protocol=PICKLE_PROTOCOL)
+        with _atomic_file(path) as handle:
+            pickle.dump(value, handle, protocol=PICKLE_PROTOCOL)
     except (pickle.PicklingError, TypeError, AttributeError) as exc:
         raise ArtifactError(
             f"step {step!r} returned {what} of type {type(value).__name__}, which cannot be pickled "
             f"({exc}). Fix: return plain data (dicts, lists, numpy arrays, fitted estimators), "
             "not open files, lambdas or local classes."
         ) from exc
+    return path
 
 
 def save_output(value: object, directory: str, step: str = "?") -> str:
     """Write a processing step's return value to ``<directory>/output.pkl``."""
-    return atomic_write(os.path.join(directory, OUTPUT_FILE), _pickle(value, step, "a value"))
+    return _dump(value, os.path.join(directory, OUTPUT_FILE), step, "a value")
 
 
 def save_model(model: object, directory: str, step: str = "?") -> str:
@@ -106,7 +134,7 @@ def save_model(model: object, directory: str, step: str = "?") -> str:
             f"training step {step!r} returned None, so there is no model to save. "
             "Fix: return the fitted model from the function."
         )
-    return atomic_write(os.path.join(directory, MODEL_FILE), _pickle(model, step, "a model"))
+    return _dump(model, os.path.join(directory, MODEL_FILE), step, "a model")
 
 
 def metrics_report(value: object, step: str = "?") -> dict[str, int | float]:
@@ -184,9 +212,10 @@ def save_csv(value: object, directory: str, step: str = "?") -> str:
     return atomic_write(os.path.join(directory, CSV_FILE), csv_text(value, step).encode("utf-8"))
 
 
-def _unpickle(data: bytes, where: str, step: str) -> Any:
+def _unpickle(data: bytes | BinaryIO, where: str, step: str) -> Any:
+    """Unpickle bytes, or straight from an open file (no extra copy of a large value)."""
     try:
-        return pickle.loads(data)
+        return pickle.loads(data) if isinstance(data, bytes) else pickle.load(data)
     except Exception as exc:
         raise ArtifactError(
             f"step {step!r}: cannot unpickle {where} ({type(exc).__name__}: {exc}). Fix: run the step "
@@ -203,7 +232,7 @@ def load_output(directory: str, step: str = "?", parameter: str = "?") -> Any:
             f"upstream step's '{parameter}' output (its {OUTPUT_FILE}) to this directory."
         )
     with open(path, "rb") as handle:
-        return _unpickle(handle.read(), path, step)
+        return _unpickle(handle, path, step)
 
 
 def _model_from_archive(path: str, step: str) -> bytes:
@@ -235,7 +264,7 @@ def load_model(directory: str, step: str = "?", parameter: str = "model") -> Any
     path = os.path.join(directory, MODEL_FILE)
     if os.path.isfile(path):
         with open(path, "rb") as handle:
-            return _unpickle(handle.read(), path, step)
+            return _unpickle(handle, path, step)
     archive = os.path.join(directory, MODEL_ARCHIVE)
     if os.path.isfile(archive):
         return _unpickle(_model_from_archive(archive, step), f"{archive}:{MODEL_FILE}", step)
@@ -277,23 +306,41 @@ def load_input(kind: str, directory: str, step: str = "?", parameter: str = "?")
     )
 
 
+#: id(graph) -> (a weak reference to it, steps whose metrics report is read, steps a transform scores).
+_READERS: dict[int, tuple[Any, frozenset[str], frozenset[str]]] = {}
+
+
+def _readers(graph: PipelineGraph) -> tuple[frozenset[str], frozenset[str]]:
+    """What reads which step, found once per graph: scanning every step for every step run
+    made a local run quadratic (docs/performance.md)."""
+    entry = _READERS.get(id(graph))
+    if entry is None or entry[0]() is not graph:
+        import weakref
+
+        from dagml.dsl.conditions import MetricRef, operands
+
+        reports = {o.step for c in graph.conditions for o in operands(c.expression) if isinstance(o, MetricRef)}
+        reports |= {spec.metrics for spec in graph if spec.kind == "register" and getattr(spec, "metrics", None)}
+        scored = {
+            spec.data
+            for spec in graph
+            if spec.kind == "transform" and not getattr(spec, "data_is_dataset", True) and getattr(spec, "data", None)
+        }
+        if len(_READERS) >= 16:
+            _READERS.clear()
+        entry = _READERS[id(graph)] = (weakref.ref(graph), frozenset(reports), frozenset(scored))
+    return entry[1], entry[2]
+
+
 def metrics_required(graph: PipelineGraph, name: str) -> bool:
-    """True when a condition or a ``register_model(metrics=...)`` reads step ``name``'s report."""
-    if graph.metrics_used(name):
-        return True
-    return any(getattr(spec, "metrics", None) == name for spec in graph if spec.kind == "register")
+    """True when a condition (``graph.metrics_used``) or a ``register_model(metrics=...)`` reads
+    step ``name``'s report."""
+    return name in _readers(graph)[0]
 
 
 def csv_required(graph: PipelineGraph, name: str) -> bool:
     """True when a batch transform scores processing step ``name``'s return value."""
-    if graph[name].kind != "processing":
-        return False
-    return any(
-        spec.kind == "transform"
-        and not getattr(spec, "data_is_dataset", True)
-        and getattr(spec, "data", None) == name
-        for spec in graph
-    )
+    return graph[name].kind == "processing" and name in _readers(graph)[1]
 
 
 def is_metrics_step(graph: PipelineGraph, name: str) -> bool:

@@ -22,6 +22,7 @@ writes it to ``<root>/output/failure`` (SageMaker's FailureReason) and returns 1
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -113,7 +114,9 @@ class _Parser(argparse.ArgumentParser):
         raise StepUsageError(f"dagml step runtime: {message}. Fix: {self.format_usage().strip()}")
 
 
+@functools.lru_cache(maxsize=None)
 def _parser() -> _Parser:
+    """The argument parser (built once: a local run calls the runtime once per step)."""
     parser = _Parser(prog="dagml_entry.py", allow_abbrev=False, add_help=False)
     parser.add_argument("--mode", choices=("processing", "training"))
     parser.add_argument("--target")
