@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from dagml.cli.compile import add_settings_arguments, settings_from_args
-from dagml.cli.main import UsageError
+from dagml.cli.main import UsageError, parse_params
 from dagml.errors import TargetError
 from dagml.target import load_target
 
@@ -36,16 +36,6 @@ def aws_from_args(args: argparse.Namespace, region: str | None = None) -> Any:
     return Aws(
         region=region or configured_region(getattr(args, "region", None)), endpoint_url=args.endpoint_url
     )
-
-
-def parse_params(pairs: list[str] | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for pair in pairs or []:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise UsageError(f"-p {pair!r}: expected NAME=VALUE, e.g. -p AccuracyThreshold=0.95.")
-        out[name] = value
-    return out
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -6,18 +6,8 @@ import argparse
 import json
 import sys
 
-from dagml.cli.main import UsageError
+from dagml.cli.main import UsageError, parse_params
 from dagml.target import load_target
-
-
-def _params(pairs: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for pair in pairs or []:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise UsageError(f"-p {pair!r}: expected NAME=VALUE, e.g. -p AccuracyThreshold=0.95.")
-        out[name] = value
-    return out
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -68,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     pipe = load_target(target)
     result = run_pipeline(
         pipe,
-        params=_params(args.params),
+        params=parse_params(args.params),
         workers=args.workers,
         cache=not args.no_cache,
         resume=args.resume,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar
+from typing import TYPE_CHECKING, Callable, Generic, TypeVar
 
 from dagml.dsl.conditions import MetricRef
 from dagml.dsl.specs import FunctionSpec, NodeSpec

@@ -378,7 +378,7 @@ def unused(b: _Builder) -> None:
                 f"unused-{what}",
                 (item.name,),
                 f"{what} {item.name!r} is declared but no step, option or condition uses it.",
-                f"Bind it as a step parameter's default, use it in a condition, or remove it.",
+                "Bind it as a step parameter's default, use it in a condition, or remove it.",
                 severity="warning",
             )
     in_branch = {m for s in b.specs.values() if isinstance(s, ConditionSpec) for m in (*s.then, *s.otherwise)}

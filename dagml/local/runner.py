@@ -363,7 +363,7 @@ class _Run:
             existing = []
         for version in existing:
             if version.run_id == self.run_id and version.step == spec.name:  # resumed after a kill
-                return {"group": group, "version": registered.version, "status": registered.status}
+                return {"group": group, "version": version.version, "status": version.status}
         metrics = self.metrics(spec.metrics) if spec.metrics else {}
         registered = registry.register(
             group,

@@ -286,3 +286,24 @@ def test_resume_refuses_new_params(tmp_path, home):
             run_pipeline(pipe, params={"N": 3}, resume=first.run_id, home=home)
     finally:
         del os.environ["COUNTS"]
+
+
+def test_resume_after_a_kill_between_registering_and_recording_does_not_register_twice(tmp_path, home):
+    """The registry has the version but the run store never heard of it: resume reuses it."""
+    flow = (
+        "pipe = Pipeline('reg-once')\n"
+        "@pipe.step(kind='training')\ndef fit():\n    return 1\n"
+        "@pipe.step(metrics=True)\ndef score(fit):\n    return {'accuracy': 1.0}\n"
+        "pipe.register_model('Register', model=fit, group='Once', metrics=score)\n"
+    )
+    pipe = write_pipeline(tmp_path, flow, "regonce")
+    first = run_pipeline(pipe, home=home)
+    assert first.ok
+    db = sqlite3.connect(os.path.join(home, "runs.db"))
+    db.execute("UPDATE steps SET status='running' WHERE run_id=? AND step='Register'", (first.run_id,))
+    db.execute("UPDATE runs SET status='Running' WHERE run_id=?", (first.run_id,))
+    db.commit()
+    db.close()
+    resumed = run_pipeline(pipe, home=home, resume=first.run_id)
+    assert resumed.ok and resumed.steps["Register"].detail["version"] == 1
+    assert [v.version for v in ModelRegistry(home).versions("Once")] == [1]
