@@ -7,9 +7,7 @@ byte for byte with ``tests/pipelines/NAME.dot``.
 
 from __future__ import annotations
 
-import os
-
-from tests.golden_json import PIPELINES, golden_sources
+from tests.golden_json import golden_sources, write_goldens
 
 __all__ = ["dot_golden", "golden_sources", "write_dot_goldens"]
 
@@ -23,10 +21,4 @@ def dot_golden(source: str) -> str:
 
 
 def write_dot_goldens() -> list[str]:
-    written = []
-    for name, source in golden_sources().items():
-        path = os.path.join(PIPELINES, f"{name}.dot")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(dot_golden(source))
-        written.append(path)
-    return written
+    return write_goldens("dot", dot_golden)

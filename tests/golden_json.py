@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Callable
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
 PIPELINES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pipelines")
@@ -42,11 +43,16 @@ def compile_golden(source: str) -> str:
     return normalize(compile_pipeline(load_target(source), Settings(**GOLDEN_SETTINGS)).json)
 
 
-def write_json_goldens() -> list[str]:
+def write_goldens(extension: str, text_of: Callable[[str], str]) -> list[str]:
+    """Write ``tests/pipelines/NAME.<extension>`` for every golden source; return the paths."""
     written = []
     for name, source in golden_sources().items():
-        path = os.path.join(PIPELINES, f"{name}.json")
+        path = os.path.join(PIPELINES, f"{name}.{extension}")
         with open(path, "w", encoding="utf-8") as f:
-            f.write(compile_golden(source))
+            f.write(text_of(source))
         written.append(path)
     return written
+
+
+def write_json_goldens() -> list[str]:
+    return write_goldens("json", compile_golden)

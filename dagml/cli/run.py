@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from dagml.cli.main import UsageError, parse_params
 from dagml.target import load_target
@@ -44,7 +45,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run(args: argparse.Namespace) -> int:
-    from dagml.local.progress import Progress, summary_table
+    from dagml.local.progress import Progress
     from dagml.local.runner import run_pipeline
     from dagml.local.store import RunStore
 
@@ -65,6 +66,14 @@ def run(args: argparse.Namespace) -> int:
         home=args.home,
         progress=Progress(sys.stderr, live=False if args.json else None),
     )
+    report(args, result, pipe)
+    return 0 if result.ok else 1
+
+
+def report(args: argparse.Namespace, result: Any, pipe: Any) -> None:
+    """Draw the run over ``pipe``'s graph when ``--graph`` asks; print it as JSON or as the summary table."""
+    from dagml.local.progress import summary_table
+
     if args.graph:
         from dagml.local.overlay import render_run
 
@@ -75,7 +84,6 @@ def run(args: argparse.Namespace) -> int:
         print(summary_table(result))
         if args.graph:
             print(f"graph: {args.graph}")
-    return 0 if result.ok else 1
 
 
 def runs_list(args: argparse.Namespace) -> int:
@@ -97,21 +105,9 @@ def runs_list(args: argparse.Namespace) -> int:
 
 
 def runs_show(args: argparse.Namespace) -> int:
-    from dagml.local.progress import summary_table
     from dagml.local.result import RunResult
     from dagml.local.store import RunStore
 
-    store = RunStore(args.home)
-    result = RunResult.load(store, args.run_id)
-    if args.graph:
-        from dagml.local.overlay import render_run
-
-        pipe = load_target(result.run.target)
-        render_run(pipe.validate(), result, args.graph)
-    if args.json:
-        print(json.dumps(result.to_dict(), indent=2, sort_keys=True))
-    else:
-        print(summary_table(result))
-        if args.graph:
-            print(f"graph: {args.graph}")
+    result = RunResult.load(RunStore(args.home), args.run_id)
+    report(args, result, load_target(result.run.target) if args.graph else None)
     return 0

@@ -203,17 +203,29 @@ def compile_pipeline(pipeline: Pipeline | PipelineGraph, settings: Settings, *, 
             "ExperimentName": {"Get": "Execution.PipelineName"},
             "TrialName": {"Get": "Execution.PipelineExecutionId"},
         }
+    return finish(graph.name, definition, bundle=bundle, code_prefix=code_prefix, datasets=uploads)
+
+
+def finish(
+    name: str,
+    definition: dict[str, Any],
+    *,
+    bundle: Any = None,
+    code_prefix: str = "",
+    datasets: tuple[DatasetUpload, ...] = (),
+) -> CompiledPipeline:
+    """Canonical text and pre-flight lint: raise what SageMaker would reject, keep the notes."""
     text = to_json(definition)
-    problems = lint(graph.name, definition, text)
+    problems = lint(name, definition, text)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
-        raise PipelineValidationError(graph.name, errors)
+        raise PipelineValidationError(name, errors)
     return CompiledPipeline(
-        name=graph.name,
+        name=name,
         definition=definition,
         json=text,
         notes=tuple(p for p in problems if p.severity != "error"),
         bundle=bundle,
         code_prefix=code_prefix,
-        datasets=uploads,
+        datasets=datasets,
     )

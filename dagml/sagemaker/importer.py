@@ -518,22 +518,6 @@ def compile_imported(imported: ImportedPipeline) -> Any:
     Same canonical text and pre-flight lint as a compiled dagml pipeline; there
     is no code bundle and no dataset to upload (``bundle`` is None).
     """
-    from dagml.errors import PipelineValidationError
-    from dagml.sagemaker.compiler import CompiledPipeline, to_json
-    from dagml.sagemaker.lint import lint
+    from dagml.sagemaker.compiler import finish
 
-    definition = imported.definition()
-    text = to_json(definition)
-    problems = lint(imported.name, definition, text)
-    errors = [p for p in problems if p.severity == "error"]
-    if errors:
-        raise PipelineValidationError(imported.name, errors)
-    return CompiledPipeline(
-        name=imported.name,
-        definition=definition,
-        json=text,
-        notes=tuple(p for p in problems if p.severity != "error"),
-        bundle=None,
-        code_prefix="",
-        datasets=(),
-    )
+    return finish(imported.name, imported.definition())

@@ -30,7 +30,7 @@ from dagml.dsl.specs import (
 from dagml.errors import ConfigurationError
 from dagml.graph.wiring import DATASET, PARAM, STEP, Binding
 from dagml.runtime import contract as c
-from dagml.sagemaker.steps import CONTAINER_ROOT, DEFAULT_TRAINING_RUNTIME, DEFAULT_VOLUME_GB, base_hyperparameters, depends_on
+from dagml.sagemaker.steps import CONTAINER_ROOT, DEFAULT_TRAINING_RUNTIME, DEFAULT_VOLUME_GB, base_hyperparameters, step_metadata
 
 if TYPE_CHECKING:
     from sagemaker.core.workflow.pipeline_context import PipelineSession
@@ -201,13 +201,11 @@ class SdkBuilder:
     def common(self, spec: NodeSpec, *, description: bool = True) -> dict[str, Any]:
         """Keyword arguments every step class takes: depends_on, names, retry and cache."""
         sdk, kwargs = self.sdk, {}
-        after = depends_on(self.graph, spec)
+        after, display_name, text, options = step_metadata(self.graph, spec)
         if after:
             kwargs["depends_on"] = after
-        options: StepOptions | None = getattr(spec, "options", None)
-        text = options.description if options else getattr(spec, "description", None)
-        if options and options.display_name:
-            kwargs["display_name"] = options.display_name
+        if display_name:
+            kwargs["display_name"] = display_name
         if text and description:
             kwargs["description"] = text
         if options and options.retry:

@@ -63,15 +63,24 @@ def depends_on(graph: PipelineGraph, spec: NodeSpec) -> list[str]:
     return after
 
 
-def _common(ctx: Context, spec: NodeSpec, step_type: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    step: dict[str, Any] = {"Name": spec.name, "Type": step_type, "Arguments": arguments}
-    after = depends_on(ctx.graph, spec)
-    if after:
-        step["DependsOn"] = after
+def step_metadata(graph: PipelineGraph, spec: NodeSpec) -> tuple[list[str], str | None, str | None, StepOptions | None]:
+    """What every step type carries besides its arguments: (DependsOn, DisplayName, Description, options).
+
+    Read by the compiler and by ``to_sdk`` alike, so both name and order steps the same way.
+    """
     options: StepOptions | None = getattr(spec, "options", None)
     description = options.description if options else getattr(spec, "description", None)
-    if options and options.display_name:
-        step["DisplayName"] = options.display_name
+    display_name = options.display_name if options else None
+    return depends_on(graph, spec), display_name, description, options
+
+
+def _common(ctx: Context, spec: NodeSpec, step_type: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    step: dict[str, Any] = {"Name": spec.name, "Type": step_type, "Arguments": arguments}
+    after, display_name, description, options = step_metadata(ctx.graph, spec)
+    if after:
+        step["DependsOn"] = after
+    if display_name:
+        step["DisplayName"] = display_name
     if description and step_type != "RegisterModel":
         step["Description"] = description
     if options and options.retry:
