@@ -31,6 +31,7 @@ from dagml.local.result import RunResult
 from dagml.local.store import RunStore, StepRecord, now
 from dagml.local.workers import Outcome, Task, WorkerPool
 from dagml.runtime import contract as c
+from dagml.runtime.bundle import content_hash, user_files
 from dagml.sagemaker.expressions import lower_conditions
 from dagml.target import attr_of
 
@@ -109,19 +110,10 @@ def _sm_string(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def _hash_path(path: str) -> str:
-    from dagml.sagemaker.compiler import _hash_path as hash_path
-
-    return hash_path(path)
-
-
 def _code_hash(source_file: str) -> str:
     """Hash of the user's code (every .py file the bundle would ship), for cache keys and lineage."""
-    from dagml.runtime.bundle import SKIPPED_DIRS, _walk, code_root
-
     digest = hashlib.sha256()
-    root = code_root(os.path.abspath(source_file))
-    for rel, path in sorted(_walk(root, None, SKIPPED_DIRS)):
+    for rel, path in sorted(user_files(source_file)):
         with open(path, "rb") as f:
             digest.update(rel.encode() + b"\0" + hashlib.sha256(f.read()).digest())
     return digest.hexdigest()
@@ -247,7 +239,7 @@ class _Run:
             if b.source == STEP:
                 inputs.append((b.parameter, self.keys.get(b.ref or "", f"{self.run_id}/{b.ref}")))
             elif b.source == DATASET:
-                inputs.append((b.parameter, _hash_path(self.params[b.ref or ""])))
+                inputs.append((b.parameter, content_hash(self.params[b.ref or ""])))
             elif b.source == PARAM:
                 inputs.append((b.parameter, repr(self.params[b.ref or ""])))
         blob = json.dumps([self.code_hash, spec.name, spec.kind, spec.qualname, inputs], sort_keys=True)

@@ -40,7 +40,9 @@ __all__ = [
     "Bundle",
     "BundleError",
     "code_root",
+    "content_hash",
     "make_bundle",
+    "user_files",
 ]
 
 #: The largest bundle dagml builds (compressed bytes).
@@ -123,6 +125,29 @@ def _walk(top: str, keep: frozenset[str] | None, skip_dirs: frozenset[str]) -> l
                 if os.path.isfile(path):
                     found.append((_posix(os.path.relpath(path, top)), path))
     return found
+
+
+def user_files(source_file: str) -> list[tuple[str, str]]:
+    """(archive path, file) of the user's code a bundle ships: every ``.py`` under :func:`code_root`."""
+    return _walk(code_root(os.path.abspath(source_file)), None, SKIPPED_DIRS)
+
+
+def content_hash(path: str) -> str:
+    """SHA-256 of a file's bytes, or of a directory's relative names and file hashes (sorted)."""
+    digest = hashlib.sha256()
+    if os.path.isdir(path):
+        for root, dirs, files in os.walk(path):
+            dirs.sort()
+            for f in sorted(files):
+                full = os.path.join(root, f)
+                digest.update(os.path.relpath(full, path).replace(os.sep, "/").encode() + b"\0")
+                with open(full, "rb") as fh:
+                    digest.update(hashlib.sha256(fh.read()).digest())
+    else:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _read(path: str) -> bytes:
@@ -254,7 +279,7 @@ def make_bundle(source_file: str, attr: str | None = None, *, max_bytes: int = M
     root = code_root(source)
     target = _posix(os.path.relpath(source, root)) + (f":{attr}" if attr else "")
     members: dict[str, bytes] = {}
-    for rel, path in _walk(root, None, SKIPPED_DIRS) + [(_posix(os.path.relpath(source, root)), source)]:
+    for rel, path in user_files(source) + [(_posix(os.path.relpath(source, root)), source)]:
         if rel in _RESERVED or rel.split("/", 1)[0] in VENDORED:
             raise BundleError(
                 f"{path!r} would replace dagml's own {rel!r} in the code bundle of {source_file!r}. "

@@ -8,7 +8,6 @@ knows where to upload them.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from typing import Any
 
@@ -20,6 +19,7 @@ from dagml.dsl.pipeline import Pipeline
 from dagml.dsl.specs import FunctionSpec, RegisterSpec, TransformSpec
 from dagml.errors import PipelineValidationError, Problem
 from dagml.graph.model import PipelineGraph
+from dagml.runtime.bundle import content_hash
 from dagml.sagemaker import jsontext
 from dagml.sagemaker.lint import lint
 from dagml.sagemaker.settings import Settings
@@ -107,23 +107,6 @@ def _csv_steps(graph: PipelineGraph) -> frozenset[str]:
     )
 
 
-def _hash_path(path: str) -> str:
-    digest = hashlib.sha256()
-    if os.path.isdir(path):
-        for root, dirs, files in os.walk(path):
-            dirs.sort()
-            for f in sorted(files):
-                full = os.path.join(root, f)
-                digest.update(os.path.relpath(full, path).replace(os.sep, "/").encode() + b"\0")
-                with open(full, "rb") as fh:
-                    digest.update(hashlib.sha256(fh.read()).digest())
-    else:
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _datasets(graph: PipelineGraph, settings: Settings) -> tuple[dict[str, str], tuple[DatasetUpload, ...]]:
     uris, uploads = {}, []
     base_dir = os.path.dirname(graph.source_file) if graph.source_file else os.getcwd()
@@ -139,7 +122,7 @@ def _datasets(graph: PipelineGraph, settings: Settings) -> tuple[dict[str, str],
                 f"(looked for {path}) and no s3= location is given. Fix: create the file or give s3='s3://...'."
             )
         name = os.path.basename(path.rstrip(os.sep))
-        uri = f"{settings.base_uri}/data/{_hash_path(path)}/{name}"
+        uri = f"{settings.base_uri}/data/{content_hash(path)}/{name}"
         if os.path.isdir(path):
             uri += "/"
         uris[d.name] = uri
