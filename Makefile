@@ -2,11 +2,13 @@
 #   make demo   set up .venv and run the iris pipeline end to end
 #   make test   set up .venv with the dev extras and run the test suite
 #   make bench  run every benchmark and write docs/performance.md (not part of the tests)
+#   make container-bed  only the container test bed (part of `make test`): the compiled pipelines in
+#               SageMaker's images, emulated from their own Python and packages, network cut (root)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench setup-demo setup-dev setup-dot golden docs-images clean
+.PHONY: demo test container-bed bench setup-demo setup-dev setup-dot golden docs-images clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +49,9 @@ demo: setup-demo setup-dot
 
 test: setup-dev setup-dot
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+container-bed: setup-dev
+	$(BIN)/python -m pytest tests/containers $(PYTEST_ARGS)
 
 # Every benchmark, side by side with its reference (SageMaker SDK v3, direct calls); about
 # 15 minutes on 2 cores. Writes docs/performance.md. BENCH_ARGS=--quick for a smoke run.

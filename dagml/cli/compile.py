@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from dagml.sagemaker.images import DEFAULT_FRAMEWORK_VERSION
 from dagml.target import load_target
 
 #: setting name -> help (flags are --role-arn, --bucket, ...).
@@ -15,7 +16,7 @@ SETTING_FLAGS = {
     "prefix": "key prefix in the bucket (default 'dagml'; or DAGML_PREFIX)",
     "region": "AWS region (or DAGML_REGION / AWS_REGION)",
     "image_uri": "container image for all jobs (default: SageMaker's scikit-learn image)",
-    "framework_version": "scikit-learn image version (default 1.2-1)",
+    "framework_version": f"scikit-learn image version (default {DEFAULT_FRAMEWORK_VERSION})",
     "instance_type": "default instance type (default ml.m5.large)",
 }
 

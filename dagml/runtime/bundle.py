@@ -5,7 +5,17 @@
 - the dagml package (every ``*.py`` and ``py.typed`` under the installed
   package, archived as ``dagml/...``),
 - ``dagml_entry.py`` and ``dagml_inference.py``, two standard-library-only
-  bootstrap scripts, and ``requirements.txt`` (dagml's own dependencies),
+  bootstrap scripts,
+- the libraries dagml needs (attrs, networkx), vendored: SageMaker's images
+  lack them, and nothing is installed when a container starts (a job may have
+  no network: network isolation, or a VPC without NAT),
+- ``pyproject.toml`` and ``dagml_build.py``: the serving stack runs ``pip
+  install .`` on the code directory when a model container starts; this
+  in-tree, standard-library-only build backend (``requires = []``) makes that
+  install need no network (pip >= 25.3 would otherwise fetch setuptools into
+  an isolated build environment) and install only a ``.pth`` file that puts the
+  code directory on ``sys.path``. The bundle has no ``setup.py`` and no
+  ``requirements.txt``, so the training toolkit installs nothing either.
 - the user's code: every ``*.py`` under the directory holding the pipeline
   file, or, when that file is inside a package, under the parent of the
   top-level package (hidden directories, ``__pycache__``, virtualenvs,
@@ -21,7 +31,9 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.metadata
 import os
+import re
 import struct
 import tarfile
 import zlib
@@ -34,9 +46,10 @@ from dagml.runtime.artifacts import atomic_write
 from dagml.runtime.contract import BUNDLE_NAME, DEFAULT_ROOT, ENTRY_SCRIPT, INFERENCE_SCRIPT, ROOT_ENV
 
 __all__ = [
+    "BUILD_BACKEND",
     "MAX_BUNDLE_BYTES",
-    "REQUIREMENTS_FILE",
-    "RUNTIME_REQUIREMENTS",
+    "PYPROJECT",
+    "RUNTIME_PYTHON",
     "Bundle",
     "BundleError",
     "code_root",
@@ -47,15 +60,22 @@ __all__ = [
 
 #: The largest bundle dagml builds (compressed bytes).
 MAX_BUNDLE_BYTES = 50 * 1024 * 1024
-#: dagml's own dependencies, installed from the bundle's requirements.txt when the image lacks them.
-RUNTIME_REQUIREMENTS = ("attrs>=23.1", "networkx>=3.2")
-REQUIREMENTS_FILE = "requirements.txt"
+#: The oldest Python the step runtime supports (the bootstrap checks it first); see
+#: ``dagml.sagemaker.images.RUNTIME_PYTHON``, which is the same number.
+RUNTIME_PYTHON = (3, 10)
+#: The in-tree build backend and the pyproject.toml that names it (see the module docstring).
+BUILD_BACKEND = "dagml_build.py"
+PYPROJECT = "pyproject.toml"
 #: Directory names never searched for user code.
 SKIPPED_DIRS = frozenset({"__pycache__", ".venv", "venv", "site-packages", "node_modules", "dagml"})
-_RESERVED = frozenset({ENTRY_SCRIPT, INFERENCE_SCRIPT, REQUIREMENTS_FILE})
+#: Files the bundle adds at its root; a user file of the same name would be replaced. ``setup.py`` and
+#: ``requirements.txt`` would make the toolkits ``pip install`` at container start.
+_RESERVED = frozenset({ENTRY_SCRIPT, INFERENCE_SCRIPT, BUILD_BACKEND, PYPROJECT, "setup.py", "requirements.txt"})
 #: dagml's dependencies, shipped inside the bundle (pure Python) so a job never
 #: needs network access to PyPI: SageMaker's framework images do not include them.
 VENDORED = ("attr", "attrs", "networkx")
+#: The distribution each vendored package comes from.
+_DISTRIBUTION = {"attr": "attrs", "attrs": "attrs", "networkx": "networkx"}
 _VENDOR_SKIP = frozenset({"__pycache__", "tests", "testing"})
 
 
@@ -77,6 +97,20 @@ class Bundle:
     sha256: str
     #: The directory the user's code came from (not part of the bytes).
     root: str = attrs.field(default="", eq=False)
+    #: (distribution, version, Requires-Python) of each vendored library.
+    vendored: tuple[tuple[str, str, str], ...] = attrs.field(default=(), eq=False)
+
+    def check_python(self, python: tuple[int, int], where: str) -> None:
+        """Raise if a vendored library does not support ``python`` (the image's), naming the fix."""
+        for name, version, requires in self.vendored:
+            if requires and not python_satisfies(python, requires):
+                wanted = ".".join(map(str, python))
+                raise BundleError(
+                    f"{where}: the code bundle vendors {name} {version}, installed beside dagml, which needs "
+                    f"Python {requires}, but the image runs Python {wanted}: every step would fail at import. "
+                    f"Fix: install a {name} release that supports Python {wanted} beside dagml "
+                    f"(pip install 'dagml' resolves one), or use an image with a newer Python."
+                )
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -97,6 +131,32 @@ class Bundle:
         os.makedirs(directory, exist_ok=True)
         atomic_write(os.path.join(directory, ENTRY_SCRIPT), self.file(ENTRY_SCRIPT))
         return atomic_write(os.path.join(directory, BUNDLE_NAME), self.data)
+
+
+def python_satisfies(python: tuple[int, int], requires: str) -> bool:
+    """Whether Python ``major.minor`` meets a ``Requires-Python`` specifier such as ``>=3.10,!=3.11.*``."""
+    for clause in requires.split(","):
+        match = re.fullmatch(r"\s*(~=|==|!=|<=|>=|<|>)\s*(\d+)(?:\.(\d+))?(?:\.(\d+|\*))?\s*", clause)
+        if match is None:
+            continue  # a form this check does not read: leave it to pip
+        op, major, minor = match.group(1), int(match.group(2)), int(match.group(3) or 0)
+        micro = match.group(4)
+        bound = (major, minor)
+        if op in ("==", "!=") and micro not in (None, "*"):
+            ok = python == bound if op == "==" else True  # a patch pin: compare the series only
+        else:
+            ok = {
+                ">=": python >= bound,
+                ">": python > bound or (micro not in (None, "*") and python == bound),
+                "<=": python <= bound,
+                "<": python < bound,
+                "==": python == bound,
+                "!=": python != bound,
+                "~=": python >= bound and python[0] == bound[0],
+            }[op]
+        if not ok:
+            return False
+    return True
 
 
 def code_root(source_file: str) -> str:
@@ -296,7 +356,8 @@ def make_bundle(source_file: str, attr: str | None = None, *, max_bytes: int = M
         members.update(segment.files)
     members[ENTRY_SCRIPT] = ENTRY_SOURCE.encode("utf-8")
     members[INFERENCE_SCRIPT] = INFERENCE_SOURCE.encode("utf-8")
-    members[REQUIREMENTS_FILE] = "".join(f"{r}\n" for r in RUNTIME_REQUIREMENTS).encode("utf-8")
+    members[BUILD_BACKEND] = BACKEND_SOURCE.encode("utf-8")
+    members[PYPROJECT] = PYPROJECT_SOURCE.encode("utf-8")
     files = tuple(sorted(members.items()))
     data = _archive(files, tuple(segments))
     if len(data) > max_bytes:
@@ -307,7 +368,20 @@ def make_bundle(source_file: str, attr: str | None = None, *, max_bytes: int = M
             f"{max_bytes / 1e6:.0f} MB limit. Biggest files: {listing}. Fix: move large .py files out of "
             f"{root!r} (every .py file under it is bundled), or keep the pipeline in its own directory."
         )
-    return Bundle(files=files, target=target, data=data, sha256=hashlib.sha256(data).hexdigest(), root=root)
+    return Bundle(
+        files=files, target=target, data=data, sha256=hashlib.sha256(data).hexdigest(), root=root, vendored=_vendored()
+    )
+
+
+def _vendored() -> tuple[tuple[str, str, str], ...]:
+    found = []
+    for name in sorted(set(_DISTRIBUTION.values())):
+        try:
+            meta = importlib.metadata.metadata(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        found.append((name, meta.get("Version") or "?", meta.get("Requires-Python") or ""))
+    return tuple(found)
 
 
 # --------------------------------------------------------------------- bootstrap scripts
@@ -318,18 +392,28 @@ import hashlib
 import importlib.util
 import os
 import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _ARCHIVE = __BUNDLE_NAME__
-_NEEDS = ("attrs", "networkx")
+_NEEDS = ("attr", "networkx")
+_PYTHON = __RUNTIME_PYTHON__
 
 
 class BootstrapError(RuntimeError):
     """The code bundle cannot be made importable."""
+
+
+def _check_python():
+    """First of all: the runtime, and the libraries vendored beside it, need Python >= _PYTHON."""
+    if sys.version_info[:2] < _PYTHON:
+        raise BootstrapError(
+            "dagml bootstrap: this image runs Python %d.%d, but dagml's step runtime needs Python >= %d.%d. "
+            "Fix: compile with a newer framework_version (dagml compile refuses the known older ones) or an "
+            "image_uri whose Python is %d.%d or newer." % (sys.version_info[:2] + _PYTHON + _PYTHON)
+        )
 
 
 def _members(tar, archive):
@@ -398,44 +482,39 @@ def _bundle_root():
     raise BootstrapError("dagml bootstrap: no writable directory to extract %s into." % archive)
 
 
-def _ensure_requirements(root):
-    """Install dagml's dependencies from the bundle's requirements.txt if the image lacks them."""
-    missing = [m for m in _NEEDS if importlib.util.find_spec(m) is None]
-    if not missing:
-        return
-    requirements = os.path.join(root, "requirements.txt")
-    print("dagml bootstrap: %s missing; installing %s" % (", ".join(missing), requirements), file=sys.stderr)
-    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    command += ["-r", requirements]
-    code = subprocess.call(command, stdout=sys.stderr)
-    importlib.invalidate_caches()
-    if code != 0 or any(importlib.util.find_spec(m) is None for m in missing):
+def _check_vendored(root):
+    """The bundle carries dagml's libraries; nothing is ever installed at container start."""
+    missing = [m for m in _NEEDS if not os.path.isdir(os.path.join(root, m))]
+    if missing:
         raise BootstrapError(
-            "dagml bootstrap: dagml needs %s, which this image lacks, and pip could not install them. "
-            "Fix: use an image that has them, or allow the job network access to PyPI." % ", ".join(missing)
+            "dagml bootstrap: the code bundle in %s lacks %s, which dagml vendors into it. "
+            "Fix: recompile and redeploy the pipeline with dagml." % (root, ", ".join(missing))
         )
 
 
 def setup():
-    """Put the bundle first on sys.path and return its directory."""
+    """Check the Python, put the bundle first on sys.path and return its directory."""
+    _check_python()
     root = _bundle_root()
     if root in sys.path:
         sys.path.remove(root)
     sys.path.insert(0, root)
-    _ensure_requirements(root)
+    _check_vendored(root)
     return root
 
 
 def _report_failure(message):
-    """Print the reason and leave it where SageMaker reads a job's FailureReason."""
+    """Print the reason and leave it where SageMaker reads it: a training job's FailureReason
+    (output/failure) and a processing job's ExitMessage (output/message)."""
     print(message, file=sys.stderr)
     root = os.environ.get(__ROOT_ENV__) or __DEFAULT_ROOT__
-    try:
-        os.makedirs(os.path.join(root, "output"), exist_ok=True)
-        with open(os.path.join(root, "output", "failure"), "w", encoding="utf-8") as handle:
-            handle.write(message.encode("utf-8")[:1024].decode("utf-8", "ignore"))
-    except OSError:
-        pass
+    for name in ("failure", "message"):
+        try:
+            os.makedirs(os.path.join(root, "output"), exist_ok=True)
+            with open(os.path.join(root, "output", name), "w", encoding="utf-8") as handle:
+                handle.write(message.encode("utf-8")[:1024].decode("utf-8", "ignore"))
+        except OSError:
+            pass
 '''
 
 
@@ -444,6 +523,7 @@ def _script(doc: str, tail: str) -> str:
         _BOOTSTRAP.replace("__BUNDLE_NAME__", repr(BUNDLE_NAME))
         .replace("__ROOT_ENV__", repr(ROOT_ENV))
         .replace("__DEFAULT_ROOT__", repr(DEFAULT_ROOT))
+        .replace("__RUNTIME_PYTHON__", repr(RUNTIME_PYTHON))
     )
     return f'"""{doc}"""\n{body}\n{tail}'
 
@@ -468,11 +548,80 @@ ENTRY_SOURCE = _script(
 INFERENCE_SOURCE = _script(
     "dagml inference bootstrap, written by dagml.runtime.bundle (SAGEMAKER_PROGRAM).\n\n"
     "The serving container imports this file from the extracted bundle; it re-exports dagml's\n"
-    "CSV handlers: model_fn, input_fn, predict_fn, output_fn.\n",
+    "CSV handler: model_fn and transform_fn (which answers 415/406 itself).\n",
     "\n"
-    "setup()\n"
+    "try:\n"
+    "    setup()\n"
+    "except BootstrapError as exc:\n"
+    "    _report_failure(str(exc))\n"
+    "    raise\n"
     "\n"
-    "from dagml.runtime.inference import input_fn, model_fn, output_fn, predict_fn  # noqa: E402\n"
+    "from dagml.runtime.inference import model_fn, transform_fn  # noqa: E402\n"
     "\n"
-    '__all__ = ["input_fn", "model_fn", "output_fn", "predict_fn"]\n',
+    '__all__ = ["model_fn", "transform_fn"]\n',
 )
+
+#: ``pyproject.toml`` at the bundle root: ``pip install .`` builds with :data:`BACKEND_SOURCE`, offline.
+PYPROJECT_SOURCE = """\
+# Written by dagml.runtime.bundle. SageMaker's serving stack runs `pip install .` here when a model
+# container starts; this in-tree backend needs nothing from the network and installs only a .pth
+# file that puts this directory on sys.path.
+[build-system]
+requires = []
+build-backend = "dagml_build"
+backend-path = ["."]
+"""
+
+#: ``dagml_build.py``: a PEP 517 backend, standard library only (pip runs it in an empty environment).
+BACKEND_SOURCE = '''"""dagml's in-tree build backend, written by dagml.runtime.bundle (standard library only).
+
+Builds one wheel, ``dagml_step_code``, that makes this directory's code importable in the Python that
+installs it, without copying the bundle into site-packages:
+
+- ``dagml_inference.py``, a stand-in that runs this directory's ``dagml_inference.py`` (the serving
+  stack imports ``SAGEMAKER_PROGRAM`` in the same process right after ``pip install .``, before any
+  ``.pth`` file could take effect);
+- ``dagml_step_code.pth``, this directory, for every later process.
+"""
+
+import base64
+import hashlib
+import os
+import zipfile
+
+_NAME, _VERSION = "dagml_step_code", "0"
+_DIST = "%s-%s.dist-info" % (_NAME, _VERSION)
+_STAND_IN = (
+    "# Installed by dagml_build: the code bundle is in %r.\\n"
+    "__file__ = %r\\n"
+    "with open(__file__, encoding='utf-8') as _source:\\n"
+    "    exec(compile(_source.read(), __file__, 'exec'))\\n"
+)
+
+
+def _record_line(path, data):
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return "%s,sha256=%s,%d" % (path, digest, len(data))
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    here = os.path.abspath(os.getcwd())
+    program = os.path.join(here, "dagml_inference.py")
+    files = [
+        ("dagml_inference.py", (_STAND_IN % (here, program)).encode()),
+        (_NAME + ".pth", (here + "\\n").encode()),
+        (_DIST + "/METADATA", ("Metadata-Version: 2.1\\nName: %s\\nVersion: %s\\n" % (_NAME, _VERSION)).encode()),
+        (_DIST + "/WHEEL", b"Wheel-Version: 1.0\\nGenerator: dagml_build\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"),
+    ]
+    record = [_record_line(path, data) for path, data in files] + [_DIST + "/RECORD,,"]
+    files.append((_DIST + "/RECORD", ("\\n".join(record) + "\\n").encode()))
+    name = "%s-%s-py3-none-any.whl" % (_NAME, _VERSION)
+    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as wheel:
+        for path, data in files:
+            wheel.writestr(zipfile.ZipInfo(path, (1980, 1, 1, 0, 0, 0)), data)
+    return name
+'''

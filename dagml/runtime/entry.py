@@ -16,7 +16,10 @@ its return value:
   ``<root>/input/data/<parameter>/``; the model to ``<root>/model/model.pkl``.
 
 Any failure prints the reason (and the traceback of the user's code) to stderr,
-writes it to ``<root>/output/failure`` (SageMaker's FailureReason) and returns 1.
+writes it to ``<root>/output/failure`` (a training job's FailureReason; the
+training toolkit keeps a failure file it finds, see the container contract in
+docs/sagemaker.md) and ``<root>/output/message`` (a processing job's
+ExitMessage), and returns 1.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ from dagml.runtime.contract import (
 
 __all__ = [
     "FAILURE_FILE",
+    "MESSAGE_FILE",
     "Invocation",
     "StepRuntimeError",
     "StepUsageError",
@@ -71,6 +75,8 @@ __all__ = [
 
 #: Where SageMaker reads a failed job's FailureReason (relative to the root).
 FAILURE_FILE = "output/failure"
+#: Where SageMaker reads a processing job's ExitMessage (relative to the root).
+MESSAGE_FILE = "output/message"
 _MAX_REASON = 1024
 
 
@@ -378,10 +384,11 @@ def run(invocation: Invocation, root: str) -> Any:
 # --------------------------------------------------------------------- main
 def _write_failure(root: str, reason: str) -> None:
     data = reason.encode("utf-8")[:_MAX_REASON].decode("utf-8", "ignore")
-    try:
-        artifacts.atomic_write(os.path.join(root, FAILURE_FILE), data.encode("utf-8"))
-    except OSError as exc:
-        print(f"dagml step runtime: cannot write the failure reason ({exc})", file=sys.stderr)
+    for name in (FAILURE_FILE, MESSAGE_FILE):
+        try:
+            artifacts.atomic_write(os.path.join(root, name), data.encode("utf-8"))
+        except OSError as exc:
+            print(f"dagml step runtime: cannot write the failure reason to {name} ({exc})", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,17 +1,26 @@
 """The default inference handler: CSV rows of numbers in, one CSV line of predictions per row out.
 
-The four functions follow the SageMaker scikit-learn serving container's
-convention (``model_fn``, ``input_fn``, ``predict_fn``, ``output_fn``); the
-bundle's ``dagml_inference.py`` re-exports them, and SageMaker endpoints and
-batch transforms load that file as ``SAGEMAKER_PROGRAM``. :func:`transform_file`
-runs the same four functions over a file, as a batch transform would, for
-local runs.
+SageMaker endpoints and batch transforms load the bundle's ``dagml_inference.py``
+(``SAGEMAKER_PROGRAM``), which exports :func:`model_fn` and :func:`transform_fn`.
+The scikit-learn image's serving stack (``sagemaker_containers``' Flask worker)
+wraps a user's ``input_fn``/``output_fn`` so that any error they raise becomes
+an HTTP 500 and a returned string is labelled ``text/html``; ``transform_fn``
+therefore answers for itself: 200 ``text/csv``, 415 for a content type it
+cannot read, 406 for an Accept it cannot write (with the stack's JSON error
+body), 400 for CSV that is not rows of numbers. A missing or ``*/*`` Accept
+means CSV (model containers also set ``SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT``).
+
+The response has no trailing newline: a batch transform with
+``AssembleWith: Line`` adds one after each response, so a trailing newline
+would leave a blank line per request. :func:`transform_file` runs the same
+functions over a file, as a batch transform would, for local runs.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 from typing import Any
 
@@ -26,6 +35,7 @@ __all__ = [
     "output_fn",
     "predict_fn",
     "transform_file",
+    "transform_fn",
 ]
 
 #: The one content type the default handler reads and writes.
@@ -35,7 +45,11 @@ OUTPUT_SUFFIX = ".out"
 
 
 class InferenceError(DagmlError, ValueError):
-    """A request the default inference handler cannot serve."""
+    """A request the default inference handler cannot serve; ``status`` is the HTTP answer."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def _media_type(content_type: str | None) -> str:
@@ -53,7 +67,8 @@ def input_fn(body: bytes | bytearray | str, content_type: str | None = CSV) -> A
         raise InferenceError(
             f"unsupported content type {content_type!r}: dagml's default inference handler reads "
             f"{CSV} (rows of numbers, no header). Fix: send {CSV}, or set ContentType='{CSV}' on the "
-            "transform or request."
+            "transform or request.",
+            status=415,
         )
     text = bytes(body).decode("utf-8") if isinstance(body, (bytes, bytearray)) else str(body)
     rows: list[list[float]] = []
@@ -85,7 +100,8 @@ def predict_fn(data: Any, model: Any) -> Any:
     if not callable(predict):
         raise InferenceError(
             f"the model is a {type(model).__name__} without a predict() method. Fix: return a fitted "
-            "estimator from the training step, or write your own inference script."
+            "estimator from the training step, or write your own inference script.",
+            status=500,
         )
     return predict(data)
 
@@ -96,13 +112,18 @@ def _cell(value: Any) -> Any:
     return repr(value) if isinstance(value, float) else value
 
 
-def output_fn(prediction: Any, accept: str | None = CSV) -> str:
-    """Predictions as CSV text: one line per row (a 2-D prediction's row is comma-separated)."""
+def _check_accept(accept: str | None) -> None:
     if _media_type(accept) not in (CSV, "", "*/*"):
         raise InferenceError(
             f"unsupported accept type {accept!r}: dagml's default inference handler writes {CSV}. "
-            f"Fix: set Accept='{CSV}' on the transform or request."
+            f"Fix: set Accept='{CSV}' on the transform or request.",
+            status=406,
         )
+
+
+def output_fn(prediction: Any, accept: str | None = CSV) -> str:
+    """Predictions as CSV text: one line per row (a 2-D prediction's row is comma-separated)."""
+    _check_accept(accept)
     rows = prediction.tolist() if hasattr(prediction, "tolist") else prediction
     if not isinstance(rows, (list, tuple)):
         rows = [rows]
@@ -112,6 +133,29 @@ def output_fn(prediction: Any, accept: str | None = CSV) -> str:
         cells = row if isinstance(row, (list, tuple)) else [row]
         writer.writerow([_cell(c) for c in cells])
     return out.getvalue()
+
+
+def _response(body: str, status: int, mimetype: str) -> Any:
+    """A response of the serving stack (Flask, inside SageMaker's image); a tuple where Flask is absent."""
+    try:
+        from flask import Response
+    except ImportError:
+        if status != 200:
+            raise InferenceError(body, status) from None
+        return body, mimetype
+    return Response(body, status=status, mimetype=mimetype)
+
+
+def transform_fn(model: Any, body: bytes | bytearray | str, content_type: str | None, accept: str | None) -> Any:
+    """One ``/invocations`` request: CSV rows in, one CSV line per row out (no trailing newline)."""
+    try:
+        _check_accept(accept)  # before any work
+        data = input_fn(body, content_type)
+        text = output_fn(predict_fn(data, model), CSV) if len(data) else ""
+    except InferenceError as exc:
+        error = {"error": type(exc).__name__, "error-message": str(exc)}
+        return _response(json.dumps(error), exc.status, "application/json")
+    return _response(text[:-1] if text.endswith("\n") else text, 200, CSV)
 
 
 def transform_file(model_dir: str, input_path: str, output_path: str) -> str:

@@ -142,6 +142,19 @@ def _parameters(graph: PipelineGraph, dataset_uris: dict[str, str]) -> list[dict
     return params
 
 
+def _check_image_python(graph: PipelineGraph, bundle: Any, settings: Settings) -> None:
+    """The bundle's libraries and the user's code must import on the image's Python (see pycompat)."""
+    from dagml.runtime.bundle import user_files
+    from dagml.sagemaker.pycompat import check_sources, reachable
+
+    bundle.check_python(settings.python, f"pipeline {graph.name!r}")
+    assert graph.source_file is not None
+    start = bundle.target.partition(":")[0]
+    problems = check_sources(graph, reachable(user_files(graph.source_file), start), settings.python)
+    if problems:
+        raise PipelineValidationError(graph.name, problems)
+
+
 @paused_gc()
 def compile_pipeline(pipeline: Pipeline | PipelineGraph, settings: Settings, *, bundle: Any = None) -> CompiledPipeline:
     """Validate (if needed) and compile; raise if lint finds what SageMaker would reject.
@@ -163,6 +176,7 @@ def compile_pipeline(pipeline: Pipeline | PipelineGraph, settings: Settings, *, 
         )
     if bundle is None:
         bundle = make_bundle(graph.source_file, attr_of(pipe) if pipe is not None else None)
+    _check_image_python(graph, bundle, settings)
     code_prefix = f"{settings.base_uri}/code/{bundle.sha256}/"
     dataset_uris, uploads = _datasets(graph, settings)
     ctx = Context(

@@ -30,7 +30,14 @@ from dagml.dsl.specs import (
 from dagml.errors import ConfigurationError
 from dagml.graph.wiring import DATASET, PARAM, STEP, Binding
 from dagml.runtime import contract as c
-from dagml.sagemaker.steps import CONTAINER_ROOT, DEFAULT_TRAINING_RUNTIME, DEFAULT_VOLUME_GB, base_hyperparameters, step_metadata
+from dagml.sagemaker.steps import (
+    CONTAINER_ROOT,
+    DEFAULT_TRAINING_RUNTIME,
+    DEFAULT_VOLUME_GB,
+    base_hyperparameters,
+    inference_environment,
+    step_metadata,
+)
 
 if TYPE_CHECKING:
     from sagemaker.core.workflow.pipeline_context import PipelineSession
@@ -245,7 +252,7 @@ class SdkBuilder:
         return self.value(itype), self.value(options.instance_count)
 
     def inference_environment(self) -> dict[str, str]:
-        return {"SAGEMAKER_PROGRAM": c.INFERENCE_SCRIPT, "SAGEMAKER_SUBMIT_DIRECTORY": self.ctx.bundle_uri}
+        return inference_environment(self.ctx)
 
     # ------------------------------------------------------------ steps
     def _processing(self, spec: FunctionSpec) -> Any:

@@ -17,7 +17,13 @@ from typing import Any, Mapping
 import attrs
 
 from dagml.errors import ConfigurationError
-from dagml.sagemaker.images import DEFAULT_FRAMEWORK_VERSION, sklearn_image
+from dagml.sagemaker.images import (
+    DEFAULT_FRAMEWORK_VERSION,
+    RUNTIME_PYTHON,
+    check_framework_version,
+    image_python,
+    sklearn_image,
+)
 
 __all__ = ["Settings", "SettingsError", "configured_region", "load_settings"]
 
@@ -90,6 +96,8 @@ class Settings:
             problems.append(f"instance_type {self.instance_type!r} is not a SageMaker instance type (ml.*)")
         if problems:
             raise SettingsError("invalid settings: " + "; ".join(problems) + ".")
+        if self.image_uri is None:
+            check_framework_version(self.framework_version)
 
     @property
     def experiments(self) -> bool:
@@ -100,6 +108,16 @@ class Settings:
     def image(self) -> str:
         """The image every job runs in."""
         return self.image_uri or sklearn_image(self.region, self.framework_version)
+
+    @property
+    def sklearn_image(self) -> bool:
+        """Whether jobs run SageMaker's scikit-learn image (the one the container test bed proves)."""
+        return self.image_uri is None
+
+    @property
+    def python(self) -> tuple[int, int]:
+        """The Python the jobs run: the image's; for an ``image_uri``, the step runtime's floor is assumed."""
+        return image_python(self.framework_version) if self.image_uri is None else RUNTIME_PYTHON
 
     @property
     def base_uri(self) -> str:

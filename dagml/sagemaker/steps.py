@@ -38,6 +38,14 @@ CONTAINER_ROOT = c.DEFAULT_ROOT
 _INPUT_ROOT = posixpath.join(CONTAINER_ROOT, c.PROCESSING_INPUT_DIR)
 _CODE_DIR = posixpath.join(CONTAINER_ROOT, c.PROCESSING_CODE_DIR)
 _ENTRYPOINT = ("python3", posixpath.join(_CODE_DIR, c.ENTRY_SCRIPT))
+#: A training job in SageMaker's scikit-learn image runs the training toolkit's trainer by name. The image
+#: has two `train` commands (sagemaker-training's and sagemaker-containers'; which one the image build
+#: leaves on PATH is an install-order race); only sagemaker-training's keeps the failure reason dagml
+#: writes (files.write_failure_file skips an existing file since 4.0.1), so FailureReason says what failed.
+TRAINING_ENTRYPOINT = ("python3", "-m", "sagemaker_training.cli.train")
+#: What the image's serving stack needs from a model container: CSV when a caller sends no Accept or
+#: */* (sagemaker_containers' default is application/json), the region, and INFO logs.
+DEFAULT_ACCEPT = "text/csv"
 
 
 class CompileError(DagmlError, ValueError):
@@ -237,8 +245,11 @@ def training(ctx: Context, spec: FunctionSpec) -> dict[str, Any]:
                 }
             )
     itype, icount = _instance(ctx, spec.options)
+    algorithm: dict[str, Any] = {"TrainingImage": ctx.settings.image, "TrainingInputMode": "File"}
+    if ctx.settings.sklearn_image:
+        algorithm["ContainerEntrypoint"] = list(TRAINING_ENTRYPOINT)
     args: dict[str, Any] = {
-        "AlgorithmSpecification": {"TrainingImage": ctx.settings.image, "TrainingInputMode": "File"},
+        "AlgorithmSpecification": algorithm,
         "HyperParameters": hyper,
         "OutputDataConfig": {"S3OutputPath": ctx.step_uri(spec.name, "model")},
         "ResourceConfig": {
@@ -255,8 +266,15 @@ def training(ctx: Context, spec: FunctionSpec) -> dict[str, Any]:
     return _common(ctx, spec, "Training", args)
 
 
-def _inference_environment(ctx: Context) -> dict[str, str]:
-    return {"SAGEMAKER_PROGRAM": c.INFERENCE_SCRIPT, "SAGEMAKER_SUBMIT_DIRECTORY": ctx.bundle_uri}
+def inference_environment(ctx: Context) -> dict[str, str]:
+    """A model container's environment (Model and RegisterModel alike)."""
+    return {
+        "SAGEMAKER_CONTAINER_LOG_LEVEL": "20",
+        "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": DEFAULT_ACCEPT,
+        "SAGEMAKER_PROGRAM": c.INFERENCE_SCRIPT,
+        "SAGEMAKER_REGION": ctx.settings.region,
+        "SAGEMAKER_SUBMIT_DIRECTORY": ctx.bundle_uri,
+    }
 
 
 def model(ctx: Context, spec: ModelSpec) -> dict[str, Any]:
@@ -264,7 +282,7 @@ def model(ctx: Context, spec: ModelSpec) -> dict[str, Any]:
         "ExecutionRoleArn": ctx.settings.role_arn,
         "PrimaryContainer": {
             "Image": ctx.settings.image,
-            "Environment": _inference_environment(ctx),
+            "Environment": inference_environment(ctx),
             "ModelDataUrl": output_of(ctx.graph[spec.model]),
         },
     }
@@ -272,11 +290,7 @@ def model(ctx: Context, spec: ModelSpec) -> dict[str, Any]:
 
 
 def register(ctx: Context, spec: RegisterSpec) -> dict[str, Any]:
-    environment = {
-        **_inference_environment(ctx),
-        "SAGEMAKER_CONTAINER_LOG_LEVEL": "20",
-        "SAGEMAKER_REGION": ctx.settings.region,
-    }
+    environment = inference_environment(ctx)
     args: dict[str, Any] = {
         "ModelPackageGroupName": value(spec.group),
         "ModelApprovalStatus": value(spec.approval),

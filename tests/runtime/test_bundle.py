@@ -13,10 +13,11 @@ import sys
 import tarfile
 import tomllib
 
+import attrs
 import pytest
 
 from dagml import DagmlError
-from dagml.runtime.bundle import RUNTIME_REQUIREMENTS, BundleError, code_root, make_bundle
+from dagml.runtime.bundle import BundleError, code_root, make_bundle, python_satisfies
 from dagml.runtime.contract import BUNDLE_NAME, ENTRY_SCRIPT, INFERENCE_SCRIPT, ROOT_ENV
 
 from ..conftest import EXAMPLES, ROOT
@@ -134,12 +135,78 @@ def test_missing_file_and_bad_attr_are_clear_errors(tmp_path):
         make_bundle(IRIS, "not-a-name")
 
 
-def test_requirements_are_dagmls_own_dependencies():
-    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as handle:
-        declared = tomllib.load(handle)["project"]["dependencies"]
-    assert sorted(RUNTIME_REQUIREMENTS) == sorted(declared)
+def test_nothing_in_the_bundle_makes_a_container_install_packages():
+    """No requirements.txt (the training toolkit pip-installs it) and no setup.py (then it runs `pip install .`)."""
     bundle = make_bundle(IRIS)
-    assert bundle.file("requirements.txt").decode().split() == list(RUNTIME_REQUIREMENTS)
+    assert "requirements.txt" not in bundle.names and "setup.py" not in bundle.names
+    pyproject = tomllib.loads(bundle.file("pyproject.toml").decode())
+    assert pyproject["build-system"] == {"requires": [], "build-backend": "dagml_build", "backend-path": ["."]}
+    assert {"attr/__init__.py", "attrs/__init__.py", "networkx/__init__.py"} <= set(bundle.names)
+
+
+@pytest.mark.parametrize("name", ["requirements.txt", "setup.py", "pyproject.toml", "dagml_build.py"])
+def test_a_user_file_that_would_change_the_install_is_refused(tmp_path, name):
+    root = _tree(str(tmp_path / "proj"), {"flow.py": "", name: "# the user's\n"})
+    if not name.endswith(".py"):
+        # only *.py files are bundled: a requirements.txt or pyproject.toml beside the code is not shipped
+        bundle = make_bundle(os.path.join(root, "flow.py"))
+        assert name not in bundle.names or bundle.file(name) != b"# the user's\n"
+        return
+    with pytest.raises(BundleError, match=name):
+        make_bundle(os.path.join(root, "flow.py"))
+
+
+def test_the_in_tree_backend_builds_an_installable_wheel_offline(tmp_path):
+    """What pip does with the bundle's pyproject.toml, without pip: call the backend, inspect the wheel."""
+    import importlib.util
+    import zipfile
+
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "dagml_build.py").write_bytes(make_bundle(IRIS).file("dagml_build.py"))
+    spec = importlib.util.spec_from_file_location("dagml_build_probe", code / "dagml_build.py")
+    backend = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(backend)
+    assert backend.get_requires_for_build_wheel() == []
+    cwd = os.getcwd()
+    os.chdir(code)
+    try:
+        name = backend.build_wheel(str(tmp_path))
+    finally:
+        os.chdir(cwd)
+    with zipfile.ZipFile(tmp_path / name) as wheel:
+        assert wheel.read("dagml_step_code.pth").decode() == str(code) + "\n"
+        stand_in = wheel.read("dagml_inference.py").decode()
+        record = wheel.read("dagml_step_code-0.dist-info/RECORD").decode()
+    assert repr(str(code / "dagml_inference.py")) in stand_in
+    assert "dagml_inference.py,sha256=" in record
+
+
+@pytest.mark.parametrize(
+    "python, requires, ok",
+    [
+        ((3, 10), ">=3.10", True),
+        ((3, 10), ">=3.11", False),
+        ((3, 9), ">=3.9,<4", True),
+        ((3, 12), "!=3.12.*", False),
+        ((3, 10), ">3.9.1", True),
+        ((3, 9), ">3.9.1", True),
+        ((3, 9), ">3.9", False),
+        ((3, 10), "", True),
+    ],
+)
+def test_requires_python_is_read_like_pip(python, requires, ok):
+    assert python_satisfies(python, requires) is ok
+
+
+def test_a_vendored_library_too_new_for_the_image_is_a_clear_error():
+    bundle = make_bundle(IRIS)
+    names = {name for name, _, _ in bundle.vendored}
+    assert names == {"attrs", "networkx"}
+    bundle.check_python((3, 10), "pipeline 'iris-classifier'")  # what dagml installs supports the image
+    too_new = attrs.evolve(bundle, vendored=(("networkx", "3.6", ">=3.11"),))
+    with pytest.raises(BundleError, match=r"vendors networkx 3.6.*Python >=3.11.*Python 3.10.*Fix:"):
+        too_new.check_python((3, 10), "pipeline 'iris-classifier'")
 
 
 @pytest.mark.parametrize("script", [ENTRY_SCRIPT, INFERENCE_SCRIPT])

@@ -367,7 +367,10 @@ def test_iris_batch_inference_through_dagml_inference(iris_run):
         "import sys, dagml_inference as h, dagml\n"
         f"model = h.model_fn({model_dir!r})\n"
         f"body = open({SCORING!r}, 'rb').read()\n"
-        "sys.stdout.write(h.output_fn(h.predict_fn(h.input_fn(body, 'text/csv'), model), 'text/csv'))\n"
+        "r = h.transform_fn(model, body, 'text/csv', None)\n"
+        "text, kind = (r.get_data(as_text=True), r.mimetype) if hasattr(r, 'get_data') else r\n"
+        "assert kind == 'text/csv', kind\n"
+        "sys.stdout.write(text)\n"
         "print(dagml.__file__, file=sys.stderr)\n"
     )
     result = _python(["-c", probe], roots["serve"], cwd=code)

@@ -5,7 +5,8 @@ form the schema validates, so everything else is still checked strictly.
 Entries 1-8 are the deviations documented in ../shared/reference/README.md
 (the SDK v2.257 and v3.27 output breaks the schema there); entries 9-11 are
 constructs the SDK also emits that the same README does not list, found by
-this check; docs/sagemaker.md lists all of them.
+this check; entry 13 (Training ContainerEntrypoint) is what dagml needs for SageMaker's
+scikit-learn image (see the container contract in docs/sagemaker.md); docs/sagemaker.md lists all of them.
 """
 
 from __future__ import annotations
@@ -228,6 +229,16 @@ def typed_params_as_strings(d: Definition) -> bool:
 
 
 #: (name, reason, rewrite). A rewrite returns True when it changed something.
+def training_container_entrypoint(d: Definition) -> bool:
+    changed = False
+    for s in _steps(d):
+        if s.get("Type") == "Training":
+            algorithm = s["Arguments"].get("AlgorithmSpecification", {})
+            if algorithm.pop("ContainerEntrypoint", None) is not None:
+                changed = True
+    return changed
+
+
 ALLOWLIST: list[tuple[str, str, Callable[[Definition], bool]]] = [
     ("PipelineExperimentConfig", "top-level key the SDK emits and the service accepts; not in the schema", drop_experiment_config),
     ("Processing PropertyFiles", "needed for Std:JsonGet in conditions; not in the schema", drop_property_files),
@@ -256,6 +267,13 @@ ALLOWLIST: list[tuple[str, str, Callable[[Definition], bool]]] = [
         typed_params_as_strings,
     ),
     ("RetryPolicies ExceptionType list", "the SDK emits a list of exception types per policy; the schema wants one string", retry_exception_lists),
+    (
+        "Training ContainerEntrypoint",
+        "CreateTrainingJob's AlgorithmSpecification.ContainerEntrypoint (API reference); SDK v3's ModelTrainer "
+        "emits it for every training step with source_code, and so does its remote-function @step; "
+        "not in the schema",
+        training_container_entrypoint,
+    ),
 ]
 
 

@@ -62,7 +62,7 @@ def build(session: Any, code_prefix: str, scoring_data: str) -> Any:
     from sagemaker.train.configs import Compute, InputData, OutputDataConfig, StoppingCondition
 
     image = image_uris.retrieve(
-        framework="sklearn", region=REGION, version="1.2-1", py_version="py3", instance_type="ml.m5.large"
+        framework="sklearn", region=REGION, version="1.4-2", py_version="py3", instance_type="ml.m5.large"
     )
     bundle = f"{code_prefix}sourcedir.tar.gz"
 
@@ -154,7 +154,13 @@ def build(session: Any, code_prefix: str, scoring_data: str) -> Any:
         return ModelBuilder(
             image_uri=image,
             s3_model_data_url=model_data,
-            env_vars={"SAGEMAKER_PROGRAM": "dagml_inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": bundle},
+            env_vars={
+                "SAGEMAKER_CONTAINER_LOG_LEVEL": "20",
+                "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/csv",
+                "SAGEMAKER_PROGRAM": "dagml_inference.py",
+                "SAGEMAKER_REGION": REGION,
+                "SAGEMAKER_SUBMIT_DIRECTORY": bundle,
+            },
             role_arn=ROLE,
             sagemaker_session=session,
         )

@@ -137,6 +137,14 @@ SDK_DEFAULTS = [
         "Steps/*/Arguments/OutputDataConfig/CompressionType",
         lambda dagml, sdk: dagml == MISSING and sdk == "GZIP",
     ),
+    Difference(
+        "Training ContainerEntrypoint",
+        "dagml runs the training toolkit's trainer by name (the scikit-learn image has two `train` "
+        "commands and only sagemaker-training's keeps dagml's failure reason; tests/containers proves "
+        "it); ModelTrainer writes a ContainerEntrypoint only for its own source_code.",
+        "Steps/*/Arguments/AlgorithmSpecification/ContainerEntrypoint",
+        lambda dagml, sdk: dagml == ["python3", "-m", "sagemaker_training.cli.train"] and sdk == MISSING,
+    ),
 ]
 
 

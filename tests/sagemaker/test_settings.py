@@ -52,7 +52,7 @@ def test_malformed_settings_are_refused(field, bad):
 
 def test_image_defaults_to_the_sklearn_framework_image():
     s = Settings(role_arn=ROLE, bucket="bkt", region="us-east-1")
-    assert s.image == "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+    assert s.image == "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.4-2-cpu-py3"
     assert Settings(role_arn=ROLE, bucket="bkt", region="us-east-1", image_uri="my/image:1").image == "my/image:1"
     assert s.base_uri == "s3://bkt/dagml"
 

@@ -1,0 +1,238 @@
+"""Will the user's code import on the image's Python? Decided at compile time, not in the cloud.
+
+A step's module is imported inside the job by the image's own interpreter
+(Python 3.10 for ``sagemaker-scikit-learn:1.4-2``), which may be older or newer
+than the one compiling. Two kinds of code fail there at import:
+
+- syntax the image's parser does not know (``except*`` and ``type X = ...`` on
+  3.10): :func:`ast.parse` with ``feature_version`` set to the image's Python
+  rejects it;
+- names the image's standard library does not have: a module added or removed
+  later (``import tomllib`` on 3.10, ``import distutils`` on 3.12), or a name
+  added to a module later (``from typing import Self``, ``datetime.UTC``,
+  ``ExceptionGroup``). ``feature_version`` cannot see those: they are valid
+  syntax and fail only when the import runs. :data:`ADDED` and :data:`REMOVED`
+  list them from the "What's New in Python 3.x" pages (docs.python.org), for
+  the versions an image can run.
+
+Only the code a job can import is checked: the pipeline's file and, through
+their ``import`` statements (step bodies included), the bundled modules it
+reaches; other files that happen to sit in the same folder are shipped but
+never run.
+
+Runtime uses of PEP 604 unions (``int | None`` evaluated on Python 3.9) do
+not need a check here: no image dagml accepts runs a Python older than 3.10
+(``dagml.sagemaker.images.RUNTIME_PYTHON``), where they work.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from typing import Iterable, Iterator
+
+from dagml.dsl.specs import FunctionSpec
+from dagml.errors import Problem
+from dagml.graph.model import PipelineGraph
+
+__all__ = ["ADDED", "REMOVED", "check_sources", "reachable"]
+
+#: Python version -> modules and module attributes it added ("" is builtins). What's New in Python 3.11-3.14.
+ADDED: dict[tuple[int, int], dict[str, frozenset[str]]] = {
+    (3, 11): {
+        "": frozenset({"ExceptionGroup", "BaseExceptionGroup", "EncodingWarning"}),
+        "tomllib": frozenset(),
+        "wsgiref.types": frozenset(),
+        "typing": frozenset(
+            {
+                "Self", "LiteralString", "Never", "assert_never", "assert_type", "reveal_type", "TypeVarTuple",
+                "Unpack", "Required", "NotRequired", "dataclass_transform", "get_overloads", "clear_overloads",
+            }
+        ),
+        "datetime": frozenset({"UTC"}),
+        "enum": frozenset({"StrEnum", "ReprEnum", "EnumCheck", "FlagBoundary", "verify", "member", "nonmember"}),
+        "asyncio": frozenset({"TaskGroup", "Runner", "timeout", "Barrier"}),
+        "contextlib": frozenset({"chdir"}),
+        "hashlib": frozenset({"file_digest"}),
+        "operator": frozenset({"call"}),
+        "math": frozenset({"exp2", "cbrt"}),
+        "logging": frozenset({"getLevelNamesMapping"}),
+    },
+    (3, 12): {
+        "typing": frozenset({"override", "TypeAliasType"}),
+        "itertools": frozenset({"batched"}),
+        "math": frozenset({"sumprod"}),
+        "calendar": frozenset({"Month", "Day"}),
+    },
+    (3, 13): {
+        "": frozenset({"PythonFinalizationError"}),
+        "typing": frozenset({"ReadOnly", "TypeIs", "NoDefault", "get_protocol_members", "is_protocol"}),
+        "warnings": frozenset({"deprecated"}),
+        "copy": frozenset({"replace"}),
+        "math": frozenset({"fma"}),
+    },
+    (3, 14): {
+        "annotationlib": frozenset(),
+        "compression": frozenset(),
+        "string.templatelib": frozenset(),
+    },
+}
+
+#: Python version -> standard modules it removed.
+REMOVED: dict[tuple[int, int], frozenset[str]] = {
+    (3, 12): frozenset({"distutils", "imp", "asynchat", "asyncore", "smtpd"}),
+    (3, 13): frozenset(
+        {
+            "aifc", "audioop", "cgi", "cgitb", "chunk", "crypt", "imghdr", "mailcap", "msilib", "nis",
+            "nntplib", "ossaudiodev", "pipes", "sndhdr", "spwd", "sunau", "telnetlib", "uu", "xdrlib", "lib2to3",
+        }
+    ),
+}
+
+
+def _version(python: tuple[int, int]) -> str:
+    return ".".join(map(str, python))
+
+
+def _missing_module(module: str, python: tuple[int, int]) -> str | None:
+    """Why ``module`` cannot be imported on ``python`` (None if it can, as far as the tables know)."""
+    parts = module.split(".")
+    prefixes = [".".join(parts[: i + 1]) for i in range(len(parts))]
+    for version, added in ADDED.items():
+        if version > python and any(p in added and not added[p] for p in prefixes):
+            return f"module {module!r} is new in Python {_version(version)}"
+    for version, removed in REMOVED.items():
+        if version <= python and parts[0] in removed:
+            return f"module {parts[0]!r} was removed in Python {_version(version)}"
+    return None
+
+
+def _missing_name(module: str, name: str, python: tuple[int, int]) -> str | None:
+    for version, added in ADDED.items():
+        if version > python and name in added.get(module, ()):
+            where = f"{module}.{name}" if module else name
+            return f"{where} is new in Python {_version(version)}"
+    return None
+
+
+def _findings(tree: ast.AST, python: tuple[int, int]) -> Iterator[tuple[int, str]]:
+    aliases: dict[str, str] = {}  # local name -> module
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                aliases[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+                why = _missing_module(alias.name, python)
+                if why:
+                    yield node.lineno, f"`import {alias.name}`: {why}"
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            why = _missing_module(node.module, python)
+            if why:
+                yield node.lineno, f"`from {node.module} import ...`: {why}"
+                continue
+            for alias in node.names:
+                why = _missing_name(node.module, alias.name, python)
+                if why:
+                    yield node.lineno, f"`from {node.module} import {alias.name}`: {why}"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases:
+            why = _missing_name(aliases[node.value.id], node.attr, python)
+            if why:
+                yield node.lineno, f"`{node.value.id}.{node.attr}`: {why}"
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in aliases:
+            why = _missing_name("", node.id, python)
+            if why:
+                yield node.lineno, f"`{node.id}`: {why}"
+
+
+def _module_name(rel: str) -> str:
+    name = rel[: -len(".py")].replace("/", ".")
+    return name[: -len(".__init__")] if name.endswith(".__init__") else name
+
+
+def _imported(tree: ast.AST, module: str, is_package: bool) -> Iterator[str]:
+    """Every module name an import statement in ``tree`` may load (parents included)."""
+    package = module if is_package else module.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".") if package else []
+                parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+                base = ".".join(parts + ([node.module] if node.module else []))
+            names = [base] + [f"{base}.{alias.name}" if base else alias.name for alias in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            for i in range(1, len(parts) + 1):
+                yield ".".join(parts[:i])
+
+
+def reachable(files: Iterable[tuple[str, str]], start: str) -> list[tuple[str, str]]:
+    """The ``(archive path, file)`` pairs the module ``start`` (an archive path) imports, transitively."""
+    by_module = {_module_name(rel): (rel, path) for rel, path in files}
+    start_name = _module_name(start)
+    seen, todo, found = {start_name}, [start_name], []
+    while todo:
+        name = todo.pop()
+        if name not in by_module:
+            continue
+        rel, path = by_module[name]
+        found.append((rel, path))
+        try:
+            with open(path, "rb") as f:
+                tree = ast.parse(f.read(), filename=path)
+        except (OSError, SyntaxError, ValueError):
+            continue  # check_sources reports it
+        for imported in _imported(tree, name, rel.endswith("__init__.py")):
+            if imported not in seen:
+                seen.add(imported)
+                todo.append(imported)
+    return sorted(found)
+
+
+def _steps_in(graph: PipelineGraph, path: str) -> tuple[str, ...]:
+    found = []
+    for spec in graph:
+        if isinstance(spec, FunctionSpec):
+            code = getattr(spec.fn, "__code__", None)
+            if code is not None and os.path.abspath(code.co_filename) == path:
+                found.append(spec.name)
+    return tuple(sorted(found))
+
+
+def check_sources(graph: PipelineGraph, files: Iterable[tuple[str, str]], python: tuple[int, int]) -> list[Problem]:
+    """Problems of the user's files, ``(archive path, file)`` pairs, on the image's Python ``python``."""
+    problems = []
+    image = f"the image's Python {_version(python)}"
+    for rel, path in files:
+        try:
+            with open(path, "rb") as f:
+                source = f.read()
+        except OSError:
+            continue
+        steps = _steps_in(graph, os.path.abspath(path))
+        try:
+            tree = ast.parse(source, filename=path, feature_version=python)
+        except SyntaxError as exc:
+            problems.append(
+                Problem(
+                    "image-python",
+                    steps,
+                    f"{rel}, line {exc.lineno}: {exc.msg}: a syntax error on {image} (pipeline {graph.name!r}).",
+                    f"write {rel} for Python {_version(python)}, or use an image with a newer Python.",
+                )
+            )
+            continue
+        for line, why in sorted(set(_findings(tree, python))):
+            problems.append(
+                Problem(
+                    "image-python",
+                    steps,
+                    f"{rel}, line {line}: {why}, so it fails at import on {image} (pipeline {graph.name!r}).",
+                    f"avoid it in {rel} (or guard it with try/except ImportError), or use an image with a newer Python.",
+                )
+            )
+    return problems

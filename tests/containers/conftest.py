@@ -1,0 +1,54 @@
+"""Fixtures of the container test bed: one environment per image, a control plane per test."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from tests.containers.controlplane import ControlPlane
+from tests.containers.envs import environment
+from tests.containers.images import IMAGES
+from tests.containers.jobs import require_isolation
+from tests.containers.s3 import S3
+
+SETTINGS = {"role_arn": "arn:aws:iam::111122223333:role/SageMakerRole", "bucket": "dagml-bed", "region": "us-east-1"}
+
+
+@pytest.fixture(scope="session", params=sorted(IMAGES))
+def image_env(request):
+    """(Image, its environment), for every image dagml accepts; built once, cached across runs."""
+    require_isolation()
+    image = IMAGES[request.param]
+    return image, environment(image)
+
+
+@pytest.fixture
+def bed(image_env, tmp_path):
+    """Compile a pipeline file for the image, stage what `dagml deploy` uploads, and return a runner."""
+    from dagml.sagemaker import Settings, compile_pipeline
+    from dagml.sagemaker.deploy import uploads
+    from dagml.target import load_target
+
+    image, venv = image_env
+    s3 = S3(str(tmp_path / "s3"))
+    plane = ControlPlane(image, venv, str(tmp_path), s3)
+
+    class Bed:
+        def compile(self, source: str):
+            settings = Settings(framework_version=image.framework_version, **SETTINGS)
+            compiled = compile_pipeline(load_target(source), settings)
+            for upload in uploads(compiled):
+                s3.put(upload.uri, upload.body())
+            return compiled
+
+        def run(self, source: str, **parameters):
+            compiled = self.compile(source)
+            return compiled, plane.execute(json.loads(compiled.json), parameters)
+
+    Bed.plane, Bed.s3, Bed.image = plane, s3, image
+    return Bed()
+
+
+PIPELINES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pipelines")

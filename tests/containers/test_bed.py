@@ -1,0 +1,196 @@
+"""The compiled pipelines run in SageMaker's own containers: the container test bed.
+
+Every test here runs dagml's compiled definition, from the JSON alone, through
+the image's real training toolkit and serving stack on the image's own Python,
+each job with the network cut (see tests/containers/*.py and the container
+contract in docs/sagemaker.md). Parametrised over every framework version dagml
+accepts (``image_env``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from dagml.sagemaker.images import DEFAULT_FRAMEWORK_VERSION, IMAGE_PYTHON, PROVEN_VERSIONS
+from tests.containers.conftest import PIPELINES
+from tests.containers.envs import find_python
+from tests.containers.images import IMAGES
+from tests.containers.jobs import run_container
+from tests.containers.serving import Request, serve
+from tests.golden_json import golden_sources
+
+GOLDENS = golden_sources()
+ALL = {"iris": GOLDENS["iris"], **{k: v for k, v in GOLDENS.items() if k != "iris"}}
+#: The steps each golden pipeline runs with its default parameters (the taken branch included).
+EXPECTED = {
+    "iris": {"prepare", "train", "evaluate", "CheckAccuracy", "RegisterModel", "BatchTransformModel", "BatchTransform"},
+    "minimal": {"hello"},
+    "branches": {"data", "model", "score", "Gate", "Register", "promote", "notify"},
+    "options": {"load", "fit", "audit", "publish"},
+}
+CSV_ROWS = b"5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n5.9,3.0,4.2,1.5\n"
+
+
+def test_the_bed_proves_exactly_the_versions_dagml_accepts():
+    assert sorted(IMAGES) == sorted(PROVEN_VERSIONS)
+    assert DEFAULT_FRAMEWORK_VERSION == max(PROVEN_VERSIONS, key=lambda v: [int(x) for x in v.replace("-", ".").split(".")])
+    for version, image in IMAGES.items():
+        assert image.python == ".".join(map(str, IMAGE_PYTHON[version]))
+
+
+def test_a_job_has_no_network(image_env, tmp_path):
+    image, venv = image_env
+    root = tmp_path / "ml"
+    root.mkdir()
+    probe = (
+        "import socket\n"
+        "s = socket.socket()\n"
+        "s.settimeout(3)\n"
+        "try:\n"
+        "    s.connect(('1.1.1.1', 443))\n"
+        "except OSError as e:\n"
+        "    print('unreachable', e.errno)\n"
+        "else:\n"
+        "    print('CONNECTED')\n"
+        "print(open('/etc/hosts').read().split()[-1], sorted(__import__('os').listdir('/opt/ml')))\n"
+    )
+    (root / "marker").write_text("x")
+    job = run_container(image, venv, str(root), ["python3", "-c", probe])
+    assert job.exit_code == 0, job.output
+    assert "unreachable" in job.output and "CONNECTED" not in job.output
+    assert "algo-1 ['marker']" in job.output  # /opt/ml is the job's directory, algo-1 resolves
+
+
+def test_the_image_python_is_the_one_its_dockerfile_installs(image_env, tmp_path):
+    image, venv = image_env
+    (tmp_path / "ml").mkdir()
+    job = run_container(image, venv, str(tmp_path / "ml"), ["python3", "-c", "import sys, sklearn; print(sys.version_info[:2], sklearn.__version__)"])
+    major, minor = image.python.split(".")
+    assert f"({major}, {minor})" in job.output, job.output
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_every_golden_pipeline_runs_its_taken_branch(bed, name):
+    if name == "options":  # its dataset lives in S3: stage it as a user would have
+        bed.s3.put("s3://example-bucket/raw/data.csv", b"a,b\n1,2\n")
+    compiled, execution = bed.run(ALL[name])
+    failed = {n: r.failure_reason for n, r in execution.steps.items() if r.status == "Failed"}
+    assert execution.status == "Succeeded", (failed, _logs(execution))
+    assert set(execution.ran()) == EXPECTED[name]
+    assert all(execution.steps[n].status == "Succeeded" for n in EXPECTED[name])
+    for step in execution.ran():
+        job = execution.steps[step].job
+        if job is not None:  # no package install at container start, and no network was needed
+            assert "pip install -r" not in job.output and "Collecting " not in job.output, job.output
+
+
+def test_iris_end_to_end_registers_a_model_that_serves_csv(bed):
+    compiled, execution = bed.run(GOLDENS["iris"])
+    assert execution.status == "Succeeded", _logs(execution)
+    (package,) = execution.packages
+    assert package["ModelPackageGroupName"] == "SklearnIris" and package["ModelApprovalStatus"] == "Approved"
+    report = json.loads(bed.s3.get(package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]))
+    assert report["accuracy"] >= 0.9
+    (container,) = package["InferenceSpecification"]["Containers"]
+    served = serve(
+        bed.plane,
+        container,
+        [
+            Request("GET", "/ping"),
+            Request("POST", "/invocations", CSV_ROWS, {"Content-Type": "text/csv"}),
+            Request("POST", "/invocations", CSV_ROWS, {"Content-Type": "text/csv", "Accept": "*/*"}),
+            Request("POST", "/invocations", CSV_ROWS, {"Content-Type": "text/csv; charset=utf-8", "Accept": "text/csv"}),
+            Request("POST", "/invocations", b'{"instances": [[1, 2, 3, 4]]}', {"Content-Type": "application/json"}),
+            Request("POST", "/invocations", CSV_ROWS, {"Content-Type": "text/csv", "Accept": "application/json"}),
+            Request("POST", "/invocations", b"sepal,petal\n1,2\n", {"Content-Type": "text/csv"}),
+        ],
+        "endpoint",
+    )
+    assert served.responses, served.job.output
+    ping, plain, star, charset, json_in, json_out, header = served.responses
+    assert ping.status == 200
+    for ok in (plain, star, charset):
+        assert (ok.status, ok.content_type.split(";")[0]) == (200, "text/csv"), ok
+        lines = ok.body.decode().split("\n")
+        assert len(lines) == 3 and all(line.strip() for line in lines), ok.body
+        assert [int(float(x)) for x in lines] == [0, 2, 1]  # setosa, virginica, versicolor
+    assert json_in.status == 415 and b"text/csv" in json_in.body
+    assert json_out.status == 406
+    assert header.status == 400 and b"not all numbers" in header.body
+    # serve's `pip install .` of the code ran, with no network and no index
+    assert "Successfully installed dagml_step_code-0" in served.job.output, served.job.output
+    assert "Looking in" not in served.job.output
+
+
+def test_the_created_model_serves_without_an_accept_header(bed):
+    compiled, execution = bed.run(GOLDENS["iris"])
+    assert execution.status == "Succeeded", _logs(execution)
+    (container,) = execution.models.values()
+    served = serve(bed.plane, container, [Request("POST", "/invocations", CSV_ROWS[:16], {"Content-Type": "text/csv"})], "model")
+    (answer,) = served.responses
+    assert answer.status == 200 and answer.content_type.startswith("text/csv") and answer.body == b"0"
+
+
+def test_batch_transform_writes_one_prediction_per_input_line(bed):
+    compiled, execution = bed.run(GOLDENS["iris"])
+    assert execution.status == "Succeeded", _logs(execution)
+    output = execution.steps["BatchTransform"].properties["TransformOutput.S3OutputPath"]
+    with open(os.path.join(os.path.dirname(GOLDENS["iris"]), "data", "iris_to_score.csv"), "rb") as f:
+        rows = [line for line in f.read().splitlines() if line.strip()]
+    text = bed.s3.get(output + "/iris_to_score.csv.out").decode()
+    assert text.endswith("\n") and not text.endswith("\n\n")
+    lines = text[:-1].split("\n")
+    assert len(lines) == len(rows) and all(line.strip() for line in lines)
+    assert {int(float(x)) for x in lines} <= {0, 1, 2}
+
+
+def test_the_else_branch_fails_with_the_joined_message(bed):
+    compiled, execution = bed.run(GOLDENS["iris"], AccuracyThreshold=1.01)
+    assert execution.status == "Failed"
+    assert set(execution.ran()) == {"prepare", "train", "evaluate", "CheckAccuracy", "AccuracyTooLow"}
+    assert execution.steps["AccuracyTooLow"].failure_reason == "Held-out accuracy is below the threshold 1.01"
+
+
+@pytest.mark.parametrize(
+    "where, step, reason",
+    [
+        ("processing", "prepare", "step 'prepare' failed: ValueError: the input table has no rows"),
+        ("training", "fit", "step 'fit' failed: RuntimeError: the solver did not converge after 100 iterations"),
+    ],
+)
+def test_a_step_that_raises_leaves_dagmls_reason_where_the_service_reads_it(bed, where, step, reason):
+    compiled, execution = bed.run(os.path.join(PIPELINES, "failing.py"), FailIn=where)
+    assert execution.status == "Failed"
+    assert execution.steps[step].failure_reason == reason, execution.steps[step].job.output[-3000:]
+
+
+def test_the_bootstrap_refuses_an_older_python_with_a_clear_reason(bed, tmp_path):
+    """The stdlib-only bootstrap checks the Python before anything else (here: CPython 3.9, as in 1.2-1)."""
+    import subprocess
+
+    compiled = bed.compile(GOLDENS["minimal"])
+    code = tmp_path / "code"
+    compiled.bundle.write(str(code))
+    root = tmp_path / "ml"
+    env = {**os.environ, "DAGML_CONTAINER_ROOT": str(root)}
+    done = subprocess.run(
+        [find_python("3.9"), str(code / "dagml_entry.py"), "--mode", "processing", "--target", "minimal.py", "--step", "hello"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    reason = (root / "output" / "failure").read_text()
+    assert reason.startswith("dagml bootstrap: this image runs Python 3.9, but dagml's step runtime needs Python >= 3.10")
+    assert (root / "output" / "message").read_text() == reason
+
+
+def _logs(execution) -> str:
+    return "\n".join(
+        f"--- {name}: {run.status} {run.failure_reason}\n{run.job.output[-2500:] if run.job else ''}"
+        for name, run in execution.steps.items()
+        if run.status == "Failed"
+    )

@@ -1,0 +1,133 @@
+"""Compile refuses user code that would not import on the image's Python, naming step, file and line."""
+
+import os
+import textwrap
+
+import pytest
+
+from dagml.errors import PipelineValidationError
+from dagml.sagemaker import Settings, compile_pipeline
+from dagml.sagemaker.pycompat import check_sources
+from dagml.target import load_target
+
+SETTINGS = Settings(role_arn="arn:aws:iam::111122223333:role/R", bucket="b-1", region="us-east-1")
+
+HEAD = "from dagml import Pipeline\npipe = Pipeline('compat')\n"
+
+
+def _pipeline(tmp_path, body: str, helper: str | None = None) -> str:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "flow.py").write_text(HEAD + textwrap.dedent(body))
+    if helper is not None:
+        (root / "helper.py").write_text(textwrap.dedent(helper))
+    return str(root / "flow.py")
+
+
+def _problems(path):
+    with pytest.raises(PipelineValidationError) as info:
+        compile_pipeline(load_target(path), SETTINGS)
+    return info.value.problems
+
+
+def test_a_module_new_in_a_later_python_fails_compile_with_step_file_line_and_python(tmp_path):
+    path = _pipeline(
+        tmp_path,
+        """
+        @pipe.step
+        def load():
+            import tomllib
+            return tomllib.loads("a = 1")
+        """,
+    )
+    (problem,) = _problems(path)
+    assert problem.kind == "image-python" and problem.steps == ("load",)
+    assert problem.message.startswith("flow.py, line 6: ") and "'tomllib' is new in Python 3.11" in problem.message
+    assert "Python 3.10" in problem.message and problem.fix
+
+
+def test_syntax_the_image_cannot_parse_is_refused(tmp_path):
+    path = _pipeline(
+        tmp_path,
+        """
+        @pipe.step
+        def load():
+            result = 1
+            try:
+                result = 2
+            except* ValueError:
+                result = 3
+            return result
+        """,
+    )
+    (problem,) = _problems(path)
+    assert problem.steps == ("load",) and "flow.py, line 11" in problem.message and "3.10" in problem.message
+
+
+def test_names_added_later_and_helpers_are_checked_too(tmp_path):
+    path = _pipeline(
+        tmp_path,
+        """
+        import helper
+        from typing import Self
+
+        @pipe.step
+        def load():
+            return helper.now()
+        """,
+        helper="""
+        import datetime
+        def now():
+            return datetime.datetime.now(datetime.UTC)
+        """,
+    )
+    problems = _problems(path)
+    messages = sorted(p.message for p in problems)
+    assert any("helper.py, line 4: `datetime.UTC`: datetime.UTC is new in Python 3.11" in m for m in messages)
+    assert any("flow.py, line 5: `from typing import Self`" in m for m in messages)
+
+
+def test_code_for_the_image_python_passes_and_newer_images_see_removed_modules(tmp_path):
+    path = _pipeline(
+        tmp_path,
+        """
+        import distutils
+        from typing import TypeAlias  # 3.10
+
+        @pipe.step
+        def load(x: int | None = None):
+            match x:
+                case None:
+                    return 0
+            return x
+        """,
+    )
+    graph = load_target(path).validate()
+    files = [("flow.py", path)]
+    assert check_sources(graph, files, (3, 10)) == []
+    (removed,) = check_sources(graph, files, (3, 12))
+    assert "module 'distutils' was removed in Python 3.12" in removed.message
+    assert os.path.basename(path) in removed.message
+
+
+def test_only_code_the_pipeline_can_import_is_checked(tmp_path):
+    path = _pipeline(
+        tmp_path,
+        """
+        @pipe.step
+        def load():
+            from pkg import helper
+            return helper.ok()
+        """,
+    )
+    root = os.path.dirname(path)
+    os.makedirs(os.path.join(root, "pkg"))
+    open(os.path.join(root, "pkg", "__init__.py"), "w").close()
+    with open(os.path.join(root, "pkg", "helper.py"), "w") as f:
+        f.write("from .deep import value\ndef ok():\n    return value\n")
+    with open(os.path.join(root, "pkg", "deep.py"), "w") as f:
+        f.write("import tomllib\nvalue = 1\n")
+    with open(os.path.join(root, "unrelated_script.py"), "w") as f:
+        f.write("import tomllib\n")
+    (problem,) = _problems(path)
+    assert problem.message.startswith("pkg/deep.py, line 1: `import tomllib`")
