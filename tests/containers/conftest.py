@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from dagml.sagemaker.images import DEFAULT_FRAMEWORK_VERSION
 from tests.containers.controlplane import ControlPlane
 from tests.containers.envs import environment
 from tests.containers.images import IMAGES
@@ -37,7 +38,10 @@ def bed(image_env, tmp_path):
 
     class Bed:
         def compile(self, source: str):
-            settings = Settings(framework_version=image.framework_version, **SETTINGS)
+            # The default image is compiled with default settings, as a user would.
+            version = {} if image.framework_version == DEFAULT_FRAMEWORK_VERSION else {"framework_version": image.framework_version}
+            settings = Settings(**version, **SETTINGS)
+            assert settings.image.endswith(f"/sagemaker-scikit-learn:{image.framework_version}-cpu-py3")
             compiled = compile_pipeline(load_target(source), settings)
             for upload in uploads(compiled):
                 s3.put(upload.uri, upload.body())

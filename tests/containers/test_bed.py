@@ -31,6 +31,8 @@ EXPECTED = {
     "branches": {"data", "model", "score", "Gate", "Register", "promote", "notify"},
     "options": {"load", "fit", "audit", "publish"},
 }
+#: Models each golden creates (Model steps) or registers (RegisterModel) on its taken branch.
+MODELS = {"iris": 2, "minimal": 0, "branches": 1, "options": 0}
 CSV_ROWS = b"5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n5.9,3.0,4.2,1.5\n"
 
 
@@ -85,6 +87,24 @@ def test_every_golden_pipeline_runs_its_taken_branch(bed, name):
         job = execution.steps[step].job
         if job is not None:  # no package install at container start, and no network was needed
             assert "pip install -r" not in job.output and "Collecting " not in job.output, job.output
+    containers = list(execution.models.values())
+    containers += [c for p in execution.packages for c in p["InferenceSpecification"]["Containers"]]
+    assert len(containers) == MODELS[name]
+    for i, container in enumerate(containers):  # every model the pipeline made stands up as an endpoint
+        served = serve(
+            bed.plane,
+            container,
+            [Request("GET", "/ping"), Request("POST", "/invocations", CSV_ROWS, {"Content-Type": "text/csv"})],
+            f"endpoint-{i}",
+        )
+        assert served.responses, served.job.output
+        ping, invocation = served.responses
+        assert ping.status == 200
+        if name == "iris":
+            assert (invocation.status, invocation.content_type) == (200, "text/csv; charset=utf-8"), invocation
+        else:  # branches' "model" is a number: a clear 500 naming the fix, not an HTML page
+            assert invocation.status == 500 and invocation.content_type == "application/json"
+            assert b"without a predict() method" in invocation.body and b"Fix:" in invocation.body
 
 
 def test_iris_end_to_end_registers_a_model_that_serves_csv(bed):
