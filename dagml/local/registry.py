@@ -13,6 +13,10 @@ version number is read and inserted inside one ``BEGIN IMMEDIATE``
 transaction (one writer at a time), with ``UNIQUE(group, version)`` as the
 backstop; "database is locked" is retried with bounded backoff. The schema
 version is ``PRAGMA user_version``; :data:`_MIGRATIONS` upgrades older files.
+A missing file is created (reads of a missing file answer "empty" and create
+nothing); one that is there but damaged, unreadable, locked or on a full disk
+is a :class:`~dagml.local.home.StoreError` naming the file and the fix, and is
+never replaced (``dagml.local.home.Database``).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import attrs
 from dagml.dsl.specs import APPROVAL_STATUSES
 from dagml.errors import DagmlError, did_you_mean
 from dagml.graph.names import check_name, rule_text, suggest
-from dagml.local.home import dagml_home
+from dagml.local.home import Database, StoreBusyError, StoreDatabaseError, dagml_home
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -86,12 +90,16 @@ class RegistryValueError(DagmlError, ValueError):
     """A group name, status, version or metrics report the registry cannot store."""
 
 
-class RegistryBusyError(DagmlError, TimeoutError):
-    """``registry.db`` stayed locked by other processes through every retry."""
+class RegistryBusyError(StoreBusyError):
+    """``registry.db`` stayed locked by other processes through every retry (also a ``TimeoutError``)."""
 
 
-class RegistryDatabaseError(DagmlError, RuntimeError):
-    """``registry.db`` is unreadable: not a registry, or written by a newer dagml."""
+class RegistryDatabaseError(StoreDatabaseError):
+    """``registry.db`` is there but unusable: damaged, not a registry, or written by a newer dagml.
+
+    Also a ``RuntimeError``; a full disk, missing permissions or an I/O error are the other
+    :class:`~dagml.local.home.StoreError` subclasses.
+    """
 
 
 class _ReadOnlyMetrics(Mapping[str, float]):
@@ -229,11 +237,6 @@ def _spans(numbers_: Iterable[int]) -> str:
     return ", ".join(out)
 
 
-def _is_busy(exc: sqlite3.Error) -> bool:
-    text = str(exc).lower()
-    return "locked" in text or "busy" in text
-
-
 # ---------------------------------------------------------------- the registry
 
 
@@ -247,6 +250,7 @@ class ModelRegistry:
     def __init__(self, home: str | os.PathLike[str] | None = None) -> None:
         self._home = home
         self._db_path: str | None = None
+        self._database: Database | None = None
 
     @property
     def db_path(self) -> str:
@@ -254,6 +258,19 @@ class ModelRegistry:
         if self._db_path is None:
             self._db_path = os.path.join(dagml_home(self._home), "registry.db")
         return self._db_path
+
+    @property
+    def _db(self) -> Database:
+        if self._database is None:
+            self._database = Database(
+                self.db_path,
+                "registry",
+                "a new, empty registry",
+                self._migrate,
+                damaged=RegistryDatabaseError,
+                busy=RegistryBusyError,
+            )
+        return self._database
 
     # ------------------------------------------------------------ writes
     def register(
@@ -416,7 +433,7 @@ class ModelRegistry:
 
     def _read(self, work: Callable[[sqlite3.Connection], T], empty: Callable[[], T]) -> T:
         """Run a read; a registry file that does not exist yet is not created: ``empty()`` answers."""
-        if not os.path.exists(self.db_path):
+        if not self._db.exists():
             return empty()
         return self._run(work)
 
@@ -425,35 +442,22 @@ class ModelRegistry:
         delay, longest = _BACKOFF
         for attempt in range(1, _ATTEMPTS + 1):
             try:
-                with self._connect() as db:
+                with self._db.errors(), self._connect() as db:
                     return work(db)
             except sqlite3.IntegrityError:
                 # UNIQUE(group, version) is the backstop: another writer won the number; take the next one.
                 if not retry_conflicts or attempt == _ATTEMPTS:
                     raise
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc):
-                    raise RegistryDatabaseError(
-                        f"cannot use {self.db_path}: {exc}. Fix: check that the directory is writable "
-                        "and on a local disk (SQLite's WAL mode does not work on network file systems)."
-                    ) from exc
+            except StoreBusyError:  # "database is locked": a RegistryBusyError once retries run out
                 if attempt == _ATTEMPTS:
-                    raise RegistryBusyError(
-                        f"{self.db_path} stayed locked by other processes ({exc}). "
-                        "Fix: retry; if it persists, look for a stuck dagml process holding the registry."
-                    ) from exc
-            except sqlite3.DatabaseError as exc:
-                raise RegistryDatabaseError(
-                    f"{self.db_path} is not a readable dagml registry ({exc}). Fix: move it aside "
-                    "(dagml creates a new one) or point --home/DAGML_HOME elsewhere."
-                ) from exc
+                    raise
             time.sleep(delay * (1 + random.random()))
             delay = min(delay * 2, longest)
         raise AssertionError("unreachable")  # pragma: no cover
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.db_path, timeout=_BUSY_TIMEOUT, isolation_level=None)
+        db = self._db.connect(_BUSY_TIMEOUT)
         try:
             db.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT * 1000)}")
             db.execute("PRAGMA journal_mode = WAL")
@@ -473,7 +477,9 @@ class ModelRegistry:
             if version > SCHEMA_VERSION:
                 raise RegistryDatabaseError(
                     f"{self.db_path} was written by a newer dagml (registry schema {version}; this dagml "
-                    f"reads up to {SCHEMA_VERSION}). Fix: upgrade dagml, or use another --home/DAGML_HOME."
+                    f"reads up to {SCHEMA_VERSION}). Fix: upgrade dagml, or use another --home/DAGML_HOME.",
+                    self.db_path,
+                    "newer-schema",
                 )
             for target in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in _MIGRATIONS[target]:

@@ -4,7 +4,9 @@ Files live under ``<home>/runs/<run_id>/steps/<step>/`` (each step's directory
 is the container root its job sees); metadata lives in ``<home>/runs.db``
 (SQLite, WAL). Every status change is committed as it happens, so a runner
 killed at any moment loses nothing that had finished, and ``--resume`` knows
-exactly what did.
+exactly what did. A missing ``runs.db`` is created; one that is there but
+damaged, unreadable, locked or on a full disk is a :class:`StoreError` naming
+the file and the fix, and is never replaced (``dagml.local.home.Database``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import sqlite3
 import time
 from datetime import datetime, timezone
@@ -21,9 +24,29 @@ from typing import Any, Iterator
 import attrs
 
 from dagml.errors import DagmlError, did_you_mean
-from dagml.local.home import dagml_home
+from dagml.local.home import (
+    Database,
+    StoreAccessError,
+    StoreBusyError,
+    StoreDatabaseError,
+    StoreError,
+    StoreFullError,
+    StoreIOError,
+    dagml_home,
+)
 
-__all__ = ["RunNotFound", "RunRecord", "RunStore", "StepRecord"]
+__all__ = [
+    "RunNotFound",
+    "RunRecord",
+    "RunStore",
+    "StepRecord",
+    "StoreAccessError",
+    "StoreBusyError",
+    "StoreDatabaseError",
+    "StoreError",
+    "StoreFullError",
+    "StoreIOError",
+]
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -40,6 +63,8 @@ CREATE TABLE IF NOT EXISTS cache (
     cache_key TEXT PRIMARY KEY, run_id TEXT NOT NULL, step TEXT NOT NULL, created REAL NOT NULL
 );
 """
+#: SQLite's wait for a lock (seconds); creating the store retries "locked" for as long again.
+_BUSY_TIMEOUT = 30.0
 
 
 class RunNotFound(DagmlError, LookupError):
@@ -93,47 +118,59 @@ class RunStore:
     def __init__(self, home: str | None = None) -> None:
         self.home = dagml_home(home)
         self.db_path = os.path.join(self.home, "runs.db")
+        self._database = Database(self.db_path, "run database", "a new run history", _build)
         self._db: sqlite3.Connection | None = None
         self._db_pid = 0
-        # Several runs may create the store at once; switching it to WAL and creating the
-        # schema take locks SQLite's busy timeout does not always wait for, so retry.
-        for attempt in range(40):
+        # Several runs may open the store at once; the first statements on a connection take
+        # locks SQLite's busy timeout does not always wait for, so retry (for a bounded time).
+        deadline = time.monotonic() + _BUSY_TIMEOUT
+        attempt = 0
+        while True:
             try:
                 self._initialize()
                 break
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
+            except StoreBusyError:
                 self.close()
+                if time.monotonic() >= deadline:
+                    raise
                 time.sleep(min(0.5, 0.01 * 2**attempt))
-        else:
-            raise DagmlError(f"{self.db_path} stayed locked by other runs; try again.")
+                attempt += 1
 
     def _initialize(self) -> None:
         with self._connect() as db:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
-                raise DagmlError(
-                    f"{self.db_path} was written by a newer dagml (schema {version}); upgrade dagml to read it."
+                raise StoreDatabaseError(
+                    f"{self.db_path} was written by a newer dagml (schema {version}). Fix: upgrade dagml to "
+                    "read it, or use another --home/DAGML_HOME.",
+                    self.db_path,
+                    "newer-schema",
                 )
-            db.executescript(_SCHEMA)
-            if version != SCHEMA_VERSION:
-                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            if version < SCHEMA_VERSION:  # made by a dagml that created the file in place
+                _build(db)
 
     @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _connect(self, run_id: str | None = None) -> Iterator[sqlite3.Connection]:
         """This store's connection (autocommit: every statement is committed as it runs).
 
         One connection per store and process: opening one per status change was a
         third of the runner's time per step (docs/performance.md). A forked child
-        never uses its parent's connection; it opens its own.
+        never uses its parent's connection; it opens its own. SQLite and OS errors
+        become :class:`StoreError`; ``run_id`` names the run to resume once a full disk
+        or a lock is cleared.
         """
-        if self._db is None or self._db_pid != os.getpid():
-            db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            self._db, self._db_pid = db, os.getpid()
-        yield self._db
+        hint = f"finish run {run_id} with `dagml run --resume {run_id}`" if run_id else ""
+        with self._database.errors(hint):
+            if self._db is None or self._db_pid != os.getpid():
+                db = self._database.connect(_BUSY_TIMEOUT)
+                try:
+                    db.execute("PRAGMA journal_mode=WAL")
+                    db.execute("PRAGMA synchronous=NORMAL")
+                except BaseException:
+                    db.close()
+                    raise
+                self._db, self._db_pid = db, os.getpid()
+            yield self._db
 
     def close(self) -> None:
         """Close this store's connection (it reopens when used again)."""
@@ -157,21 +194,25 @@ class RunStore:
     # ------------------------------------------------------------ runs
     def new_run(self, pipeline: str, target: str, params: dict[str, Any], code_hash: str) -> str:
         run_id = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
-        os.makedirs(os.path.join(self.run_dir(run_id), "steps"), exist_ok=False)
         with self._connect() as db:
-            db.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, 'Running', ?, ?, NULL, NULL, ?)",
-                (run_id, pipeline, target, json.dumps(params, sort_keys=True), now(), code_hash),
-            )
+            os.makedirs(os.path.join(self.run_dir(run_id), "steps"), exist_ok=False)
+            try:
+                db.execute(
+                    "INSERT INTO runs VALUES (?, ?, ?, 'Running', ?, ?, NULL, NULL, ?)",
+                    (run_id, pipeline, target, json.dumps(params, sort_keys=True), now(), code_hash),
+                )
+            except BaseException:
+                shutil.rmtree(self.run_dir(run_id), ignore_errors=True)  # a run the store never heard of
+                raise
         return run_id
 
     def reopen(self, run_id: str) -> RunRecord:
-        with self._connect() as db:
+        with self._connect(run_id) as db:
             db.execute("UPDATE runs SET status='Running', finished=NULL, error=NULL WHERE run_id=?", (run_id,))
         return self.run(run_id)
 
     def finish_run(self, run_id: str, status: str, error: str | None) -> None:
-        with self._connect() as db:
+        with self._connect(run_id) as db:
             db.execute("UPDATE runs SET status=?, finished=?, error=? WHERE run_id=?", (status, now(), error, run_id))
 
     def run(self, run_id: str) -> RunRecord:
@@ -191,7 +232,7 @@ class RunStore:
 
     # ------------------------------------------------------------ steps
     def set_step(self, run_id: str, record: StepRecord) -> None:
-        with self._connect() as db:
+        with self._connect(run_id) as db:
             db.execute(
                 "INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -225,5 +266,11 @@ class RunStore:
         return row[0], row[1]
 
     def remember(self, cache_key: str, run_id: str, step: str) -> None:
-        with self._connect() as db:
+        with self._connect(run_id) as db:
             db.execute("INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?)", (cache_key, run_id, step, now()))
+
+
+def _build(db: sqlite3.Connection) -> None:
+    """The schema, in a new file (or one an older dagml left without it)."""
+    db.executescript(_SCHEMA)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
