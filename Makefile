@@ -42,6 +42,7 @@ setup-dot:
 DEMO_SETTINGS ?= --role-arn arn:aws:iam::111122223333:role/SageMakerRole --bucket dagml-example-bucket --region us-east-1
 
 demo: setup-demo setup-dot
+	mkdir -p out  # dagml writes files, never creates directories
 	$(BIN)/dagml validate examples/iris_pipeline.py
 	$(BIN)/dagml run examples/iris_pipeline.py --graph out/iris-run.svg
 	$(BIN)/dagml render examples/iris_pipeline.py -o out/iris.svg

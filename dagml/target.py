@@ -64,6 +64,15 @@ def _user_location(exc: BaseException, path: str | None = None) -> str:
     return f"{os.path.relpath(last.filename)}:{last.lineno}"
 
 
+def _exited(spec: str, exc: SystemExit) -> TargetError:
+    """The error for a module that called ``sys.exit()`` (or raised SystemExit) while being imported."""
+    return TargetError(
+        f"loading {spec!r}: the module exited (SystemExit({exc.code!r}), at {_user_location(exc)}) while "
+        "being imported, so it defines no pipeline dagml can use. Fix: guard the code that exits with "
+        "`if __name__ == \"__main__\":`."
+    )
+
+
 def load_module(spec: str) -> ModuleType:
     """Import a pipeline module from a file path or a dotted module name."""
     if _is_path(spec):
@@ -89,9 +98,12 @@ def load_module(spec: str) -> ModuleType:
             del sys.modules[name]
             exc.add_note(f"(raised while loading {spec!r}, at {_user_location(exc, path)})")
             raise
+        except SystemExit as exc:
+            del sys.modules[name]
+            raise _exited(spec, exc) from None
         except BaseException as exc:
             del sys.modules[name]
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            if isinstance(exc, KeyboardInterrupt):
                 raise
             raise TargetError(f"loading {spec!r} raised an error in your code:\n{_user_traceback(exc, path)}") from exc
         return module
@@ -109,6 +121,8 @@ def load_module(spec: str) -> ModuleType:
     except DagmlError as exc:
         exc.add_note(f"(raised while loading {spec!r}, at {_user_location(exc)})")
         raise
+    except SystemExit as exc:
+        raise _exited(spec, exc) from None
     except Exception as exc:
         raise TargetError(f"loading {spec!r} raised an error in your code:\n{_user_traceback(exc, None)}") from exc
 

@@ -85,3 +85,28 @@ def test_declaration_errors_keep_their_type_and_say_where(tmp_path):
     with pytest.raises(DeclarationError) as info:
         load_target(path)
     assert any("decl.py:4" in note for note in info.value.__notes__)
+
+
+@pytest.mark.parametrize("call", ["sys.exit(0)", "sys.exit(3)", "raise SystemExit"])
+def test_a_target_that_exits_while_imported_is_a_clear_error(tmp_path, monkeypatch, call):
+    body = f"import sys\nfrom dagml import Pipeline\npipe = Pipeline('leaves')\n{call}\n"
+    path = write(tmp_path, "leaves.py", body)
+    with pytest.raises(TargetError) as info:
+        load_target(path)
+    text = str(info.value)
+    assert "leaves.py" in text and "exited" in text and "while being imported" in text
+    assert text.endswith('Fix: guard the code that exits with `if __name__ == "__main__":`.')
+    (tmp_path / "leaving_pkg").mkdir()
+    (tmp_path / "leaving_pkg" / "__init__.py").write_text("")
+    (tmp_path / "leaving_pkg" / "flows.py").write_text(body)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(TargetError, match=r"'leaving_pkg.flows'.*exited"):
+        load_target("leaving_pkg.flows")
+
+
+def test_validate_of_a_target_that_exits_0_fails_with_exit_2(tmp_path, capsys):
+    from dagml.cli.main import main
+
+    path = write(tmp_path, "quits.py", "import sys\nfrom dagml import Pipeline\npipe = Pipeline('quits')\nsys.exit(0)\n")
+    assert main(["validate", path]) == 2
+    assert "exited" in capsys.readouterr().err

@@ -21,6 +21,21 @@ SETTING_FLAGS = {
 }
 
 
+def check_output(path: str | None, flag: str) -> None:
+    """Refuse, before any work, an output file whose directory is missing: dagml creates no directories."""
+    from dagml.cli.main import UsageError
+
+    if not path or path == "-":
+        return
+    directory = os.path.dirname(path) or "."
+    if not os.path.isdir(directory):
+        what = "is not a directory" if os.path.exists(directory) else "does not exist"
+        raise UsageError(
+            f"{flag} {path!r}: the directory {directory!r} {what}, and dagml does not create directories. "
+            f"Fix: create it first (mkdir -p {directory}) or write the file elsewhere."
+        )
+
+
 def add_settings_arguments(p: argparse.ArgumentParser) -> None:
     group = p.add_argument_group("settings (flag > DAGML_* environment > [tool.dagml] in pyproject.toml)")
     for name, text in SETTING_FLAGS.items():
@@ -49,14 +64,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 def run(args: argparse.Namespace) -> int:
     from dagml.sagemaker.compiler import compile_pipeline
 
+    check_output(args.output, "-o")
     pipe = load_target(args.target)
     settings = settings_from_args(args, pipe.name)
     compiled = compile_pipeline(pipe, settings)
     for note in compiled.notes:
         print(f"note: {note}", file=sys.stderr)
     if args.output and args.output != "-":
-        directory = os.path.dirname(os.path.abspath(args.output))
-        os.makedirs(directory, exist_ok=True)
         tmp = args.output + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(compiled.json)

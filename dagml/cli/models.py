@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from typing import Any
 
 from dagml.local.registry import ModelRegistry, ModelVersion, RegistryValueError, check_group, check_version
 
 #: Metrics shown per row in ``models list`` (the rest are counted).
 KEY_METRICS = 3
+#: The largest version number the registry can hold (SQLite's INTEGER).
+MAX_VERSION = 2**63 - 1
 
 
 def _group(text: str) -> str:
@@ -20,10 +23,15 @@ def _group(text: str) -> str:
 
 
 def _version(text: str) -> int:
+    message = (
+        f"invalid version {text!r}: no model version is numbered so. "
+        f"Fix: give a whole number from 1 to {MAX_VERSION} in ASCII digits (see `dagml models list`)."
+    )
+    if not re.fullmatch(r"[0-9]+", text.strip()) or int(text) > MAX_VERSION:
+        raise argparse.ArgumentTypeError(message)
     try:
         return check_version(int(text))
-    except (ValueError, RegistryValueError):
-        message = f"invalid version {text!r}: versions are whole numbers from 1"
+    except RegistryValueError:
         raise argparse.ArgumentTypeError(message) from None
 
 

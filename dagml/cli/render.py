@@ -6,6 +6,7 @@ import argparse
 import sys
 import warnings
 
+from dagml.cli.compile import check_output
 from dagml.errors import DagmlWarning
 from dagml.render import FORMATS, RenderError, format_for, render
 from dagml.target import load_target
@@ -41,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if args.output is None and fmt == "png":
         raise UsageError("PNG is binary and is not printed. Fix: write it to a file with -o FILE.png.")
+    check_output(args.output, "-o")
     pipe = load_target(args.target)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DagmlWarning)  # reported below, one line each

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from dagml.cli.compile import check_output
 from dagml.cli.main import UsageError, parse_params
 from dagml.target import load_target
 
@@ -56,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         target = RunStore(args.home).run(args.resume).target
     if not target:
         raise UsageError("dagml run needs a TARGET (or --resume RUN_ID).")
+    check_output(args.graph, "--graph")
     pipe = load_target(target)
     result = run_pipeline(
         pipe,
@@ -108,6 +110,7 @@ def runs_show(args: argparse.Namespace) -> int:
     from dagml.local.result import RunResult
     from dagml.local.store import RunStore
 
+    check_output(args.graph, "--graph")
     result = RunResult.load(RunStore(args.home), args.run_id)
     report(args, result, load_target(result.run.target) if args.graph else None)
     return 0

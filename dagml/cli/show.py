@@ -31,6 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run(args: argparse.Namespace) -> int:
+    from dagml.cli.compile import check_output
     from dagml.cli.main import UsageError
     from dagml.cli.validate import format_summary
     from dagml.render import RenderError, format_for, render
@@ -42,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
             fmt = format_for(args.output, None)
         except RenderError as exc:
             raise UsageError(str(exc)) from None
+        check_output(args.output, "-o")
     imported = load_source(args.source, aws=lambda: aws_from_args(args))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DagmlWarning)  # reported below, with the summary

@@ -9,6 +9,8 @@ either way.
 
 from __future__ import annotations
 
+import math
+import re
 from typing import TYPE_CHECKING, Any, Union
 
 import attrs
@@ -18,7 +20,7 @@ from dagml.errors import DeclarationError
 if TYPE_CHECKING:
     from dagml.dsl.conditions import Expr
 
-__all__ = ["Dataset", "Param", "ParamValue", "param_type_of"]
+__all__ = ["Dataset", "Param", "ParamValue", "TEXT_FORMS", "param_type_of", "parse_param_text"]
 
 ParamValue = Union[str, int, float, bool]
 
@@ -38,6 +40,36 @@ def param_type_of(value: object) -> str | None:
         if isinstance(value, py_type):
             return sm_type
     return None
+
+
+#: What a value of each type looks like as text (``-p NAME=VALUE``): ASCII only, finite numbers only.
+TEXT_FORMS = {
+    "Integer": "ASCII digits with an optional sign, e.g. 42 or -3",
+    "Float": "a finite decimal number, e.g. 0.95, -1.5 or 1e-3",
+    "Boolean": "true or false",
+    "String": "any text",
+}
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def parse_param_text(sm_type: str, text: str) -> ParamValue:
+    """A param value given as text (``-p NAME=VALUE``) as a value of SageMaker type ``sm_type``.
+
+    Stricter than ``int()`` and ``float()``: no ``1_000``, no non-ASCII digits,
+    no ``nan`` or ``inf`` (JSON and SageMaker have no such numbers). Raises
+    ValueError naming the accepted forms.
+    """
+    if sm_type == "String":
+        return text
+    value = text.strip()
+    if sm_type == "Integer" and _INTEGER.fullmatch(value):
+        return int(value)
+    if sm_type == "Float" and _FLOAT.fullmatch(value) and math.isfinite(float(value)):
+        return float(value)
+    if sm_type == "Boolean" and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ValueError(f"{text!r} is not a valid {sm_type}; use {TEXT_FORMS.get(sm_type, sm_type)}")
 
 
 def _check_default(instance: Param, attribute: attrs.Attribute[Any], value: object) -> None:

@@ -9,6 +9,7 @@ problem at once and returns the immutable graph every consumer reads.
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence, TypeVar, overload
@@ -45,6 +46,36 @@ R = TypeVar("R")
 __all__ = ["Pipeline"]
 
 StepLike = Node | str
+
+#: (test, what it is, the fix) for callables a step cannot be: its job calls it once and keeps the result.
+_NOT_PLAIN: tuple[tuple[Callable[[Any], bool], str, str], ...] = (
+    (inspect.isclass, "a class", "decorate a function that uses the class (def make(): return Model(...))"),
+    (
+        inspect.iscoroutinefunction,
+        "an async function",
+        "make it a plain def and run the coroutine inside it with asyncio.run(...)",
+    ),
+    (
+        inspect.isasyncgenfunction,
+        "an async generator function",
+        "make it a plain def that collects the items and returns them",
+    ),
+    (
+        inspect.isgeneratorfunction,
+        "a generator function",
+        "return the items instead of yielding them (return list(...))",
+    ),
+)
+
+
+def _check_plain_function(fn: Callable[..., Any], name: str) -> None:
+    """Refuse, at decoration time, what would only fail once a job calls it."""
+    for test, what, fix in _NOT_PLAIN:
+        if test(fn):
+            raise DeclarationError(
+                f"step {name!r}: @pipe.step got {what} ({getattr(fn, '__qualname__', fn)!r}); a step is a plain "
+                f"function whose return value is its output, and its job calls it once. Fix: {fix}."
+            )
 
 
 class Pipeline:
@@ -159,6 +190,7 @@ class Pipeline:
         name = options.pop("name", None) or getattr(fn, "__name__", None) or repr(fn)
         if not isinstance(name, str):
             raise DeclarationError(f"step name must be a string, got {name!r}.")
+        _check_plain_function(fn, name)
         kind = options.pop("kind", "processing")
         if kind not in FUNCTION_KINDS:
             raise DeclarationError(
@@ -317,8 +349,14 @@ class Pipeline:
         parts: tuple[str | Param, ...]
         if isinstance(message, (str, Param)):
             parts = (message,)
-        else:
+        elif isinstance(message, (list, tuple)):
             parts = tuple(message)
+        else:
+            raise DeclarationError(
+                f"fail {name!r}: message={message!r} ({type(message).__name__}) is not a message; it takes a "
+                "string, a param, or a list of strings and params joined in order. "
+                f"Fix: pipe.fail({name!r}, {str(message)!r}) or pipe.fail({name!r}, ['text ', param])."
+            )
         for part in parts:
             if isinstance(part, Param):
                 self._own(part, f"fail {name!r}")

@@ -8,6 +8,7 @@ declared later, or one that does not exist (which validation reports).
 
 from __future__ import annotations
 
+import math
 import re
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Union
 
@@ -118,8 +119,11 @@ class Retry:
                 f"Retry(on=...) got unknown exception types {unknown!r}; "
                 f"SageMaker retries {', '.join(RETRYABLE)}."
             )
-        if not isinstance(self.backoff_rate, (int, float)) or self.backoff_rate < 1:
-            raise DeclarationError(f"Retry(backoff_rate={self.backoff_rate!r}) must be >= 1.")
+        rate = self.backoff_rate
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not math.isfinite(rate) or rate < 1:
+            raise DeclarationError(
+                f"Retry(backoff_rate={rate!r}) must be a finite number >= 1. Fix: use e.g. backoff_rate=2.0."
+            )
 
 
 @attrs.frozen

@@ -270,6 +270,8 @@ def build_graph(pipe: Declarations) -> PipelineGraph:
     checks.cycles(b, g)
     checks.branches(b, g)
     checks.condition_types(b)
+    checks.finite_numbers(b)
+    checks.step_defaults(b)
     checks.register_options(b)
     checks.option_types(b)
     checks.unused(b)

@@ -6,6 +6,7 @@ says how to fix it.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ from dagml.dsl.specs import (
     RegisterSpec,
     TransformSpec,
 )
+from dagml.dsl.step import Node
 from dagml.graph import names as naming
 from dagml.graph.model import OTHERWISE, THEN, Edge
 from dagml.graph.wiring import DATASET, PARAM
@@ -278,6 +280,65 @@ def condition_types(b: _Builder) -> None:
                 "Compare a metric or a param, or drop the condition.",
                 severity="warning",
             )
+
+
+def _not_finite(value: object) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+def finite_numbers(b: _Builder) -> None:
+    """NaN and infinities: JSON cannot hold them, so the compiled definition would be invalid."""
+    for param in b.pipe.params:
+        if _not_finite(param.default):
+            b.problem(
+                "non-finite",
+                (param.name,),
+                f"param {param.name!r} has the default {param.default!r}; JSON has no NaN or Infinity, so "
+                "SageMaker would reject the compiled definition.",
+                f"Give it a finite default, e.g. pipe.param({param.name!r}, 0.0).",
+            )
+        bad = [v for v in param.enum or () if _not_finite(v)]
+        if bad:
+            b.problem(
+                "non-finite",
+                (param.name,),
+                f"param {param.name!r} has the enum values {bad!r}; JSON has no NaN or Infinity.",
+                "List only finite numbers in enum=.",
+            )
+    for spec in b.specs.values():
+        if not isinstance(spec, ConditionSpec):
+            continue
+        for leaf in iter_compares(spec.expression):
+            values = (leaf.left, leaf.right) if isinstance(leaf, Compare) else (leaf.value, *leaf.options)
+            for value in values:
+                if _not_finite(value):
+                    b.problem(
+                        "non-finite",
+                        (spec.name,),
+                        f"`{describe(leaf, defaults=False)}` compares with {value!r}; JSON has no NaN or "
+                        "Infinity, and nothing compares meaningfully with them (NaN is never equal, greater "
+                        "or less).",
+                        "Compare with a finite number (e.g. 0.9) or a Float param; drop a comparison with "
+                        "infinity, which always has the same outcome.",
+                    )
+
+
+def step_defaults(b: _Builder) -> None:
+    """A step as a parameter's default: the wiring rule reads names, not defaults, so it makes no edge."""
+    for spec in b.specs.values():
+        if not isinstance(spec, FunctionSpec):
+            continue
+        for p in spec.parameters:
+            if isinstance(p.default, Node):
+                step = p.default.name
+                b.problem(
+                    "step-default",
+                    (spec.name, step),
+                    f"parameter {p.name!r} has step {step!r} as its default; a step as a default value "
+                    f"does not make a dependency (the step would receive the step object, not its output).",
+                    f"Name the parameter after the step (def {spec.name}({step}): ...) to read its output, "
+                    f"or use after=[{step!r}] to only run after it.",
+                )
 
 
 def register_options(b: _Builder) -> None:

@@ -135,13 +135,17 @@ class Drawing:
     def save(self, path: str | os.PathLike[str], format: str | None = None) -> Path:
         """Write the drawing to ``path`` (format from the extension unless given); return the path.
 
-        Missing parent directories are created; nothing is written when
-        drawing fails.
+        The directory must exist: a mistyped one is refused, not created. Nothing
+        is written when drawing fails.
         """
         target = Path(path)
-        data = self.to_bytes(format_for(target, format))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        fmt = format_for(target, format)
+        if not target.parent.is_dir():
+            raise RenderError(
+                f"cannot write the drawing to {os.fspath(path)!r}: the directory {os.fspath(target.parent)!r} "
+                f"does not exist. Fix: create it first (mkdir -p {os.fspath(target.parent)}) or write elsewhere."
+            )
+        target.write_bytes(self.to_bytes(fmt))
         return target
 
     def _repr_svg_(self) -> str:

@@ -18,8 +18,13 @@
   ``requirements.txt``, so the training toolkit installs nothing either.
 - the user's code: every ``*.py`` under the directory holding the pipeline
   file, or, when that file is inside a package, under the parent of the
-  top-level package (hidden directories, ``__pycache__``, virtualenvs,
-  ``site-packages``, ``node_modules`` and ``dagml`` directories are skipped).
+  top-level package (hidden directories, ``__pycache__``, virtualenvs (any
+  directory holding a ``pyvenv.cfg``), ``site-packages``, ``node_modules`` and
+  ``dagml`` directories are skipped). Only regular files are shipped: a
+  symlink is skipped, and so is a file whose real path is outside that
+  directory; symlinked directories are not searched. ``include`` / ``exclude``
+  glob patterns, relative to that directory, add other files (``conf/*.yaml``)
+  or leave files out (``scripts/*``); the pipeline file itself always ships.
 
 The archive is the same bytes for the same files wherever they live and
 whoever builds it: sorted entries, no directory entries, mtime 0, uid/gid 0, no
@@ -37,6 +42,7 @@ import re
 import struct
 import tarfile
 import zlib
+from typing import Sequence
 
 import attrs
 
@@ -187,9 +193,89 @@ def _walk(top: str, keep: frozenset[str] | None, skip_dirs: frozenset[str]) -> l
     return found
 
 
-def user_files(source_file: str) -> list[tuple[str, str]]:
-    """(archive path, file) of the user's code a bundle ships: every ``.py`` under :func:`code_root`."""
-    return _walk(code_root(os.path.abspath(source_file)), None, SKIPPED_DIRS)
+def _glob(pattern: str) -> re.Pattern[str]:
+    """A glob as a regex: ``*`` and ``?`` stay within one directory, ``**`` crosses directories."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        else:
+            out.append({"*": "[^/]*", "?": "[^/]"}.get(pattern[i], re.escape(pattern[i])))
+            i += 1
+    return re.compile("".join(out))
+
+
+def _patterns(patterns: Sequence[str], setting: str) -> tuple[re.Pattern[str], ...]:
+    """Check ``include`` / ``exclude`` patterns (relative globs inside the code root) and compile them."""
+    if isinstance(patterns, str):
+        raise BundleError(
+            f"bundle {setting} {patterns!r} is one string, not a list of patterns. "
+            f"Fix: {setting} = [{patterns!r}]."
+        )
+    compiled = []
+    for pattern in patterns:
+        if not isinstance(pattern, str) or not pattern.strip("/"):
+            raise BundleError(
+                f"bundle {setting} pattern {pattern!r} is not a glob. Fix: give strings such as 'conf/*.yaml'."
+            )
+        if pattern.startswith("/") or os.path.isabs(pattern) or ".." in pattern.replace("\\", "/").split("/"):
+            raise BundleError(
+                f"bundle {setting} pattern {pattern!r} reaches outside the project; patterns are relative to "
+                "the directory whose code is bundled. Fix: write it relative to that directory, without '..' "
+                "or a leading '/'."
+            )
+        compiled.append(_glob(pattern.removeprefix("./").rstrip("/")))
+    return tuple(compiled)
+
+
+def _matches(rel: str, patterns: tuple[re.Pattern[str], ...]) -> bool:
+    """Whether a pattern matches ``rel`` or a directory above it (``scripts/*`` covers ``scripts/a/b.py``)."""
+    if not patterns:
+        return False
+    parts = rel.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    return any(p.fullmatch(prefix) for p in patterns for prefix in prefixes)
+
+
+def user_files(
+    source_file: str, *, include: Sequence[str] = (), exclude: Sequence[str] = ()
+) -> list[tuple[str, str]]:
+    """(archive path, file) of the user's code a bundle ships: every ``.py`` under :func:`code_root`.
+
+    Plus the files an ``include`` pattern matches, minus those an ``exclude`` pattern matches
+    (globs relative to the code root; a pattern matching a directory covers everything under it; a
+    pattern matching nothing is fine). Only regular files whose real path is inside the code root
+    count: symlinks are skipped, and symlinked directories and virtualenvs (a directory holding a
+    ``pyvenv.cfg``) are not searched.
+    """
+    root = code_root(os.path.abspath(source_file))
+    real_root = os.path.realpath(root)
+    wanted, unwanted = _patterns(include, "include"), _patterns(exclude, "exclude")
+    found = []
+    for directory, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if not d.startswith(".")
+            and d not in SKIPPED_DIRS
+            and not os.path.islink(os.path.join(directory, d))
+            and not os.path.isfile(os.path.join(directory, d, "pyvenv.cfg"))
+        )
+        for name in filenames:
+            path = os.path.join(directory, name)
+            rel = _posix(os.path.relpath(path, root))
+            if not (name.endswith(".py") or _matches(rel, wanted)) or _matches(rel, unwanted):
+                continue
+            if os.path.islink(path) or not os.path.isfile(path):
+                continue
+            if os.path.commonpath([real_root, os.path.realpath(path)]) != real_root:
+                continue
+            found.append((rel, path))
+    return found
 
 
 def content_hash(path: str) -> str:
@@ -327,8 +413,19 @@ def _archive(files: tuple[tuple[str, bytes], ...], segments: tuple[_Segment, ...
     return b"".join(out)
 
 
-def make_bundle(source_file: str, attr: str | None = None, *, max_bytes: int = MAX_BUNDLE_BYTES) -> Bundle:
-    """Build the code bundle for the pipeline defined in ``source_file`` (``attr``: its variable)."""
+def make_bundle(
+    source_file: str,
+    attr: str | None = None,
+    *,
+    max_bytes: int = MAX_BUNDLE_BYTES,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> Bundle:
+    """Build the code bundle for the pipeline defined in ``source_file`` (``attr``: its variable).
+
+    ``include`` / ``exclude`` are glob patterns relative to the code root that add files to, or
+    leave them out of, the user's code (see :func:`user_files`); the pipeline file always ships.
+    """
     source = os.path.abspath(source_file)
     if not os.path.isfile(source):
         raise BundleError(f"no such pipeline file: {source_file!r}. Fix: pass the path of the .py file.")
@@ -339,7 +436,14 @@ def make_bundle(source_file: str, attr: str | None = None, *, max_bytes: int = M
     root = code_root(source)
     target = _posix(os.path.relpath(source, root)) + (f":{attr}" if attr else "")
     members: dict[str, bytes] = {}
-    for rel, path in user_files(source) + [(_posix(os.path.relpath(source, root)), source)]:
+    shipped = user_files(source, include=include, exclude=exclude)
+    for rel, path in shipped + [(_posix(os.path.relpath(source, root)), source)]:
+        if (rel in _RESERVED or rel.split("/", 1)[0] in VENDORED) and not rel.endswith(".py"):
+            raise BundleError(
+                f"the bundle include patterns {list(include)!r} match {path!r}, but {rel!r} is a name the "
+                f"code bundle of {source_file!r} reserves (dagml writes its own, or the container would "
+                "pip-install it). Fix: narrow the include pattern so it leaves that file out."
+            )
         if rel in _RESERVED or rel.split("/", 1)[0] in VENDORED:
             raise BundleError(
                 f"{path!r} would replace dagml's own {rel!r} in the code bundle of {source_file!r}. "
@@ -366,7 +470,8 @@ def make_bundle(source_file: str, attr: str | None = None, *, max_bytes: int = M
         raise BundleError(
             f"the code bundle of {source_file!r} is {len(data) / 1e6:.1f} MB compressed, over the "
             f"{max_bytes / 1e6:.0f} MB limit. Biggest files: {listing}. Fix: move large .py files out of "
-            f"{root!r} (every .py file under it is bundled), or keep the pipeline in its own directory."
+            f"{root!r} (every .py file under it is bundled), leave them out with bundle_exclude, or keep the "
+            "pipeline in its own directory."
         )
     return Bundle(
         files=files, target=target, data=data, sha256=hashlib.sha256(data).hexdigest(), root=root, vendored=_vendored()

@@ -26,6 +26,7 @@ from typing import Any, Callable, Mapping
 
 import attrs
 
+from dagml.dsl.params import TEXT_FORMS, parse_param_text
 from dagml.errors import ConfigurationError, DagmlError, did_you_mean
 from dagml.runtime.contract import BUNDLE_NAME, ENTRY_SCRIPT
 from dagml.sagemaker.aws import Aws, AwsError, NotFoundError
@@ -282,19 +283,16 @@ def execution_parameters(
             )
         ptype, text = param.get("Type", "String"), raw.strip() if param.get("Type") != "String" else raw
         try:
-            if ptype == "Integer":
-                text = str(int(text))
-            elif ptype == "Float":
-                float(text)
-            elif ptype == "Boolean":
-                if text.lower() not in ("true", "false"):
-                    raise ValueError(text)
-                text = text.lower()
+            value = parse_param_text(ptype, raw) if ptype in TEXT_FORMS else raw
         except ValueError:
             raise ParameterError(
-                f"pipeline {pipeline!r}, parameter {name!r} ({ptype}): {raw!r} is not a valid {ptype}. "
-                f"Fix: -p {name}=<{ptype.lower()}>."
+                f"pipeline {pipeline!r}, parameter {name!r} ({ptype}): {raw!r} is not a valid {ptype}; "
+                f"accepted: {TEXT_FORMS.get(ptype, ptype)}. Fix: -p {name}=<{ptype.lower()}>."
             ) from None
+        if ptype == "Integer":
+            text = str(value)
+        elif ptype == "Boolean":
+            text = text.lower()
         enum = param.get("EnumValues")
         if enum and text not in enum:
             raise ParameterError(

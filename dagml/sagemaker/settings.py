@@ -1,4 +1,4 @@
-"""Where compiled pipelines run: role, bucket, prefix, region, image.
+"""Where compiled pipelines run: role, bucket, prefix, region, image; what the code bundle ships.
 
 Each setting comes from, in order of precedence, a CLI flag (``--role-arn``),
 an environment variable (``DAGML_ROLE_ARN``) or ``[tool.dagml]`` in the
@@ -53,11 +53,20 @@ FIELDS: dict[str, tuple[bool, str]] = {
     "framework_version": (False, f"scikit-learn image version (default {DEFAULT_FRAMEWORK_VERSION})"),
     "instance_type": (False, "default instance type of jobs (default ml.m5.large)"),
     "experiment_config": (False, "emit PipelineExperimentConfig (default: true where SageMaker Experiments is available)"),
+    "bundle_include": (False, "globs (relative to the code root) of more files to bundle, e.g. ['conf/*.yaml']"),
+    "bundle_exclude": (False, "globs (relative to the code root) of files to leave out, e.g. ['scripts/*']"),
 }
+#: Settings that are lists of strings (a TOML array; a comma-separated DAGML_* variable).
+_LISTS = ("bundle_include", "bundle_exclude")
 
 
 class SettingsError(ConfigurationError):
     """A setting is missing or malformed."""
+
+
+def _pattern_tuple(value: Any) -> Any:
+    """A list of patterns as a tuple; a lone string stays one, for the check to refuse."""
+    return value if isinstance(value, str) else tuple(value)
 
 
 def _flag(name: str) -> str:
@@ -81,6 +90,9 @@ class Settings:
     instance_type: str = "ml.m5.large"
     #: None: on in the regions where SageMaker Experiments is available, like the SDK.
     experiment_config: bool | None = None
+    #: Glob patterns, relative to the code root, of files the code bundle adds or leaves out.
+    bundle_include: tuple[str, ...] = attrs.field(default=(), converter=_pattern_tuple)
+    bundle_exclude: tuple[str, ...] = attrs.field(default=(), converter=_pattern_tuple)
 
     def __attrs_post_init__(self) -> None:
         problems = []
@@ -94,6 +106,11 @@ class Settings:
             problems.append(f"prefix {self.prefix!r} must not start or end with '/' or contain '//' or spaces")
         if not self.instance_type.startswith("ml."):
             problems.append(f"instance_type {self.instance_type!r} is not a SageMaker instance type (ml.*)")
+        for name in _LISTS:
+            value = getattr(self, name)
+            bad = [value] if isinstance(value, str) else [p for p in value if not isinstance(p, str) or not p.strip()]
+            if bad:
+                problems.append(f"{name} has {bad!r}; it is a list of glob patterns such as ['conf/*.yaml']")
         if problems:
             raise SettingsError("invalid settings: " + "; ".join(problems) + ".")
         if self.image_uri is None:
@@ -150,7 +167,15 @@ def _from_pyproject(start: Path) -> tuple[dict[str, Any], str | None]:
     return dict(table), str(path)
 
 
-def _coerce(name: str, value: Any) -> Any:
+def _coerce(name: str, value: Any, *, from_env: bool = False) -> Any:
+    if name in _LISTS:
+        if from_env:  # DAGML_BUNDLE_INCLUDE="conf/*.yaml,data/*.csv"
+            return tuple(p.strip() for p in value.split(",") if p.strip())
+        if not isinstance(value, (list, tuple)) or not all(isinstance(p, str) for p in value):
+            raise SettingsError(
+                f"setting {name}={value!r} must be a list of glob patterns. Fix: {name} = [\"conf/*.yaml\"]."
+            )
+        return tuple(value)
     if name == "experiment_config" and isinstance(value, str):
         if value.lower() in ("1", "true", "yes", "on"):
             return True
@@ -178,7 +203,7 @@ def load_settings(
         if flag_value is not None:
             values[name] = _coerce(name, flag_value)
         elif environ.get(_env(name)):
-            values[name] = _coerce(name, environ[_env(name)])
+            values[name] = _coerce(name, environ[_env(name)], from_env=True)
         elif name in table:
             values[name] = _coerce(name, table[name])
     if "region" not in values:

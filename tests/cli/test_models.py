@@ -143,3 +143,16 @@ def test_home_defaults_to_dagml_home(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DAGML_HOME", str(tmp_path))
     assert main(["models", "list"]) == 0
     assert "SklearnIris" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("version", ["99999999999999999999999", "9223372036854775808", "١٢", "1_0", "+1"])
+def test_a_version_no_registry_can_hold_is_a_usage_error(home, capsys, version):
+    for action in ("show", "approve", "reject"):
+        assert models(action, "SklearnIris", version, home=home) == 2
+        err = capsys.readouterr().err
+        assert f"invalid version {version!r}" in err and "Fix:" in err and "Traceback" not in err
+
+
+def test_the_largest_version_sqlite_holds_is_simply_not_found(home, capsys):
+    assert models("show", "SklearnIris", "9223372036854775807", home=home) == 1
+    assert "has no version 9223372036854775807" in capsys.readouterr().err

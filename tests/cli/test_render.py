@@ -75,3 +75,24 @@ def test_an_invalid_pipeline_exits_1(tmp_path, capsys):
     """))
     assert main(["render", str(path), "-o", str(tmp_path / "b.svg")]) == 1
     assert "train: parameter 'prepare'" in capsys.readouterr().err
+
+
+def test_a_missing_output_directory_is_a_usage_error_and_is_not_created(tmp_path, capsys):
+    """render -o, compile -o, run --graph and runs show --graph all refuse it before any work."""
+    missing = tmp_path / "nonexistent" / "dir"
+    flags = ["--role-arn", "arn:aws:iam::111122223333:role/R", "--bucket", "bkt", "--region", "us-east-1"]
+    home = str(tmp_path / "home")
+    for argv in (
+        ["render", IRIS, "-o", str(missing / "x.dot")],
+        ["compile", IRIS, "-o", str(missing / "x.json"), *flags],
+        ["run", IRIS, "--home", home, "--graph", str(missing / "run.svg")],
+        ["runs", "show", "no-such-run", "--home", home, "--graph", str(missing / "run.svg")],
+    ):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert f"the directory {str(missing)!r} does not exist" in err, err
+        assert err.rstrip().endswith("or write the file elsewhere.") and "Fix: create it first" in err
+    assert not (tmp_path / "nonexistent").exists() and not os.path.exists(home)
+    (tmp_path / "file").write_text("")
+    assert main(["render", IRIS, "-o", str(tmp_path / "file" / "x.dot")]) == 2
+    assert "is not a directory" in capsys.readouterr().err

@@ -256,3 +256,18 @@ def test_show_and_diff_read_deployed_pipelines(endpoint, tmp_path, capsys):
     assert changed[("param", "Threshold")]["summary"] == "DefaultValue: 0.5 -> 0.7"
     assert main(["show", "deployed:nothing-here", "--endpoint-url", endpoint.url]) == 2
     assert "there is no deployed pipeline 'nothing-here'" in capsys.readouterr().err
+
+
+def test_execution_overrides_accept_only_ascii_decimal_and_finite_numbers():
+    import pytest
+
+    from dagml.sagemaker.deploy import ParameterError, execution_parameters
+
+    definition = {"Parameters": [{"Name": "N", "Type": "Integer"}, {"Name": "X", "Type": "Float"}]}
+    for name, raw in [("X", "nan"), ("X", "inf"), ("X", "1e999"), ("N", "1_000"), ("N", "١٢"), ("X", "٠.٥")]:
+        with pytest.raises(ParameterError, match=rf"pipeline 'flow', parameter '{name}'.*accepted: .*Fix:"):
+            execution_parameters(definition, {name: raw}, "flow")
+    assert execution_parameters(definition, {"N": " +7 ", "X": "0.5"}, "flow") == [
+        {"Name": "N", "Value": "7"},
+        {"Name": "X", "Value": "0.5"},
+    ]

@@ -48,3 +48,28 @@ def test_dataset_needs_a_location_and_a_real_s3_uri():
         pipe.dataset("E")
     with pytest.raises(DeclarationError, match="not an S3 URI"):
         pipe.dataset("F", s3="https://bucket/x")
+
+
+@pytest.mark.parametrize(
+    "sm_type, text, value",
+    [("Integer", "42", 42), ("Integer", " -3 ", -3), ("Integer", "+7", 7), ("Float", "0.95", 0.95),
+     ("Float", "-1.5", -1.5), ("Float", "1e-3", 0.001), ("Float", ".5", 0.5), ("Float", "3", 3.0),
+     ("Boolean", "True", True), ("Boolean", "false", False), ("String", " x ", " x ")],
+)
+def test_param_text_in_the_accepted_forms_parses(sm_type, text, value):
+    from dagml.dsl.params import parse_param_text
+
+    assert parse_param_text(sm_type, text) == value and type(parse_param_text(sm_type, text)) is type(value)
+
+
+@pytest.mark.parametrize(
+    "sm_type, text",
+    [("Integer", "1_000"), ("Integer", "١٢"), ("Integer", "1.0"), ("Integer", ""), ("Float", "nan"),
+     ("Float", "inf"), ("Float", "-Infinity"), ("Float", "1e999"), ("Float", "1_0.5"), ("Float", "١٫٥"),
+     ("Float", "٠.٥"), ("Boolean", "yes")],
+)
+def test_param_text_outside_the_accepted_forms_is_refused_naming_them(sm_type, text):
+    from dagml.dsl.params import TEXT_FORMS, parse_param_text
+
+    with pytest.raises(ValueError, match=TEXT_FORMS[sm_type].split(",")[0]):
+        parse_param_text(sm_type, text)

@@ -220,3 +220,45 @@ def test_metric_keys_must_be_strings():
 def test_retry_attempts_are_capped_like_sagemaker():
     with pytest.raises(DeclarationError, match="at most 20"):
         Retry(max_attempts=21)
+
+
+def test_fail_message_of_another_type_is_a_declaration_error_naming_the_step():
+    pipe = Pipeline("p")
+    with pytest.raises(DeclarationError, match=r"fail 'F': message=5 \(int\).*a string, a param, or a list.*Fix:") as info:
+        pipe.fail("F", 5)
+    assert isinstance(info.value, TypeError)
+
+
+async def _fetch():
+    return 1
+
+
+def _numbers():
+    yield 1
+
+
+async def _stream():
+    yield 1
+
+
+class _Model:
+    pass
+
+
+@pytest.mark.parametrize(
+    "fn, what",
+    [(_fetch, "an async function"), (_numbers, "a generator function"), (_stream, "an async generator function"),
+     (_Model, "a class")],
+)
+def test_only_plain_functions_can_be_steps(fn, what):
+    pipe = Pipeline("p")
+    for declare in (pipe.step, pipe.step(kind="training")):
+        with pytest.raises(DeclarationError, match=rf"step '{fn.__name__}': @pipe.step got {what}.*Fix:"):
+            declare(fn)
+    assert pipe.nodes == ()
+
+
+def test_retry_backoff_must_be_a_finite_number():
+    for rate in (float("nan"), float("inf"), 0.5):
+        with pytest.raises(DeclarationError, match=r"backoff_rate=.*finite number >= 1.*Fix:"):
+            Retry(backoff_rate=rate)

@@ -456,3 +456,42 @@ def test_constant_condition_is_a_warning():
 
 def test_a_pipeline_without_steps_is_invalid():
     assert only(Pipeline("nothing"), "empty-pipeline").message.startswith("pipeline 'nothing' has no steps")
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_nan_and_infinity_in_a_condition_or_a_param_are_problems(bad):
+    pipe, t, prepare, train, evaluate = gated_pipeline()
+    pipe.condition("Check", evaluate["accuracy"] >= bad, then=[pipe.fail("Low", "low")])
+    pipe.condition("Among", evaluate["accuracy"].isin([0.5, bad]), then=[pipe.fail("Odd", "odd")])
+    wild = pipe.param("Wild", bad)
+    picky = pipe.param("Picky", 0.5, enum=[0.5, bad])
+
+    @pipe.step
+    def uses(w=wild, p=picky):
+        pass
+
+    with pytest.raises(PipelineValidationError) as info:
+        pipe.validate()
+    assert "pipeline 'gated' is invalid" in str(info.value)
+    found = [p for p in info.value.problems if p.kind == "non-finite"]
+    assert [p.subject for p in found] == ["Among", "Check", "Picky", "Wild"]
+    assert all(repr(bad) in p.message and p.fix for p in found)
+    assert "evaluate.accuracy >=" in found[1].message and "Fix: Give it a finite default" in str(found[3])
+
+
+def test_a_step_as_a_default_value_is_a_problem_not_a_silent_constant():
+    pipe = Pipeline("defaults")
+
+    @pipe.step
+    def a():
+        return 1
+
+    @pipe.step
+    def b(x=a):
+        return x
+
+    problem = only(pipe, "step-default")
+    assert problem.steps == ("b", "a")
+    assert "parameter 'x' has step 'a' as its default" in problem.message
+    assert "does not make a dependency" in problem.message
+    assert "def b(a)" in problem.fix and "after=['a']" in problem.fix

@@ -48,8 +48,18 @@ def test_svg_has_a_node_for_every_step_and_a_group_for_every_branch(tmp_path, ir
 
 
 def test_png_is_a_png(tmp_path, iris_graph):
-    path = render(iris_graph).save(tmp_path / "deep" / "er" / "iris.png")
+    path = render(iris_graph).save(tmp_path / "iris.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_missing_directory_is_refused_not_created(tmp_path, iris_graph):
+    missing = tmp_path / "deep" / "er"
+    for name in ("iris.dot", "iris.png"):
+        with pytest.raises(RenderError, match=r"directory .*deep/er' does not exist\. Fix: create it first"):
+            render(iris_graph).save(missing / name)
+    assert not (tmp_path / "deep").exists()
+    missing.mkdir(parents=True)
+    assert render(iris_graph, missing / "iris.dot") and (missing / "iris.dot").read_text()
 
 
 @pytest.fixture

@@ -122,6 +122,69 @@ def test_an_oversized_bundle_is_refused_naming_the_biggest_files(tmp_path):
     assert "blob.py" in str(info.value) and "Fix:" in str(info.value)
 
 
+def test_symlinks_and_what_they_point_at_outside_the_project_are_not_bundled(tmp_path):
+    root = _tree(str(tmp_path / "proj"), {"flow.py": "", "real.py": "R = 1\n"})
+    outside = _tree(str(tmp_path / "elsewhere"), {"secret.txt": "password\n", "lib/leak.py": "LEAK = 1\n"})
+    os.symlink(os.path.join(outside, "secret.txt"), os.path.join(root, "x.py"))
+    os.symlink(os.path.join(root, "real.py"), os.path.join(root, "alias.py"))
+    os.symlink(os.path.join(outside, "lib"), os.path.join(root, "linked"))
+    bundle = make_bundle(os.path.join(root, "flow.py"))
+    users = {n for n in bundle.names if n in ("flow.py", "real.py", "x.py", "alias.py") or n.startswith("linked")}
+    assert users == {"flow.py", "real.py"}
+    assert not any(b"password" in content or b"LEAK" in content for _, content in bundle.files)
+
+
+def test_a_virtualenv_under_any_name_is_not_bundled(tmp_path):
+    root = _tree(
+        str(tmp_path / "proj"),
+        {"flow.py": "", "env/pyvenv.cfg": "home = /usr/bin\n", "env/lib/python3.11/site.py": "", "envy/ok.py": ""},
+    )
+    names = set(make_bundle(os.path.join(root, "flow.py")).names)
+    assert "envy/ok.py" in names and not any(n.startswith("env/") for n in names)
+
+
+def test_include_and_exclude_patterns_choose_the_users_files(tmp_path):
+    root = _tree(
+        str(tmp_path / "proj"),
+        {
+            "flow.py": "",
+            "conf/model.yaml": "depth: 3\n",
+            "conf/notes.txt": "",
+            "scripts/tool.py": "",
+            "scripts/deep/more.py": "",
+            "notebooks/a/explore.py": "",
+            "lib/util.py": "",
+        },
+    )
+    bundle = make_bundle(
+        os.path.join(root, "flow.py"),
+        include=["conf/*.yaml", "nothing/*.csv"],  # a pattern that matches nothing is fine
+        exclude=["scripts/*", "notebooks/**", "flow.py"],  # the pipeline file always ships
+    )
+    users = {n for n in bundle.names if n.split("/")[0] in ("flow.py", "conf", "scripts", "notebooks", "lib")}
+    assert users == {"flow.py", "conf/model.yaml", "lib/util.py"}
+    assert bundle.file("conf/model.yaml") == b"depth: 3\n"
+    assert make_bundle(os.path.join(root, "flow.py")).names != bundle.names
+
+
+@pytest.mark.parametrize("pattern", ["../elsewhere/*", "/etc/*", "conf/../../x", ""])
+def test_a_pattern_reaching_outside_the_project_is_refused(tmp_path, pattern):
+    root = _tree(str(tmp_path / "proj"), {"flow.py": ""})
+    for setting in ("include", "exclude"):
+        with pytest.raises(BundleError, match=r"pattern.*Fix:") as info:
+            make_bundle(os.path.join(root, "flow.py"), **{setting: [pattern]})
+        assert isinstance(info.value, ValueError)
+
+
+def test_an_include_pattern_matching_a_reserved_name_is_refused(tmp_path):
+    root = _tree(str(tmp_path / "proj"), {"flow.py": "", "requirements.txt": "scikit-learn\n", "conf/a.txt": ""})
+    with pytest.raises(BundleError, match=r"'requirements.txt' is a name the code bundle.*reserves.*Fix:"):
+        make_bundle(os.path.join(root, "flow.py"), include=["*.txt"])
+    assert "conf/a.txt" in make_bundle(os.path.join(root, "flow.py"), include=["conf/*.txt"]).names
+    with pytest.raises(BundleError, match="not a list"):
+        make_bundle(os.path.join(root, "flow.py"), include="conf/*.txt")  # type: ignore[arg-type]
+
+
 def test_a_user_file_named_like_a_bootstrap_is_refused(tmp_path):
     root = _tree(str(tmp_path / "proj"), {"flow.py": "", ENTRY_SCRIPT: ""})
     with pytest.raises(BundleError, match=ENTRY_SCRIPT):

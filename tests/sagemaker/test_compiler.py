@@ -273,3 +273,27 @@ def test_a_register_step_waits_for_its_metrics_step(tmp_path, settings):
     assert steps["Register"]["DependsOn"] == ["score"]
     iris = {s["Name"]: s for s in walk(load_definition("iris")["Steps"])}
     assert "DependsOn" not in iris["RegisterModel"]  # the condition already orders evaluate first
+
+
+def test_bundle_include_and_exclude_settings_choose_the_shipped_files(tmp_path, monkeypatch):
+    """[tool.dagml] bundle_include / bundle_exclude reach the code bundle compile builds."""
+    from dagml.sagemaker.settings import load_settings
+
+    project = tmp_path / "proj"
+    (project / "conf").mkdir(parents=True)
+    (project / "scripts").mkdir()
+    (project / "conf" / "model.yaml").write_text("depth: 3\n")
+    (project / "scripts" / "tool.py").write_text("X = 1\n")
+    src = project / "bundled_flow.py"
+    src.write_text("from dagml import Pipeline\npipe = Pipeline('bundled')\n@pipe.step\ndef a():\n    return 1\n")
+    (project / "pyproject.toml").write_text(
+        "[tool.dagml]\n"
+        + "".join(f'{k} = "{v}"\n' for k, v in GOLDEN_SETTINGS.items())
+        + 'bundle_include = ["conf/*.yaml"]\nbundle_exclude = ["scripts/*"]\n'
+    )
+    monkeypatch.chdir(project)
+    settings = load_settings(environ={})
+    assert settings.bundle_include == ("conf/*.yaml",) and settings.bundle_exclude == ("scripts/*",)
+    names = compile_pipeline(load_target(str(src)), settings).bundle.names
+    assert "conf/model.yaml" in names and "bundled_flow.py" in names
+    assert not any(n.startswith("scripts/") for n in names)

@@ -61,3 +61,18 @@ def test_experiment_config_follows_the_sdks_regions_unless_set():
     assert Settings(role_arn=ROLE, bucket="bkt", region="us-east-1").experiments is True
     assert Settings(role_arn=ROLE, bucket="bkt", region="ap-south-2").experiments is False
     assert Settings(role_arn=ROLE, bucket="bkt", region="ap-south-2", experiment_config=True).experiments is True
+
+
+def test_bundle_patterns_are_optional_lists_of_strings(tmp_path):
+    base = f'[tool.dagml]\nrole_arn = "{ROLE}"\nbucket = "b-1"\nregion = "us-east-1"\n'
+    (tmp_path / "pyproject.toml").write_text(base)
+    s = load_settings(environ={}, start=tmp_path)
+    assert s.bundle_include == () and s.bundle_exclude == ()
+    (tmp_path / "pyproject.toml").write_text(base + 'bundle_include = ["conf/*.yaml"]\nbundle_exclude = ["scripts/*"]\n')
+    s = load_settings(environ={"DAGML_BUNDLE_EXCLUDE": "notebooks/**, tmp/*"}, start=tmp_path)
+    assert s.bundle_include == ("conf/*.yaml",) and s.bundle_exclude == ("notebooks/**", "tmp/*")
+    (tmp_path / "pyproject.toml").write_text(base + 'bundle_include = "conf/*.yaml"\n')
+    with pytest.raises(SettingsError, match=r"bundle_include=.*list of glob patterns.*Fix:"):
+        load_settings(environ={}, start=tmp_path)
+    with pytest.raises(SettingsError, match="bundle_exclude"):
+        Settings(role_arn=ROLE, bucket="bkt", region="us-east-1", bundle_exclude="scripts/*")
