@@ -367,3 +367,40 @@ def mutated_definitions(draw: st.DrawFn, base: dict) -> Any:
         text = _json.dumps(definition)
         return text[: draw(st.integers(0, max(0, len(text) - 1)))]
     return definition
+
+
+# ---------------------------------------------------------------- the cache under attack
+#: Everything a cached step's result can depend on (tests/local/test_cache_property.py writes a
+#: project from these): its code, a helper it calls (in the pipeline's folder), a module imported
+#: from elsewhere on sys.path, a value its closure captured, a default, a module-level value it
+#: reads, a param, an input file, the pipeline's identity, a dependency's version.
+CACHE_FACETS = ("code", "helper", "outside", "closure", "default", "module_value", "param", "input", "name", "dependency")
+
+_small = st.integers(min_value=0, max_value=3)
+
+
+@st.composite
+def cache_worlds(draw: st.DrawFn) -> dict[str, Any]:
+    """One state of a project whose step reads every facet of :data:`CACHE_FACETS`."""
+    return {
+        "code": draw(_small),
+        "helper": draw(_small),
+        "outside": draw(_small),
+        "closure": draw(_small),
+        "default": draw(_small),
+        "module_value": draw(_small),
+        "param": draw(_small),
+        "input": draw(st.sampled_from(["", "a", "b", "a\n"])),
+        "name": draw(st.sampled_from(["cache-one", "cache-two"])),
+        "dependency": draw(st.sampled_from(["1.0", "1.1", "2.0"])),
+    }
+
+
+@st.composite
+def cache_changes(draw: st.DrawFn, world: dict[str, Any]) -> dict[str, Any]:
+    """``world`` with one or more facets changed (sometimes to the same value: a no-op change)."""
+    changed = dict(world)
+    other = draw(cache_worlds())
+    for facet in draw(st.lists(st.sampled_from(CACHE_FACETS), min_size=1, max_size=3, unique=True)):
+        changed[facet] = other[facet]
+    return changed

@@ -91,9 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _error(args, _with_notes(exc), EXIT_USAGE)
     except DagmlError as exc:
         return _error(args, _with_notes(exc), EXIT_FAILED)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP during a run (exit 128 + signal)
+        print(f"stopped by {exc}" if str(exc) else "interrupted", file=sys.stderr)
+        return int(getattr(exc, "exit_code", 130))
     except Exception:
         if os.environ.get("DAGML_DEBUG"):
             raise

@@ -59,6 +59,8 @@ def summary_table(result: RunResult) -> str:
             note = f"cached from {r.cached_from}"
         elif r.error:
             note = r.error.splitlines()[0][:100]
+        elif r.detail.get("note"):
+            note = str(r.detail["note"])[:100]
         elif r.kind == "processing":
             m = result.metrics(name)
             if m:

@@ -12,12 +12,16 @@ finished step.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import heapq
 import json
 import os
 import shutil
-from typing import Any, Mapping
+import signal
+import threading
+from typing import Any, Iterator, Mapping
 
 from dagml.dsl.params import Dataset, Param, param_type_of
 from dagml.dsl.pipeline import Pipeline
@@ -26,16 +30,18 @@ from dagml.errors import ConfigurationError, DagmlError, did_you_mean
 from dagml.graph.model import PipelineGraph
 from dagml.graph.wiring import DATASET, PARAM, STEP
 from dagml.local.decide import ConditionError, describe_values, evaluate_conditions
+from dagml.local.fingerprint import Uncacheable, dependency_versions, function_fingerprint
 from dagml.local.progress import Progress
 from dagml.local.result import RunResult
-from dagml.local.store import RunStore, StepRecord, now
+from dagml.local.store import RunStore, StepRecord, StoreError, now
 from dagml.local.workers import Outcome, Task, WorkerPool
 from dagml.runtime import contract as c
 from dagml.runtime.bundle import content_hash, user_files
+from dagml.runtime.modules import user_modules
 from dagml.sagemaker.expressions import lower_conditions
 from dagml.target import attr_of
 
-__all__ = ["ParamError", "resolve_params", "run_pipeline"]
+__all__ = ["ParamError", "RunBusyError", "RunStopped", "resolve_params", "run_pipeline"]
 
 DONE = ("succeeded", "cached")
 STOPPED = ("failed", "not run")
@@ -46,21 +52,19 @@ class ParamError(ConfigurationError):
 
 
 def _coerce(param: Param, raw: Any, pipeline: str) -> Any:
+    import math
+
+    from dagml.dsl.params import TEXT_FORMS, parse_param_text
+
     where = f"pipeline {pipeline!r}, param {param.name!r} ({param.type})"
     if isinstance(raw, str) and param.type != "String":
-        text = raw.strip()
         try:
-            if param.type == "Integer":
-                value: Any = int(text)
-            elif param.type == "Float":
-                value = float(text)
-            else:
-                lowered = text.lower()
-                if lowered not in ("true", "false"):
-                    raise ValueError(text)
-                value = lowered == "true"
+            value: Any = parse_param_text(param.type, raw)
         except ValueError:
-            raise ParamError(f"{where}: {raw!r} is not a valid {param.type}. Fix: -p {param.name}=<{param.type.lower()}>.") from None
+            raise ParamError(
+                f"{where}: {raw!r} is not a valid {param.type}; accepted: {TEXT_FORMS[param.type]}. "
+                f"Fix: -p {param.name}=<{param.type.lower()}>."
+            ) from None
     else:
         value = raw
         actual = param_type_of(value)
@@ -68,8 +72,13 @@ def _coerce(param: Param, raw: Any, pipeline: str) -> Any:
             raise ParamError(f"{where}: got {value!r} ({type(value).__name__}). Fix: pass a {param.type} value.")
         if param.type == "Float":
             value = float(value)
+            if not math.isfinite(value):
+                raise ParamError(
+                    f"{where}: got {value!r}; a Float param takes finite numbers only (SageMaker and JSON "
+                    "have no NaN or Infinity). Fix: pass a finite number."
+                )
     if param.enum is not None and value not in param.enum:
-        raise ParamError(f"{where}: {value!r} is not one of {list(param.enum)!r}.")
+        raise ParamError(f"{where}: {value!r} is not one of {list(param.enum)!r}. Fix: pass one of them.")
     return value
 
 
@@ -85,7 +94,8 @@ def resolve_params(graph: PipelineGraph, overrides: Mapping[str, Any] | None) ->
         if item is None:
             raise ParamError(
                 f"pipeline {graph.name!r} has no param {name!r}{did_you_mean(name, known)}. "
-                f"Its params: {', '.join(known) or 'none'}."
+                f"Its params: {', '.join(known) or 'none'}. Fix: override one of those, or declare {name!r} "
+                "with pipe.param."
             )
         if isinstance(item, Dataset):
             values[name] = os.path.abspath(str(raw))
@@ -111,12 +121,91 @@ def _sm_string(value: Any) -> str:
 
 
 def _code_hash(source_file: str) -> str:
-    """Hash of the user's code (every .py file the bundle would ship), for cache keys and lineage."""
+    """Hash of the user's code, for cache keys and lineage.
+
+    Every .py file the bundle would ship, every other module of the user's the
+    pipeline imported (see :mod:`dagml.runtime.modules`), and the versions of
+    what that code imports (:func:`dagml.local.fingerprint.dependency_versions`).
+    """
     digest = hashlib.sha256()
-    for rel, path in sorted(user_files(source_file)):
+    shipped = sorted(user_files(source_file))
+    known = {os.path.realpath(path) for _, path in shipped}
+    elsewhere = sorted((path, path) for path in user_modules().values() if path not in known)
+    for rel, path in shipped + elsewhere:
         with open(path, "rb") as f:
             digest.update(rel.encode() + b"\0" + hashlib.sha256(f.read()).digest())
+    versions = dependency_versions([path for _, path in shipped + elsewhere])
+    digest.update(json.dumps(versions).encode())
     return digest.hexdigest()
+
+
+#: What each step kind writes, relative to its directory: what an artifact hash covers.
+_OUTPUTS = {
+    "processing": (c.PROCESSING_OUTPUT_DIR, c.PROCESSING_METRICS_DIR, c.PROCESSING_CSV_DIR),
+    "training": (c.MODEL_DIR,),
+    "transform": ("predictions",),
+}
+
+
+def _artifact_hash(kind: str, root: str) -> str | None:
+    """A content hash of what a finished step wrote (None for kinds that write nothing)."""
+    parts = _OUTPUTS.get(kind)
+    if parts is None:
+        return None
+    digest = hashlib.sha256()
+    for part in parts:
+        path = os.path.join(root, part)
+        digest.update(part.encode() + b"\0" + (content_hash(path).encode() if os.path.exists(path) else b"-"))
+    return digest.hexdigest()
+
+
+class RunBusyError(ConfigurationError):
+    """Another runner has this run open."""
+
+
+class RunStopped(KeyboardInterrupt):
+    """The runner got SIGTERM or SIGHUP: the run stops like on Ctrl-C, and the process exits 128 + signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.exit_code = 128 + signum
+
+
+@contextlib.contextmanager
+def _run_lock(store: RunStore, run_id: str) -> Iterator[None]:
+    """One runner per run: an exclusive lock on ``<run dir>/.lock`` for as long as it runs."""
+    directory = store.run_dir(run_id)
+    os.makedirs(directory, exist_ok=True)
+    fd = os.open(os.path.join(directory, ".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunBusyError(
+                f"run {run_id!r} is being run by another dagml process right now. "
+                "Fix: wait for it to finish (dagml runs show RUN_ID), or stop it, then resume."
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP stop the run as Ctrl-C does (steps killed, the run recorded as stopped)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise RunStopped(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _link_tree(src: str, dst: str) -> None:
@@ -154,6 +243,8 @@ class _Run:
         self.records: dict[str, StepRecord] = {}
         self.branch: dict[str, str] = {}
         self.keys: dict[str, str] = {}
+        #: Steps whose result depends on a value without a stable fingerprint, and why.
+        self.uncacheable: dict[str, str] = {}
         self._metrics: dict[str, dict[str, float]] = {}
         self._order = graph.order
         self._position = {n: i for i, n in enumerate(self._order)}
@@ -185,15 +276,23 @@ class _Run:
         self.progress.step(record, len(self.state), len(self._finished))
 
     def restore(self, previous: Mapping[str, StepRecord]) -> None:
-        """Resume: keep what finished (outputs still on disk); everything else runs again."""
-        for name, rec in previous.items():
-            if name in self.state and rec.status in DONE and os.path.isdir(self.dir(name)):
-                self.state[name], self.records[name] = rec.status, rec
-                self._finished.add(name)
-                if rec.cache_key:
-                    self.keys[name] = rec.cache_key
-                if rec.kind == "condition" and rec.detail.get("branch"):
-                    self.branch[name] = rec.detail["branch"]
+        """Resume: keep what finished, if its outputs are still on disk, unchanged (their recorded
+        hash), and everything it read was kept too; everything else runs again."""
+        for name in self._order:
+            rec = previous.get(name)
+            if rec is None or rec.status not in DONE or not os.path.isdir(self.dir(name)):
+                continue
+            if any(self.state[dep] not in DONE for dep in self.graph.upstream(name)):
+                continue  # an input runs again: so does this step
+            recorded = rec.detail.get("artifacts")
+            if recorded is not None and recorded != _artifact_hash(rec.kind, self.dir(name)):
+                continue  # its outputs changed or vanished since it finished
+            self.state[name], self.records[name] = rec.status, rec
+            self._finished.add(name)
+            if rec.cache_key:
+                self.keys[name] = rec.cache_key
+            if rec.kind == "condition" and rec.detail.get("branch"):
+                self.branch[name] = rec.detail["branch"]
 
     def metrics(self, step: str) -> dict[str, float]:
         if step not in self._metrics:
@@ -234,6 +333,11 @@ class _Run:
 
     # ------------------------------------------------------------ function steps
     def cache_key(self, spec: FunctionSpec) -> str:
+        try:
+            function = function_fingerprint(spec.fn)
+        except Uncacheable as exc:  # never a wrong hit: this step's key is this run's own
+            self.uncacheable[spec.name] = f"not cached: {exc}"
+            function = f"uncacheable:{self.run_id}"
         inputs = []
         for b in self.graph.bindings[spec.name]:
             if b.source == STEP:
@@ -242,7 +346,7 @@ class _Run:
                 inputs.append((b.parameter, content_hash(self.params[b.ref or ""])))
             elif b.source == PARAM:
                 inputs.append((b.parameter, repr(self.params[b.ref or ""])))
-        blob = json.dumps([self.code_hash, spec.name, spec.kind, spec.qualname, inputs], sort_keys=True)
+        blob = json.dumps([self.code_hash, self.graph.name, spec.name, spec.kind, spec.qualname, function, inputs], sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def _input_path(self, source: NodeSpec) -> str:
@@ -293,10 +397,16 @@ class _Run:
         hit = self.store.cached(key)
         if hit is None or hit == (self.run_id, spec.name):
             return False
+        source = self.store.step_dir(*hit)
+        recorded = self.store.steps(hit[0]).get(hit[1])
+        expected = recorded.detail.get("artifacts") if recorded is not None else None
+        if expected is None or expected != _artifact_hash(spec.kind, source):
+            return False  # the cached outputs are gone or changed: run the step
         root = self.dir(spec.name)
         shutil.rmtree(root, ignore_errors=True)
-        _link_tree(self.store.step_dir(*hit), root)
-        self.mark(StepRecord(spec.name, spec.kind, "cached", started, now(), key, hit[0]))
+        _link_tree(source, root)
+        detail = {"artifacts": expected}
+        self.mark(StepRecord(spec.name, spec.kind, "cached", started, now(), key, hit[0], detail=detail))
         return True
 
     def transform_task(self, spec: TransformSpec) -> Task:
@@ -356,6 +466,15 @@ class _Run:
         for version in existing:
             if version.run_id == self.run_id and version.step == spec.name:  # resumed after a kill
                 return {"group": group, "version": version.version, "status": version.status}
+        model = self.records.get(spec.model)
+        expected = model.detail.get("artifacts") if model is not None else None
+        artifact = os.path.join(self.dir(spec.model), c.MODEL_DIR, c.MODEL_FILE)
+        if expected is None or expected != _artifact_hash("training", self.dir(spec.model)) or not os.path.isfile(artifact):
+            raise DagmlError(
+                f"pipeline {self.graph.name!r}, step {spec.name!r}: the model of {spec.model!r} ({artifact}) is "
+                "missing or changed since that step finished, so it is not registered. "
+                f"Fix: run the pipeline again without --resume (or with --no-cache) to retrain {spec.model!r}."
+            )
         metrics = self.metrics(spec.metrics) if spec.metrics else {}
         registered = registry.register(
             group,
@@ -448,7 +567,10 @@ class _Run:
         spec = self.graph[outcome.step]
         key = self.keys.get(outcome.step)
         if outcome.ok:
-            self.mark(StepRecord(spec.name, spec.kind, "succeeded", starts.get(spec.name), now(), key))
+            detail: dict[str, Any] = {"artifacts": _artifact_hash(spec.kind, self.dir(spec.name))}
+            if spec.name in self.uncacheable:
+                detail["note"] = self.uncacheable[spec.name]
+            self.mark(StepRecord(spec.name, spec.kind, "succeeded", starts.get(spec.name), now(), key, detail=detail))
             if key and self.cache and isinstance(spec, FunctionSpec):
                 self.store.remember(key, self.run_id, spec.name)
         else:
@@ -502,26 +624,35 @@ def run_pipeline(
     target = os.path.abspath(graph.source_file) + (f":{attr}" if attr else "")
     store = RunStore(home)
     code_hash = _code_hash(graph.source_file)
-    if resume:
-        record = store.run(resume)
-        if record.pipeline != graph.name:
-            raise ConfigurationError(f"run {resume!r} is of pipeline {record.pipeline!r}, not {graph.name!r}.")
-        if params:
-            raise ConfigurationError(f"--resume reuses run {resume!r}'s params; drop -p (or start a new run).")
-        values = dict(record.params)
-        run_id = resume
-        store.reopen(run_id)
-    else:
-        values = resolve_params(graph, params)
-        run_id = store.new_run(graph.name, target, values, code_hash)
-    run = _Run(graph, store, run_id, target, values, code_hash, cache, progress or Progress(), home)
-    if resume:
-        run.restore(store.steps(run_id))
-    try:
-        run.execute(workers or os.cpu_count() or 1)
-    except KeyboardInterrupt:
-        store.finish_run(run_id, "Failed", f"interrupted; finish it with: dagml run --resume {run_id}")
-        raise
-    status, error = run.final_status()
-    store.finish_run(run_id, status, error)
+    with contextlib.ExitStack() as stack:
+        if resume:
+            record = store.run(resume)
+            if record.pipeline != graph.name:
+                raise ConfigurationError(f"run {resume!r} is of pipeline {record.pipeline!r}, not {graph.name!r}.")
+            if params:
+                raise ConfigurationError(f"--resume reuses run {resume!r}'s params; drop -p (or start a new run).")
+            stack.enter_context(_run_lock(store, resume))
+            values = dict(record.params)
+            run_id = resume
+            store.reopen(run_id)
+        else:
+            values = resolve_params(graph, params)
+            run_id = store.new_run(graph.name, target, values, code_hash)
+            stack.enter_context(_run_lock(store, run_id))
+        run = _Run(graph, store, run_id, target, values, code_hash, cache, progress or Progress(), home)
+        if resume:
+            run.restore(store.steps(run_id))
+        try:
+            with _stop_on_signals():
+                run.execute(workers or os.cpu_count() or 1)
+        except KeyboardInterrupt as exc:
+            how = f"stopped by {exc}" if isinstance(exc, RunStopped) else "interrupted"
+            store.finish_run(run_id, "Failed", f"{how}; finish it with: dagml run --resume {run_id}")
+            raise
+        except StoreError as exc:  # the store broke mid-run (a full disk): record it if it still can
+            with contextlib.suppress(StoreError):
+                store.finish_run(run_id, "Failed", str(exc))
+            raise
+        status, error = run.final_status()
+        store.finish_run(run_id, status, error)
     return RunResult.load(store, run_id, graph.order)

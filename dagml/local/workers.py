@@ -1,9 +1,18 @@
-"""Worker processes: each step runs in a child process, so a step that raises,
+"""Worker processes: each step runs in a process of its own, so a step that raises,
 crashes, segfaults, calls ``os._exit`` or hangs past its timeout fails alone
 and the runner carries on.
 
 Workers are forked once and reused (the user's pipeline module is already
 imported, so a step costs no interpreter start-up); one that dies is replaced.
+A worker never runs user code itself: for each step it forks a fresh child, as
+SageMaker starts a fresh container for each job, so
+
+- the step starts with the worker's pristine environment variables and working
+  directory, whatever an earlier step changed;
+- the step leads its own process group, and everything it started is killed as
+  a group when it ends, times out, or the runner stops (Ctrl-C, SIGTERM);
+- the step may start processes of its own (``multiprocessing.Pool``): workers
+  are not daemonic, and the step's SIGINT is the default one.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ import ctypes
 import faulthandler
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
 import time
@@ -122,9 +132,55 @@ def _failure_reason(root: str) -> str | None:
         return None
 
 
-def _worker_main(conn: Connection) -> None:
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _run_step(task: Task, conn: Connection) -> Outcome:
+    """Fork the step's own process (its own group), wait for it, then kill what it left behind."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the step: a fresh "container"
+        try:
+            os.close(read)
+            os.setpgid(0, 0)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            _die_with_parent()
+            outcome = _execute(task)
+            with os.fdopen(write, "wb") as out:
+                pickle.dump(outcome, out)
+        finally:
+            os._exit(0)
+    os.close(write)
+    try:
+        os.setpgid(pid, pid)  # also here: no race with the pool reading the group before the child set it
+    except OSError:
+        pass
+    try:
+        conn.send(("started", pid))
+    except (BrokenPipeError, OSError):
+        _kill_group(pid)
+    with os.fdopen(read, "rb") as result:
+        data = result.read()
+    _, status = os.waitpid(pid, 0)
+    _kill_group(pid)  # the step's own children do not outlive it
+    if data:
+        try:
+            return pickle.loads(data)  # type: ignore[no-any-return]
+        except Exception:
+            pass
+    code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+    return Outcome(task.step, False, f"the step's process {_describe_exit(code)}")
+
+
+def _worker_main(conn: Connection, environment: dict[str, str], cwd: str) -> None:
     _die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle
+    # Not the runner's process group's: Ctrl-C in a terminal reaches the runner, which stops the steps.
+    os.setpgid(0, 0)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
             task = conn.recv()
@@ -132,7 +188,10 @@ def _worker_main(conn: Connection) -> None:
             return
         if task is None:  # the pool is closing
             return
-        outcome = _execute(task)
+        os.environ.clear()
+        os.environ.update(environment)
+        os.chdir(cwd)
+        outcome = _run_step(task, conn)
         try:
             conn.send(outcome)
         except (BrokenPipeError, OSError):
@@ -145,6 +204,17 @@ class _Worker:
     conn: Connection
     task: Task | None = None
     started: float = 0.0
+    #: The running step's process (and process group) id.
+    step_pid: int | None = None
+
+    def kill(self) -> None:
+        """Kill the running step's process group, then the worker's own."""
+        if self.step_pid is not None:
+            _kill_group(self.step_pid)
+        if self.process.pid is not None:
+            _kill_group(self.process.pid)
+        if self.process.is_alive():
+            self.process.kill()
 
 
 def _describe_exit(code: int | None) -> str:
@@ -164,11 +234,14 @@ class WorkerPool:
     def __init__(self, size: int) -> None:
         self.size = max(1, size)
         self._ctx = multiprocessing.get_context("fork")
+        #: What every step starts from: the runner's environment and working directory now.
+        self._environment, self._cwd = dict(os.environ), os.getcwd()
         self._workers: list[_Worker] = [self._spawn() for _ in range(self.size)]
 
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe()
-        process = self._ctx.Process(target=_worker_main, args=(child,), daemon=True)
+        # Not daemonic: a step may start processes of its own (multiprocessing.Pool).
+        process = self._ctx.Process(target=_worker_main, args=(child, self._environment, self._cwd), daemon=False)
         process.start()
         child.close()
         return _Worker(process, parent)
@@ -183,15 +256,23 @@ class WorkerPool:
 
     def submit(self, task: Task) -> None:
         worker = next(w for w in self._workers if w.task is None)
-        worker.task, worker.started = task, time.monotonic()
-        worker.conn.send(task)
+        if not worker.process.is_alive():  # an idle worker that died (killed from outside): replace it
+            worker = self._replace(worker)
+        worker.task, worker.started, worker.step_pid = task, time.monotonic(), None
+        try:
+            worker.conn.send(task)
+        except (BrokenPipeError, OSError):  # it died just now: one fresh worker, one more try
+            worker = self._replace(worker)
+            worker.task, worker.started = task, time.monotonic()
+            worker.conn.send(task)
 
-    def _replace(self, worker: _Worker) -> None:
-        if worker.process.is_alive():
-            worker.process.kill()
+    def _replace(self, worker: _Worker) -> _Worker:
+        worker.kill()
         worker.process.join(5)
         worker.conn.close()
-        self._workers[self._workers.index(worker)] = self._spawn()
+        fresh = self._spawn()
+        self._workers[self._workers.index(worker)] = fresh
+        return fresh
 
     def wait(self, timeout: float | None = None) -> list[Outcome]:
         """Outcomes of tasks that finished, died or timed out (waits up to ``timeout``)."""
@@ -208,11 +289,16 @@ class WorkerPool:
             assert task is not None
             if worker.conn in ready:
                 try:
-                    results.append(worker.conn.recv())
-                    worker.task = None
-                    continue
+                    message = worker.conn.recv()
                 except (EOFError, OSError):
-                    pass
+                    message = None
+                if isinstance(message, tuple) and message[0] == "started":
+                    worker.step_pid = message[1]
+                    message = worker.conn.recv() if worker.conn.poll(0) else None
+                if isinstance(message, Outcome):
+                    results.append(message)
+                    worker.task, worker.step_pid = None, None
+                    continue
             if worker.process.sentinel in ready or not worker.process.is_alive():
                 worker.process.join(1)
                 results.append(Outcome(task.step, False, f"the step's process {_describe_exit(worker.process.exitcode)}"))
@@ -227,16 +313,19 @@ class WorkerPool:
             try:
                 if w.task is None:
                     w.conn.send(None)  # siblings hold copies of this pipe, so EOF alone would not arrive
-                w.conn.close()
             except OSError:
                 pass
         for w in self._workers:
-            if w.task is not None and w.process.is_alive():
-                w.process.kill()
+            if w.task is not None:
+                w.kill()  # a step still running: its whole process group
             w.process.join(2)
             if w.process.is_alive():
-                w.process.kill()
+                w.kill()
                 w.process.join(1)
+            try:
+                w.conn.close()
+            except OSError:
+                pass
 
     def __enter__(self) -> WorkerPool:
         return self

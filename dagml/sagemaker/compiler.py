@@ -143,14 +143,20 @@ def _parameters(graph: PipelineGraph, dataset_uris: dict[str, str]) -> list[dict
 
 
 def _check_image_python(graph: PipelineGraph, bundle: Any, settings: Settings) -> None:
-    """The bundle's libraries and the user's code must import on the image's Python (see pycompat)."""
-    from dagml.runtime.bundle import user_files
-    from dagml.sagemaker.pycompat import check_sources, reachable
+    """The bundle's libraries and the user's code must import on the image's Python, and everything
+    of the user's that the code imports must be in the bundle (see pycompat)."""
+    from dagml.runtime.bundle import code_root, user_files
+    from dagml.runtime.modules import user_modules
+    from dagml.sagemaker.pycompat import check_sources, outside_imports, reachable
 
     bundle.check_python(settings.python, f"pipeline {graph.name!r}")
     assert graph.source_file is not None
     start = bundle.target.partition(":")[0]
-    problems = check_sources(graph, reachable(user_files(graph.source_file), start), settings.python)
+    files = user_files(graph.source_file, include=settings.bundle_include, exclude=settings.bundle_exclude)
+    python_files = [(rel, path) for rel, path in files if rel.endswith(".py")]
+    reached = reachable(python_files, start)
+    problems = check_sources(graph, reached, settings.python)
+    problems += outside_imports(graph, reached, code_root(graph.source_file), user_modules())
     if problems:
         raise PipelineValidationError(graph.name, problems)
 
@@ -175,7 +181,12 @@ def compile_pipeline(pipeline: Pipeline | PipelineGraph, settings: Settings, *, 
             "Fix: declare it in a module and compile that file."
         )
     if bundle is None:
-        bundle = make_bundle(graph.source_file, attr_of(pipe) if pipe is not None else None)
+        bundle = make_bundle(
+            graph.source_file,
+            attr_of(pipe) if pipe is not None else None,
+            include=settings.bundle_include,
+            exclude=settings.bundle_exclude,
+        )
     _check_image_python(graph, bundle, settings)
     code_prefix = f"{settings.base_uri}/code/{bundle.sha256}/"
     dataset_uris, uploads = _datasets(graph, settings)

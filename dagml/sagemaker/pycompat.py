@@ -35,7 +35,7 @@ from dagml.dsl.specs import FunctionSpec
 from dagml.errors import Problem
 from dagml.graph.model import PipelineGraph
 
-__all__ = ["ADDED", "REMOVED", "check_sources", "reachable"]
+__all__ = ["ADDED", "REMOVED", "check_sources", "outside_imports", "reachable"]
 
 #: Python version -> modules and module attributes it added ("" is builtins). What's New in Python 3.11-3.14.
 ADDED: dict[tuple[int, int], dict[str, frozenset[str]]] = {
@@ -233,6 +233,41 @@ def check_sources(graph: PipelineGraph, files: Iterable[tuple[str, str]], python
                     steps,
                     f"{rel}, line {line}: {why}, so it fails at import on {image} (pipeline {graph.name!r}).",
                     f"avoid it in {rel} (or guard it with try/except ImportError), or use an image with a newer Python.",
+                )
+            )
+    return problems
+
+
+def outside_imports(
+    graph: PipelineGraph, files: Iterable[tuple[str, str]], root: str, modules: dict[str, str]
+) -> list[Problem]:
+    """Problems for modules of the user's that ``files`` import from outside the bundle's ``root``.
+
+    ``modules`` is :func:`dagml.runtime.modules.user_modules` (name -> file). SageMaker gets only
+    the bundle; a helper put on ``sys.path`` from elsewhere would be missing in the job.
+    """
+    problems = []
+    root = os.path.realpath(root)
+    seen = set()
+    for rel, path in files:
+        try:
+            with open(path, "rb") as f:
+                tree = ast.parse(f.read(), filename=path)
+        except (OSError, SyntaxError, ValueError):
+            continue
+        name = _module_name(rel)
+        for imported in sorted(set(_imported(tree, name, rel.endswith("__init__.py")))):
+            where = modules.get(imported)
+            if where is None or where.startswith(root + os.sep) or imported in seen:
+                continue
+            seen.add(imported)
+            problems.append(
+                Problem(
+                    "outside-bundle",
+                    _steps_in(graph, os.path.abspath(path)),
+                    f"{rel} imports {imported!r} from {where}, outside the code bundle's folder {root} "
+                    f"(pipeline {graph.name!r}): SageMaker's job would not have it.",
+                    f"move {os.path.basename(where)} under {root}, or install it as a package in the image.",
                 )
             )
     return problems

@@ -207,6 +207,44 @@ def test_param_overrides_are_type_checked(tmp_path, home):
         run_pipeline(pipe, params={"N": 1.5}, home=home)
 
 
+def _param_graph():
+    from dagml import Pipeline
+
+    pipe = Pipeline("params")
+    n, x = pipe.param("N", 1), pipe.param("X", 0.5)
+
+    @pipe.step
+    def use(n=n, x=x):
+        return n, x
+
+    return pipe.validate()
+
+
+@pytest.mark.parametrize(
+    "name, raw",
+    [("X", "nan"), ("X", "inf"), ("X", "-Infinity"), ("X", "1e999"), ("X", "١٢"), ("X", "1_0.5"),
+     ("N", "1_000"), ("N", "١٢"), ("N", "1.0"), ("N", "nan"), ("X", float("nan")), ("X", float("-inf"))],
+)
+def test_param_overrides_accept_only_ascii_decimal_and_finite_numbers(name, raw):
+    from dagml.local.runner import resolve_params
+
+    with pytest.raises(ParamError) as info:
+        resolve_params(_param_graph(), {name: raw})
+    text = str(info.value)
+    assert f"pipeline 'params', param {name!r}" in text and "Fix:" in text
+    if isinstance(raw, str):
+        assert ("ASCII digits" if name == "N" else "finite decimal number") in text
+
+
+def test_param_overrides_in_the_accepted_forms_parse():
+    from dagml.local.runner import resolve_params
+
+    graph = _param_graph()
+    assert resolve_params(graph, {"N": " -12 ", "X": "+1.5e-3"}) == {"N": -12, "X": 0.0015}
+    assert resolve_params(graph, {"N": "+7", "X": ".5"}) == {"N": 7, "X": 0.5}
+    assert resolve_params(graph, {"X": "3"}) == {"N": 1, "X": 3.0}
+
+
 SLOW = """
 import os, time
 pipe = Pipeline("slow")

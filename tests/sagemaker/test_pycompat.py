@@ -131,3 +131,32 @@ def test_only_code_the_pipeline_can_import_is_checked(tmp_path):
         f.write("import tomllib\n")
     (problem,) = _problems(path)
     assert problem.message.startswith("pkg/deep.py, line 1: `import tomllib`")
+
+
+def test_a_helper_imported_from_outside_the_bundle_folder_is_refused(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "far_helper.py").write_text("VALUE = 1\n")
+    import sys
+
+    path = _pipeline(
+        tmp_path,
+        f"""
+        import sys
+        sys.path.insert(0, {str(elsewhere)!r})
+        import far_helper
+
+        @pipe.step
+        def load():
+            return far_helper.VALUE
+        """,
+    )
+    saved = list(sys.path)
+    try:
+        sys.modules.pop("far_helper", None)
+        (problem,) = _problems(path)
+    finally:
+        sys.path[:] = saved
+        sys.modules.pop("far_helper", None)
+    assert problem.kind == "outside-bundle"
+    assert "imports 'far_helper' from" in problem.message and "would not have it" in problem.message

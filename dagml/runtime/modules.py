@@ -1,0 +1,53 @@
+"""Which of the modules a pipeline imported are the user's own code, and where they live.
+
+A step's result depends on every module of the user's that its code reaches,
+not only on the files next to the pipeline: a pipeline file may put a folder
+elsewhere on ``sys.path`` and import a helper from it. :func:`user_modules`
+lists the imported modules that are neither the standard library, nor an
+installed distribution, nor dagml itself; the local runner hashes them into its
+cache key, and compile refuses the ones outside the bundle's root (SageMaker
+would never get them).
+"""
+
+from __future__ import annotations
+
+import os
+import site
+import sys
+import sysconfig
+
+__all__ = ["library_roots", "user_modules"]
+
+
+def library_roots() -> tuple[str, ...]:
+    """Directories holding the standard library and installed distributions."""
+    roots = set()
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        path = sysconfig.get_paths().get(key)
+        if path:
+            roots.add(os.path.realpath(path))
+    for path in list(getattr(site, "getsitepackages", lambda: [])()) + [site.getusersitepackages()]:
+        roots.add(os.path.realpath(path))
+    for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix}:
+        roots.add(os.path.realpath(os.path.join(prefix, "lib")))
+    return tuple(sorted(roots))
+
+
+def _inside(path: str, roots: tuple[str, ...]) -> bool:
+    return any(path == r or path.startswith(r + os.sep) for r in roots)
+
+
+def user_modules() -> dict[str, str]:
+    """Module name -> real path of every imported ``.py`` module that is the user's own code."""
+    import dagml
+
+    roots = library_roots() + (os.path.realpath(os.path.dirname(dagml.__file__)),)
+    found = {}
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if not path or not path.endswith(".py"):
+            continue
+        real = os.path.realpath(path)
+        if not _inside(real, roots) and os.path.isfile(real):
+            found[name] = real
+    return dict(sorted(found.items()))
