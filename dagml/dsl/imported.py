@@ -39,9 +39,15 @@ KIND_OF_TYPE: Mapping[str, str] = {
     "Condition": "condition",
 }
 
-#: Every step type SageMaker Pipelines runs (the SDK's ``StepTypeEnum``, sagemaker 3.x).
+#: Every step type SageMaker Pipelines runs: the SDK's ``StepTypeEnum`` (sagemaker 3.x), plus the
+#: Bedrock types of sagemaker 2.257's ``StepTypeEnum`` (also in botocore's
+#: ``PipelineExecutionStepMetadata``), which SDK v3 does not build but the service runs.
 STEP_TYPES = (
     "AutoML",
+    "BedrockCustomModel",
+    "BedrockCustomModelDeployment",
+    "BedrockModelImport",
+    "BedrockProvisionedModelThroughput",
     "Callback",
     "ClarifyCheck",
     "Cleanup",
