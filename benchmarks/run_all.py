@@ -1,7 +1,7 @@
 """Run every benchmark, print one table each, write docs/performance.md.
 
     make bench                                   # the full run (about 15 minutes on 2 cores)
-    .venv/bin/python benchmarks/run_all.py [--quick] [--only compile,scaling,run,iris,memory] [--output FILE]
+    .venv/bin/python benchmarks/run_all.py [--quick] [--only compile,scaling,run,iris,memory,import] [--output FILE]
 
 The full run writes docs/performance.md: the machine, the date, every table,
 which goals are met. The hand-written analysis between the ``analysis``
@@ -21,6 +21,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bench_compile  # noqa: E402
+import bench_import  # noqa: E402
 import bench_iris  # noqa: E402
 import bench_memory  # noqa: E402
 import bench_run  # noqa: E402
@@ -33,6 +34,7 @@ BENCHMARKS = {
     "run": bench_run.run,
     "iris": bench_iris.run,
     "memory": bench_memory.run,
+    "import": bench_import.run,
 }
 DOC = os.path.join(ROOT, "docs", "performance.md")
 START, END = "<!-- analysis:start -->", "<!-- analysis:end -->"
@@ -89,7 +91,8 @@ def markdown(sections: list[Section], took: float, quick: bool, kept: str) -> st
         "## Reproducing",
         "",
         "`make bench` runs everything (`benchmarks/run_all.py`); each benchmark also runs alone "
-        "(`benchmarks/bench_compile.py`, `bench_scaling.py`, `bench_run.py`, `bench_iris.py`, `bench_memory.py`; "
+        "(`benchmarks/bench_compile.py`, `bench_scaling.py`, `bench_run.py`, `bench_iris.py`, `bench_memory.py`, "
+        "`bench_import.py`; "
         "`--quick` for a smoke run). The older `bench_validate.py` and `bench_render.py` compare validation and "
         "DOT against their networkx and bare edge-list floors. None of this is part of the test suite, and no "
         "test asserts a time.",

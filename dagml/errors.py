@@ -15,6 +15,8 @@ from typing import Iterable, Sequence
 
 import attrs
 
+from dagml._text import visible
+
 __all__ = [
     "ConditionUsageError",
     "ConfigurationError",
@@ -56,9 +58,10 @@ class Problem:
         return (self.subject, self.kind, self.message)
 
     def __str__(self) -> str:
+        """One line, safe to print: names from an imported definition are untrusted (dagml._text)."""
         where = f"{self.subject}: " if self.subject else ""
         fix = f" Fix: {self.fix}" if self.fix else ""
-        return f"{where}{self.message}{fix}"
+        return visible(f"{where}{self.message}{fix}")
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -105,7 +108,7 @@ class PipelineValidationError(DagmlError, ValueError):
         self.pipeline = pipeline
         self.problems: tuple[Problem, ...] = tuple(sorted(problems, key=Problem.sort_key))
         count = len(self.problems)
-        lines = [f"pipeline {pipeline!r} is invalid ({count} problem{'s' if count != 1 else ''}):"]
+        lines = [f"pipeline {visible(repr(pipeline))} is invalid ({count} problem{'s' if count != 1 else ''}):"]
         lines += [f"  - {p}" for p in self.problems]
         super().__init__("\n".join(lines))
 

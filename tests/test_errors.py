@@ -42,3 +42,30 @@ def test_problem_to_dict_is_json_ready():
 def test_did_you_mean_suggests_the_closest_name_or_nothing():
     assert did_you_mean("trian", ["train", "prepare"]) == " (did you mean 'train'?)"
     assert did_you_mean("zzz", ["train", "prepare"]) == ""
+
+
+@pytest.mark.parametrize(
+    "raw, shown",
+    [
+        ("plain name-1_x", "plain name-1_x"),
+        ("\x1b[31mred\x1b[0m", "\\x1b[31mred\\x1b[0m"),
+        ("nul\x00", "nul\\x00"),
+        ("del\x7f c1\x9b", "del\\x7f c1\\x9b"),
+        ("rtl\u202eevil \u2066iso\u2069 \u200f\u061c", "rtl\\u202eevil \\u2066iso\\u2069 \\u200f\\u061c"),
+        ("two\nlines\ttab\r", "two\\x0alines\\x09tab\\x0d"),
+        ("unicode é 名 🙂 nbsp\u00a0", "unicode é 名 🙂 nbsp\u00a0"),
+        ("back\\x1b slash", "back\\x1b slash"),
+    ],
+)
+def test_visible_shows_control_and_bidi_characters_as_escapes(raw, shown):
+    from dagml._text import visible
+
+    assert visible(raw) == shown
+    assert visible(visible(raw)) == shown  # escaping twice changes nothing
+
+
+def test_visible_keeps_lines_only_when_asked():
+    from dagml._text import visible
+
+    assert visible("a\nb\tc\x1b", newlines=True) == "a\nb\tc\\x1b"
+    assert visible("a\nb", newlines=False) == "a\\x0ab"

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from dagml._text import visible
 from dagml.cli.compile import add_settings_arguments, settings_from_args
 from dagml.cli.main import UsageError, parse_params
 from dagml.errors import TargetError
@@ -150,7 +151,7 @@ def run_executions(args: argparse.Namespace) -> int:
         print(f"pipeline {args.name} has no executions yet (dagml deploy TARGET --start starts one)")
         return 0
     for e in found:
-        print(f"{e.id}  {e.status:<10}  {e.started}  {e.display_name}  {e.failure}".rstrip())
+        print(visible(f"{e.id}  {e.status:<10}  {e.started}  {e.display_name}  {e.failure}".rstrip()))
     return 0
 
 
@@ -174,18 +175,21 @@ def run_status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info, indent=2, sort_keys=True))
     else:
+        # What the service reports (step names, failure reasons, parameter values) is untrusted text.
         print(
-            f"execution {info['id']} of {args.name}: {info['status']}"
-            + (f" ({info['failure']})" if info["failure"] else "")
+            visible(
+                f"execution {info['id']} of {args.name}: {info['status']}"
+                + (f" ({info['failure']})" if info["failure"] else "")
+            )
         )
-        print(f"  arn: {info['arn']}")
-        print(f"  started: {info['started']}  last change: {info['modified']}")
+        print(visible(f"  arn: {info['arn']}"))
+        print(visible(f"  started: {info['started']}  last change: {info['modified']}"))
         params = ", ".join(f"{k}={v}" for k, v in info["parameters"].items())
-        print(f"  parameters: {params or 'the defaults'}")
+        print(visible(f"  parameters: {params or 'the defaults'}"))
         if info["steps"] is None:
-            print(f"  steps: {info['steps_note']}")
+            print(visible(f"  steps: {info['steps_note']}"))
         else:
             for step in info["steps"]:
                 reason = f": {step['failure']}" if step["failure"] else ""
-                print(f"  {step['name']}: {step['status']}{reason}")
+                print(visible(f"  {step['name']}: {step['status']}{reason}"))
     return 1 if info["status"] in ("Failed", "Stopped") else 0

@@ -14,6 +14,7 @@ import os
 import sys
 from typing import Callable, Sequence
 
+from dagml._text import visible
 from dagml._version import __version__
 from dagml.errors import ConfigurationError, DagmlError, PipelineValidationError, TargetError
 
@@ -71,7 +72,7 @@ def _error(args: argparse.Namespace | None, message: str, code: int, problems: l
             payload["problems"] = problems
         print(json.dumps(payload, indent=2, sort_keys=True))
     else:
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {visible(message, newlines=True)}", file=sys.stderr)  # names may be untrusted
     return code
 
 

@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any
 
+from dagml._text import visible
 from dagml.local.registry import ModelRegistry, ModelVersion, RegistryValueError, check_group, check_version
 
 #: Metrics shown per row in ``models list`` (the rest are counted).
@@ -79,7 +80,7 @@ def run_list(args: argparse.Namespace) -> int:
             "when it runs locally."
         )
     else:
-        print(format_table(versions))
+        print(visible(format_table(versions), newlines=True))
     return 0
 
 
@@ -88,7 +89,7 @@ def run_show(args: argparse.Namespace) -> int:
     if args.json:
         _print_json({"ok": True, "version": found.to_dict()})
     else:
-        print(format_version(found))
+        print(visible(format_version(found), newlines=True))  # metric keys come from user code
     return 0
 
 

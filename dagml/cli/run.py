@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from dagml._text import visible
 from dagml.cli.compile import check_output
 from dagml.cli.main import UsageError, parse_params
 from dagml.target import load_target
@@ -102,7 +103,7 @@ def runs_list(args: argparse.Namespace) -> int:
     width = max(len(r.pipeline) for r in records)
     for r in records:
         took = f"{r.finished - r.started:.1f}s" if r.finished else "-"
-        print(f"{r.run_id}  {r.pipeline:<{width}}  {r.status:<9}  {iso(r.started)}  {took:>8}  {r.error or ''}".rstrip())
+        print(visible(f"{r.run_id}  {r.pipeline:<{width}}  {r.status:<9}  {iso(r.started)}  {took:>8}  {r.error or ''}".rstrip()))
     return 0
 
 

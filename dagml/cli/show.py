@@ -7,6 +7,7 @@ import json
 import sys
 import warnings
 
+from dagml._text import visible
 from dagml.cli.deploy import add_aws_arguments, aws_from_args
 from dagml.errors import DagmlWarning
 
@@ -58,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
         print(format_summary(graph))
         other = sorted({f"{s.name} ({s.step_type})" for s in graph if getattr(s, "kind", "") == "other"})
         if other:
-            print(f"\nnot run locally by dagml (shown and compiled back unchanged): {', '.join(other)}")
+            print(f"\nnot run locally by dagml (shown and compiled back unchanged): {visible(', '.join(other))}")
     if args.output:
         path = render(graph).save(args.output, fmt)
-        print(f"wrote {path} ({fmt}, {len(graph)} steps)", file=sys.stderr if args.json else sys.stdout)
+        print(visible(f"wrote {path} ({fmt}, {len(graph)} steps)"), file=sys.stderr if args.json else sys.stdout)
     return 0

@@ -6,6 +6,7 @@ import argparse
 import json
 import warnings
 
+from dagml._text import visible
 from dagml.errors import DagmlWarning
 from dagml.graph.model import PipelineGraph
 from dagml.target import load_target
@@ -68,4 +69,6 @@ def format_summary(graph: PipelineGraph) -> str:
     if graph.warnings:
         lines += ["", f"warnings ({len(graph.warnings)}):"]
         lines += [f"  - {w}" for w in graph.warnings]
-    return "\n".join(lines)
+    # An imported definition's names, conditions and defaults are untrusted: each line is escaped
+    # whole, so a name holding a newline or an ANSI escape cannot forge or repaint a line.
+    return "\n".join(visible(line) for line in lines)

@@ -2,6 +2,16 @@
 
 Every problem names the step (first in ``steps``), says what is wrong, and
 says how to fix it.
+
+A rule that rejects an *imported* definition (``b.imported``) must rest on what
+the SageMaker service does: a documented limit, an SDK integration test that
+asserts the service's answer, an AWS page. Each such rule cites its source
+here; a rule that only the published JSON schema states (it is stale:
+tests/sagemaker/data/README.md, tests/sagemaker/schema_allowlist.py) is at most
+a warning for imported definitions. dagml's own pipelines may keep stricter rules where dagml needs
+them (names that become S3 keys and job arguments, comparisons the local runner
+must decide the way SageMaker would); those say so. docs/deploy.md ("What dagml
+refuses, and why") lists every rule with its source.
 """
 
 from __future__ import annotations
@@ -13,7 +23,7 @@ from typing import TYPE_CHECKING
 import networkx as nx
 
 from dagml.dsl.conditions import Compare, In, MetricRef, describe, iter_compares, operand_type, operands
-from dagml.dsl.imported import ImportedSpec
+from dagml.dsl.imported import ImportedCondition, ImportedSpec
 from dagml.dsl.params import Param
 from dagml.dsl.specs import (
     APPROVAL_STATUSES,
@@ -25,7 +35,7 @@ from dagml.dsl.specs import (
 )
 from dagml.dsl.step import Node
 from dagml.graph import names as naming
-from dagml.graph.model import OTHERWISE, THEN, Edge
+from dagml.graph.model import DATA, OTHERWISE, THEN, Edge
 from dagml.graph.wiring import DATASET, PARAM
 
 if TYPE_CHECKING:
@@ -33,8 +43,12 @@ if TYPE_CHECKING:
 
 #: What a comparison sees of an imported reference (a Std:JsonGet, a step property): any type.
 ANY = "any"
-#: Step kinds SageMaker accepts inside a condition's IfSteps / ElseSteps.
-BRANCH_KINDS = ("processing", "training", "model", "register", "transform", "fail")
+#: Types the ordering comparisons (< <= > >=) order: two numbers, or two strings by code point
+#: (dagml/local/decide.py). The service orders strings: the SDK's integration test
+#: test_ppl_var_to_string_and_add (tests/integ/sagemaker/workflow/test_pipeline_var_behaviors.py,
+#: sagemaker-python-sdk v2.257) runs GreaterThan on a String parameter and a Join and asserts the outcome.
+ORDERED_TYPES = ("number", "string")
+ORDERING = ("<", "<=", ">", ">=")
 
 
 def duplicates(b: _Builder) -> None:
@@ -61,23 +75,39 @@ def duplicates(b: _Builder) -> None:
 
 
 def names(b: _Builder) -> None:
+    """Names SageMaker accepts (dagml/graph/names.py says which rule binds whom)."""
     pipe = b.pipe
     if not b.specs:
+        # dagml's own rule: a pipeline with nothing to run is a mistake. Nothing documents that the
+        # service refuses an empty Steps list (the schema allows one), so an imported one is a warning.
         b.problem(
             "empty-pipeline",
             (),
-            f"pipeline {pipe.name!r} has no steps; SageMaker needs at least one.",
-            "Declare a step: @pipe.step on a function.",
+            f"pipeline {pipe.name!r} has no steps, so it does nothing.",
+            "Declare a step: @pipe.step on a function." if not b.imported else "Add a step to Steps.",
+            severity="warning" if b.imported else "error",
         )
-    if not naming.check_name("pipeline", pipe.name):
+    pipeline_rule = "service-pipeline" if b.imported else "pipeline"
+    if not naming.check_name(pipeline_rule, pipe.name):
         b.problem(
             "invalid-name",
             (),
-            f"pipeline name {pipe.name!r} is not accepted by SageMaker ({naming.rule_text('pipeline')}).",
-            f"Rename it, e.g. Pipeline({naming.suggest('pipeline', pipe.name)!r}).",
+            f"pipeline name {pipe.name!r} is not accepted by SageMaker ({naming.rule_text(pipeline_rule)}).",
+            f"Rename it, e.g. Pipeline({naming.suggest(pipeline_rule, pipe.name)!r}).",
         )
     for name in b.specs:
         if not naming.check_name("step", name):
+            if b.imported:  # schema-only (StepName): a warning
+                b.problem(
+                    "invalid-name",
+                    (name,),
+                    f"step name {name!r} does not match the published schema's StepName "
+                    f"({naming.rule_text('step')}); the API documents no pattern for step names, "
+                    "so SageMaker may accept it.",
+                    f"If SageMaker refuses it, rename it, e.g. {naming.suggest('step', name)!r}.",
+                    severity="warning",
+                )
+                continue
             b.problem(
                 "invalid-name",
                 (name,),
@@ -87,6 +117,17 @@ def names(b: _Builder) -> None:
     for item in [*pipe.params, *pipe.datasets]:
         if not naming.check_name("param", item.name):
             what = "param" if isinstance(item, Param) else "dataset"
+            if b.imported:  # API_Parameter: an execution can only pass [A-Za-z0-9\-_]{1,256}; a warning
+                b.problem(
+                    "invalid-name",
+                    (item.name,),
+                    f"parameter name {item.name!r} does not match the published schema "
+                    f"({naming.rule_text('param')}); StartPipelineExecution takes overrides only for "
+                    "names of letters, digits, '-' and '_' (up to 256), so an execution may not be able to set it.",
+                    f"Rename it, e.g. {naming.suggest('param', item.name)!r}.",
+                    severity="warning",
+                )
+                continue
             b.problem(
                 "invalid-name",
                 (item.name,),
@@ -121,16 +162,33 @@ def cycles(b: _Builder, g: nx.DiGraph) -> None:
 
 
 def branches(b: _Builder, g: nx.DiGraph) -> None:
+    """Branch membership. Any step type may be in a branch, conditions included (nested conditions).
+
+    The published schema allows only Training, Fail, Processing, Transform and RegisterModel steps
+    in IfSteps / ElseSteps; the service runs others there: apache/airflow's SageMaker pipeline
+    system test (providers/amazon/tests/system/amazon/aws/example_sagemaker_pipeline.py) creates
+    and runs 31 nested conditions, AWS's Lambda step example notebook
+    (aws/amazon-sagemaker-examples, sagemaker-pipelines/tabular/lambda-step/) puts a Lambda step
+    in IfSteps and waits for the endpoint it deploys, and the SDK nests Model steps there
+    (tests/integ/sagemaker/workflow/test_workflow.py). So dagml refuses no step type in a branch.
+    """
     membership: dict[str, list[tuple[str, str]]] = {}
     for spec in b.specs.values():
         if not isinstance(spec, ConditionSpec):
             continue
-        if not spec.then and not spec.otherwise:
+        if not spec.then and not spec.otherwise and not _read_by_others(g, spec.name):
+            # The service runs a condition with no branch steps: the SDK's integration test
+            # test_two_step_fail_pipeline_with_join_fn (tests/integ/sagemaker/workflow/test_fail_steps.py)
+            # creates one, reads its Outcome and asserts it Succeeded. It decides nothing unless a
+            # step reads its Outcome (which a dagml step cannot), so it is a warning.
             b.problem(
                 "empty-condition",
                 (spec.name,),
-                "condition has no steps in then= or otherwise=, so it decides nothing.",
-                "List the steps it gates: pipe.condition(name, expr, then=[...], otherwise=[...]).",
+                "condition has no steps in then= or otherwise= and nothing reads its outcome, so it decides nothing.",
+                "List the steps it gates: pipe.condition(name, expr, then=[...], otherwise=[...]), or drop it."
+                if not b.imported
+                else "List the steps it gates in IfSteps / ElseSteps, or drop it.",
+                severity="warning",
             )
         for kind, members in ((THEN, spec.then), (OTHERWISE, spec.otherwise)):
             for member in dict.fromkeys(members):
@@ -138,6 +196,9 @@ def branches(b: _Builder, g: nx.DiGraph) -> None:
                     membership.setdefault(member, []).append((spec.name, kind))
     for member, places in membership.items():
         if len(places) > 1:
+            # A step runs from one place: in a definition, a name in two branches is two steps with
+            # one name, which the SDK refuses ("Pipeline steps cannot have duplicate names",
+            # src/sagemaker/workflow/pipeline.py) and which Get Steps.X / DependsOn cannot tell apart.
             where = ", ".join(f"{kind} of {cond!r}" for cond, kind in places)
             same = len({cond for cond, _ in places}) == 1
             b.problem(
@@ -148,31 +209,40 @@ def branches(b: _Builder, g: nx.DiGraph) -> None:
                 if same
                 else "Keep it in one condition's branch; gate it on the other with a combined expression (&, |).",
             )
-        kind = b.specs[member].kind
-        if kind not in BRANCH_KINDS:
-            b.problem(
-                "branch-kind",
-                (member, places[0][0]),
-                f"a {kind} step cannot be in a condition's branch; SageMaker allows only "
-                f"{', '.join(BRANCH_KINDS)} steps there.",
-                "Combine the conditions into one expression with &, | and ~ instead of nesting them.",
-            )
     _branch_escapes(b, g, membership)
+
+
+def _read_by_others(g: nx.DiGraph, name: str) -> bool:
+    """Whether another step reads ``name`` (an imported step's Get of Steps.<condition>.Outcome)."""
+    return any(r.kind == DATA for _, _, reasons in g.out_edges(name, data="reasons") for r in reasons)
 
 
 def _branch_escapes(b: _Builder, g: nx.DiGraph, membership: dict[str, list[tuple[str, str]]]) -> None:
     """What SageMaker cannot express around branches.
 
     A step outside a branch may read or run after a branch step: it runs when
-    that branch is taken and is skipped with it otherwise. Two things can never
-    work, and SageMaker accepts them silently (aws/sagemaker-python-sdk#3565):
+    that branch is taken and is skipped with it otherwise. What can never work:
 
+    * ``after=`` (DependsOn) a condition step: the service refuses the definition
+      ("A condition step cannot be added as an explicit dependency in a subsequent
+      step (pipeline creation will fail with an error)", aws/sagemaker-python-sdk#3565);
+    * a condition step that DependsOn a Fail step: the service refuses it ("CondStep can
+      not depends on FailStep": the SDK's integration test
+      test_invalid_pipeline_depended_on_fail_step, tests/integ/sagemaker/workflow/test_fail_steps.py);
     * a step that needs steps of *both* branches of one condition (directly or
       through its upstream steps) never runs, since DependsOn is an AND and only
-      one branch ever runs;
-    * ``after=`` a condition step: a ConditionStep cannot be a DependsOn target.
+      one branch ever runs (#3565). The service accepts such a definition, so for an
+      imported one this is a warning; a dagml pipeline refuses it (a step that can
+      never run is a mistake).
+
+    A step inside a nested condition's branch runs only under every enclosing branch too.
     """
+    # Only a condition or a fail step can be a refused DependsOn target: a set intersection per step
+    # finds them, instead of a look-up per DependsOn entry (millions in a large definition).
+    targets = {name for name, spec in b.specs.items() if isinstance(spec, ConditionSpec) or spec.kind == "fail"}
     for spec in b.specs.values():
+        if not targets.intersection(spec.after):
+            continue
         for name in spec.after:
             target = b.specs.get(name)
             if isinstance(target, ConditionSpec):
@@ -183,6 +253,14 @@ def _branch_escapes(b: _Builder, g: nx.DiGraph, membership: dict[str, list[tuple
                     f"Put {spec.name!r} in a branch of {name!r} (then=[...] or otherwise=[...]), "
                     "or depend on the steps the condition reads.",
                 )
+            elif isinstance(spec, ConditionSpec) and target is not None and target.kind == "fail":
+                b.problem(
+                    "after-fail",
+                    (spec.name, name),
+                    f"condition runs after= fail step {name!r}; SageMaker refuses a condition step that "
+                    "depends on a Fail step (a Fail step ends the execution).",
+                    f"Drop {name!r} from its after= (DependsOn), or put the fail step in one of its branches.",
+                )
     if not membership:
         return
     try:
@@ -190,21 +268,19 @@ def _branch_escapes(b: _Builder, g: nx.DiGraph, membership: dict[str, list[tuple
     except nx.NetworkXUnfeasible:
         return  # cycles are reported on their own; gates need an order
     home = {member: places[0] for member, places in membership.items()}
-    # A step's gates are the (condition, side) pairs it runs only under: its own and its upstream
-    # steps'. Each pair is one bit of an int (then = 2i, otherwise = 2i + 1, conditions by name), so
-    # inheriting them is one C-level OR per edge; sets of pairs, with a dict saying which step
-    # brought each, grew with steps x conditions (docs/performance.md).
+    # A step's gates are the (condition, side) pairs it runs only under: its own, its upstream
+    # steps' and (for a step in a branch) its condition's, so a nested branch inherits every
+    # enclosing one. Each pair is one bit of an int (then = 2i, otherwise = 2i + 1, conditions by
+    # name), so inheriting them is one C-level OR per edge; sets of pairs, with a dict saying which
+    # step brought each, grew with steps x conditions (docs/performance.md).
     conds = sorted({cond for cond, _ in home.values()})
     index = {cond: i for i, cond in enumerate(conds)}
     own_bit = {m: 1 << (2 * index[cond] + (side == OTHERWISE)) for m, (cond, side) in home.items()}
     evens = ((1 << (2 * len(conds))) - 1) // 3  # the then-bits: 0b...010101
+    severity = "warning" if b.imported else "error"
 
     def upstream(node: str) -> list[str]:
-        return [
-            pred
-            for pred, data in g.pred[node].items()
-            if not all(r.kind in (THEN, OTHERWISE) for r in data["reasons"])
-        ]
+        return list(g.pred[node])
 
     def via(node: str, bit: int) -> str:
         """The branch step that brought ``bit`` to ``node``: itself, or through its first upstream step."""
@@ -230,37 +306,54 @@ def _branch_escapes(b: _Builder, g: nx.DiGraph, membership: dict[str, list[tuple
                 f"needs {then_step!r} (then branch of {cond!r}) and {else_step!r} (otherwise branch), "
                 "but only one branch ever runs, so this step never would.",
                 f"Make {node!r} depend on one branch only, or split it into one step per branch.",
+                severity=severity,
             )
             gates[node] = own & ~(low | low << 1)  # report once per chain
 
 
-def _type_problem(b: _Builder, cond: str, text: str, fix: str) -> None:
-    b.problem("condition-type", (cond,), text, fix)
+def _type_problem(b: _Builder, cond: str, text: str, fix: str, severity: str) -> None:
+    b.problem("condition-type", (cond,), text, fix, severity=severity)
 
 
 def condition_types(b: _Builder) -> None:
+    """Comparisons dagml can decide the way SageMaker does (dagml/local/decide.py).
+
+    Ordering takes two numbers, or two strings (by code point: the service orders strings,
+    test_ppl_var_to_string_and_add); equality takes two values of one type. Anything else in
+    a dagml pipeline is an error: its local decision would be an error (a mix) or a constant
+    (never equal), and SageMaker documents no meaning for ordering booleans. In an imported
+    definition it is a warning: the service accepts such definitions (the SDK's
+    test_workflow.py compares a training job's HyperParameters string with 6.0), and a
+    reference (Std:JsonGet, a step property, Execution.StartDateTime) may hold any type.
+    """
     for spec in b.specs.values():
         if not isinstance(spec, ConditionSpec):
             continue
+        severity = "warning" if isinstance(spec, ImportedCondition) else "error"
         for leaf in iter_compares(spec.expression):
             if isinstance(leaf, Compare):
                 lt, rt = operand_type(leaf.left), operand_type(leaf.right)
+                known = {lt, rt} - {ANY}
                 shown = f"`{describe(leaf, defaults=False)}`"
-                if ANY in (lt, rt) and (leaf.op in ("==", "!=") or {lt, rt} <= {ANY, "number"}):
-                    continue  # an imported reference: its type is only known at run time
-                if leaf.op in ("<", "<=", ">", ">=") and (lt != "number" or rt != "number"):
-                    _type_problem(
-                        b,
-                        spec.name,
-                        f"{shown} orders a {lt} and a {rt}; SageMaker orders numbers only.",
-                        "Compare numbers (metrics, Integer/Float params, number literals); use == for strings and booleans.",
-                    )
-                elif lt != rt:
+                if leaf.op in ORDERING:
+                    unordered = sorted(known - set(ORDERED_TYPES))
+                    if unordered or len(known) > 1:
+                        _type_problem(
+                            b,
+                            spec.name,
+                            f"{shown} orders a {lt} and a {rt}; dagml orders two numbers, or two strings "
+                            "(by code point), never booleans or a mix.",
+                            "Compare two numbers (metrics, Integer/Float params, number literals) or two strings; "
+                            "use == for booleans.",
+                            severity,
+                        )
+                elif len(known) > 1:
                     _type_problem(
                         b,
                         spec.name,
                         f"{shown} compares a {lt} with a {rt}, which is never equal.",
                         "Compare values of the same type (e.g. a String param with a string).",
+                        severity,
                     )
             elif isinstance(leaf, In):
                 vt = operand_type(leaf.value)
@@ -271,6 +364,7 @@ def condition_types(b: _Builder) -> None:
                         spec.name,
                         f"`{describe(leaf, defaults=False)}` checks a {vt} against {', '.join(map(repr, bad))}.",
                         f"Give isin() only {vt} values.",
+                        severity,
                     )
         if not any(isinstance(o, (MetricRef, Param)) for o in operands(spec.expression)):
             b.problem(

@@ -8,6 +8,7 @@ inside is frozen and the mappings are read-only.
 
 from __future__ import annotations
 
+import operator
 from types import MappingProxyType
 from typing import Iterator, Mapping
 
@@ -47,6 +48,10 @@ class Edge:
         return f"{self.target} is in the {self.kind} branch of {self.source}"
 
 
+#: How :meth:`PipelineGraph.edges` sorts (a C-level key: graphs can hold millions of edges).
+_EDGE_ORDER = operator.attrgetter("source", "target", "kind", "via")
+
+
 def _readonly(mapping: Mapping[str, object]) -> Mapping[str, object]:
     return MappingProxyType(dict(mapping))
 
@@ -67,7 +72,8 @@ class PipelineGraph:
     graph: nx.DiGraph = attrs.field(repr=False)
     #: Groups of steps that can run at the same time, in order.
     generations: tuple[tuple[str, ...], ...]
-    #: Step -> (condition, "then" | "otherwise") for steps listed in a branch.
+    #: Step -> (condition, "then" | "otherwise") for steps listed in a branch: the innermost one.
+    #: A condition may itself be in a branch (nested conditions): see :meth:`enclosing`.
     branch_of: Mapping[str, tuple[str, str]] = attrs.field(converter=_readonly)
     warnings: tuple[Problem, ...] = ()
     source_file: str | None = None
@@ -102,10 +108,22 @@ class PipelineGraph:
                 return d
         raise KeyError(name)
 
+    def enclosing(self, name: str) -> tuple[tuple[str, str], ...]:
+        """Every branch ``name`` is in, outermost first: ``(("Outer", "then"), ("Inner", "otherwise"))``.
+
+        A step in a nested condition's branch runs only when every one of these branches is taken.
+        """
+        chain: list[tuple[str, str]] = []
+        place = self.branch_of.get(name)
+        while place is not None and len(chain) <= len(self.branch_of):  # a bound: branches form a tree
+            chain.append(place)
+            place = self.branch_of.get(place[0])
+        return tuple(reversed(chain))
+
     def edges(self, kind: str | None = None) -> tuple[Edge, ...]:
         """Every edge reason, sorted, optionally of one kind."""
         result = [r for _, _, rs in self.graph.edges(data="reasons") for r in rs if kind is None or r.kind == kind]
-        return tuple(sorted(result, key=lambda e: (e.source, e.target, e.kind, e.via)))
+        return tuple(sorted(result, key=_EDGE_ORDER))
 
     def upstream(self, name: str, kinds: tuple[str, ...] = (DATA, AFTER)) -> tuple[str, ...]:
         """Direct predecessors of ``name`` through edges of the given kinds, sorted."""

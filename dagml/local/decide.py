@@ -4,12 +4,30 @@ The local runner lowers a condition's expression with the same code the
 compiler uses (:func:`dagml.sagemaker.expressions.lower_conditions`) and
 interprets the resulting JSON here, so a local run takes the branch the
 compiled pipeline would take. :func:`evaluate_expression` evaluates the DSL
-tree directly; a property test shows the two always agree.
+tree directly; a property test shows the two always agree. Any definition's
+``Conditions`` (an imported one's too) are decided here, with the same meaning
+the validation rules (dagml/graph/checks.py) and the drawings assume:
+
+* ``Equals`` / ``In``: numbers by value (``1 == 1.0``), anything else equal only
+  to a value of its own type (``"1" != 1``, ``True != 1``).
+* ``GreaterThan`` and the other orderings: two numbers by value; two strings
+  by code point, as Python orders them (``"10" < "9"``, ``"B" < "a"``), which
+  is the service's answer in the SDK's integration test
+  test_ppl_var_to_string_and_add (``"1" > "3"`` is false, ``"1" > "0"`` true);
+  a date-time (``Execution.StartDateTime``, ``Execution.CurrentDateTime``)
+  against another or against an ISO 8601 string (``"2020-12-01"``,
+  ``"2020-12-01T10:00:00Z"``; no time zone means UTC), as instants, the way
+  the SDK writes such conditions (tests/unit/sagemaker/workflow/test_condition_step.py).
+  Anything else (a number and a string, booleans, a string that is no date
+  against a date-time) is a :class:`ConditionError` naming both values:
+  SageMaker documents no meaning for it, so dagml does not guess one.
+* NaN is never equal, greater or less.
 """
 
 from __future__ import annotations
 
 import math
+from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
 from dagml.dsl.conditions import And, Compare, Expr, In, MetricRef, Not, Or
@@ -26,7 +44,9 @@ class ConditionError(DagmlError, ValueError):
 Metrics = Mapping[str, Mapping[str, float]]
 
 
-def _resolver(metrics: Metrics, params: Mapping[str, Any], where: str) -> Callable[[Any], Any]:
+def _resolver(
+    metrics: Metrics, params: Mapping[str, Any], where: str, execution: Mapping[str, Any]
+) -> Callable[[Any], Any]:
     def resolve(value: Any) -> Any:
         if isinstance(value, dict) and "Get" in value:
             path = value["Get"]
@@ -35,6 +55,8 @@ def _resolver(metrics: Metrics, params: Mapping[str, Any], where: str) -> Callab
                 if name not in params:
                     raise ConditionError(f"{where}: no value for parameter {name!r}.")
                 return params[name]
+            if path.startswith("Execution.") and path[len("Execution.") :] in execution:
+                return execution[path[len("Execution.") :]]
             raise ConditionError(f"{where}: cannot resolve {path!r} locally.")
         if isinstance(value, dict) and "Std:JsonGet" in value:
             spec = value["Std:JsonGet"]
@@ -66,13 +88,49 @@ def _equals(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
+def _instant(value: Any) -> datetime | None:
+    """A date-time, or an ISO 8601 string as one (UTC when it names no zone); None for anything else."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+        except ValueError:
+            return None
+    else:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def _comparable(a: Any, b: Any, op: str, where: str) -> tuple[Any, Any]:
+    """The two values as ordering sees them (module docstring), or a ConditionError naming both."""
+    if _number(a) and _number(b):
+        return float(a), float(b)
+    if isinstance(a, str) and isinstance(b, str):
+        return a, b  # by code point
+    if isinstance(a, datetime) or isinstance(b, datetime):
+        x, y = _instant(a), _instant(b)
+        if x is not None and y is not None:
+            return x, y
+    raise ConditionError(
+        f"{where}: {op} needs two numbers, two strings or two date-times, got {a!r} and {b!r}. "
+        "Fix: compare values of one type (a String param with a string, a metric with a number)."
+    )
+
+
 def _order(op: str, a: Any, b: Any, where: str) -> bool:
-    if not (_number(a) and _number(b)):
-        raise ConditionError(f"{where}: {op} needs two numbers, got {a!r} and {b!r}.")
-    x, y = float(a), float(b)
-    if math.isnan(x) or math.isnan(y):
+    x, y = _comparable(a, b, op, where)
+    if isinstance(x, float) and (math.isnan(x) or math.isnan(y)):
         return False
     return {"GreaterThan": x > y, "GreaterThanOrEqualTo": x >= y, "LessThan": x < y, "LessThanOrEqualTo": x <= y}[op]
+
+
+def _equals_values(a: Any, b: Any) -> bool:
+    """Equality, with a date-time equal to the ISO 8601 string of the same instant."""
+    if isinstance(a, datetime) or isinstance(b, datetime):
+        x, y = _instant(a), _instant(b)
+        return x is not None and x == y
+    return _equals(a, b)
 
 
 def _decide(cond: Mapping[str, Any], resolve: Callable[[Any], Any], where: str) -> bool:
@@ -83,16 +141,28 @@ def _decide(cond: Mapping[str, Any], resolve: Callable[[Any], Any], where: str) 
         return any(_decide(c, resolve, where) for c in cond["Conditions"])
     if kind == "In":
         value = resolve(cond["QueryValue"])
-        return any(_equals(value, resolve(v)) for v in cond["Values"])
+        return any(_equals_values(value, resolve(v)) for v in cond["Values"])
     left, right = resolve(cond["LeftValue"]), resolve(cond["RightValue"])
     if kind == "Equals":
-        return _equals(left, right)
+        return _equals_values(left, right)
+    if kind == "NotEquals":  # in the published schema, not written by the SDK
+        return not _equals_values(left, right)
     return _order(kind, left, right, where)
 
 
-def evaluate_conditions(conditions: list[Mapping[str, Any]], metrics: Metrics, params: Mapping[str, Any], where: str = "condition") -> bool:
-    """Decide a compiled ``Conditions`` list (all must hold) with these metrics and params."""
-    resolve = _resolver(metrics, params, where)
+def evaluate_conditions(
+    conditions: list[Mapping[str, Any]],
+    metrics: Metrics,
+    params: Mapping[str, Any],
+    where: str = "condition",
+    execution: Mapping[str, Any] | None = None,
+) -> bool:
+    """Decide a compiled ``Conditions`` list (all must hold) with these metrics and params.
+
+    ``execution`` holds the execution variables a definition may read (``{"StartDateTime":
+    datetime(...)}`` for ``Get Execution.StartDateTime``); without it such a read is an error.
+    """
+    resolve = _resolver(metrics, params, where, execution or {})
     return all(_decide(c, resolve, where) for c in conditions)
 
 
@@ -112,6 +182,8 @@ def evaluate_expression(expr: Expr, metrics: Metrics, params: Mapping[str, Any])
             return _equals(a, b)
         if expr.op == "!=":
             return not _equals(a, b)
+        if not (_number(a) and _number(b)) and not (isinstance(a, str) and isinstance(b, str)):
+            raise ConditionError(f"condition: {expr.op} needs two numbers or two strings, got {a!r} and {b!r}.")
         return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[expr.op]
     if isinstance(expr, In):
         v = _value(expr.value, metrics, params)

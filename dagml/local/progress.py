@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from dagml._text import visible
 from dagml.local.result import RunResult
 from dagml.local.store import StepRecord
 
@@ -40,7 +41,8 @@ class Progress:
             extra = f"  (from run {record.cached_from})"
         if record.status == "failed" and record.error:
             extra += f"  {record.error.splitlines()[0][:160]}"
-        print(f"[{done:>{len(str(total))}}/{total}] {mark} {record.step:<24} {record.status}{extra}", file=self.stream, flush=True)
+        line = f"[{done:>{len(str(total))}}/{total}] {mark} {record.step:<24} {record.status}{extra}"
+        print(visible(line), file=self.stream, flush=True)  # errors and metric keys come from user code
 
 
 def summary_table(result: RunResult) -> str:
@@ -75,4 +77,4 @@ def summary_table(result: RunResult) -> str:
     head = f"run {result.run_id} of {result.run.pipeline}: {result.status}"
     if result.error:
         head += f": {result.error}"
-    return "\n".join([head, *lines]).rstrip()
+    return "\n".join(visible(line) for line in [head, *lines]).rstrip()  # errors, metric keys: untrusted

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Iterable, Mapping
 
 from dagml._gc import paused_gc
+from dagml._text import visible
 from dagml.graph.model import PipelineGraph
 from dagml.render.legend import legend_dot
 from dagml.render.overlay import RunStatus
@@ -24,7 +25,9 @@ TITLE_SIZE, LINE_SIZE = 12, 10
 
 
 def quote(text: str) -> str:
-    """A DOT quoted string (ids, plain labels)."""
+    """A DOT quoted string (ids, plain labels); control and bidi characters become visible escapes."""
+    if not text.isprintable():  # checked here: quote() runs for every id and attribute of a large drawing
+        text = visible(text)
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -98,14 +101,23 @@ def edge_line(edge: SceneEdge, indent: str = "  ") -> str:
     return f"{indent}{quote(edge.source)} -> {quote(edge.target)} {attrs_text(pairs)};"
 
 
-def _cluster_lines(cluster: Cluster, nodes: list[SceneNode]) -> list[str]:
+def _cluster_lines(
+    cluster: Cluster,
+    members: Mapping[str, list[SceneNode]],
+    children: Mapping[str | None, list[Cluster]],
+    indent: str = "  ",
+) -> list[str]:
+    """A branch's subgraph: its steps, then the branches of the conditions among them, nested."""
     fill, pen, font = CLUSTER_STYLES["not-taken" if cluster.taken is False else cluster.side]
+    inner = indent + "  "
     lines = [
-        f"  subgraph {quote('cluster_' + cluster.id)} {{",
-        f"    graph {attrs_text([('label', cluster.label), ('labeljust', 'l'), ('style', 'rounded,filled'), ('fillcolor', fill), ('color', pen), ('fontcolor', font)])};",
+        f"{indent}subgraph {quote('cluster_' + cluster.id)} {{",
+        f"{inner}graph {attrs_text([('label', cluster.label), ('labeljust', 'l'), ('style', 'rounded,filled'), ('fillcolor', fill), ('color', pen), ('fontcolor', font)])};",
     ]
-    lines += [node_line(n, "    ") for n in nodes]
-    lines.append("  }")
+    lines += [node_line(n, inner) for n in members.get(cluster.id, [])]
+    for child in children.get(cluster.id, []):
+        lines += _cluster_lines(child, members, children, inner)
+    lines.append(f"{indent}}}")
     return lines
 
 
@@ -145,8 +157,11 @@ def scene_to_dot(scene: Scene, graph_attrs: Mapping[str, str | float] | None = N
     for n in scene.nodes:
         if n.cluster is not None:
             members.setdefault(n.cluster, []).append(n)
+    children: dict[str | None, list[Cluster]] = {}
     for cluster in scene.clusters:
-        lines += _cluster_lines(cluster, members.get(cluster.id, []))
+        children.setdefault(cluster.parent, []).append(cluster)
+    for cluster in children.get(None, []):
+        lines += _cluster_lines(cluster, members, children)
     lines += [edge_line(e) for e in scene.edges]
     if scene.legend is not None:
         lines += legend_dot(scene.legend, scene.direction)

@@ -17,7 +17,7 @@ from dagml._gc import paused_gc
 from dagml.graph.model import PipelineGraph
 from dagml.render.legend import legend_mermaid
 from dagml.render.overlay import RunStatus
-from dagml.render.scene import Scene, SceneEdge, SceneNode, build_scene
+from dagml.render.scene import Cluster, Scene, SceneEdge, SceneNode, build_scene
 from dagml.render.style import CLUSTER_STYLES, EDGE_STYLES, KIND_STYLES, NEUTRAL_FILL, NEUTRAL_PEN, STATUS_STYLES
 
 __all__ = ["markdown_block", "scene_to_mermaid", "to_mermaid"]
@@ -82,11 +82,24 @@ def scene_to_mermaid(scene: Scene) -> str:
         title += f" ({scene.caption})"
     lines = ["---", f"title: {json.dumps(title)}", "---", f"flowchart {scene.direction}"]
     lines += [_node(n, ids, "  ") for n in scene.nodes if n.cluster is None]
+    members: dict[str, list[SceneNode]] = {}
+    for n in scene.nodes:
+        if n.cluster is not None:
+            members.setdefault(n.cluster, []).append(n)
+    children: dict[str | None, list[Cluster]] = {}
     for cluster in scene.clusters:
-        cid = ids("branch:" + cluster.id)
-        lines.append(f'  subgraph {cid}["{text(cluster.label)}"]')
-        lines += [_node(n, ids, "    ") for n in scene.nodes if n.cluster == cluster.id]
-        lines.append("  end")
+        children.setdefault(cluster.parent, []).append(cluster)
+
+    def subgraph(cluster: Cluster, indent: str) -> None:
+        """A branch, with the branches of the conditions in it nested inside (nested conditions)."""
+        lines.append(f'{indent}subgraph {ids("branch:" + cluster.id)}["{text(cluster.label)}"]')
+        lines.extend(_node(n, ids, indent + "  ") for n in members.get(cluster.id, []))
+        for child in children.get(cluster.id, []):
+            subgraph(child, indent + "  ")
+        lines.append(f"{indent}end")
+
+    for cluster in children.get(None, []):
+        subgraph(cluster, "  ")
     link_styles: list[str] = []
     drawn = [e for e in scene.edges if not e.hidden]
     for i, edge in enumerate(drawn):

@@ -16,6 +16,7 @@ from typing import Iterable, Mapping
 import attrs
 
 from dagml._gc import paused_gc
+from dagml._text import visible
 from dagml.dsl.conditions import MetricRef, operands
 from dagml.dsl.imported import ImportedSpec
 from dagml.dsl.params import Param
@@ -85,7 +86,12 @@ class SceneEdge:
 
 @attrs.frozen
 class Cluster:
-    """The steps listed in one branch of one condition."""
+    """The steps listed in one branch of one condition.
+
+    A nested condition (a condition in another's branch) is a member of its
+    enclosing branch's cluster, and its own branches are clusters drawn inside
+    that one (``parent``).
+    """
 
     id: str
     condition: str
@@ -93,10 +99,12 @@ class Cluster:
     members: tuple[str, ...]
     #: Run overlay only: whether this branch ran (None: unknown or no run).
     taken: bool | None = None
+    #: The id of the cluster this one is drawn in (its condition's own branch), or None at the top.
+    parent: str | None = None
 
     @property
     def label(self) -> str:
-        text = f"{self.condition}: {self.side}"
+        text = f"{visible(self.condition)}: {self.side}"
         return text + (" (not taken)" if self.taken is False else "")
 
 
@@ -132,6 +140,7 @@ class Scene:
 def wrap(text: str, width: int = WRAP, max_lines: int = 4) -> tuple[str, ...]:
     """Break ``text`` at spaces into at most ``max_lines`` lines (the last one ends in "...")."""
     glued = text.replace(" (", NBSP + "(")  # keep "AccuracyThreshold (0.9)" on one line
+    glued = visible(glued)  # an imported definition's names and paths are untrusted (dagml._text)
     lines = textwrap.wrap(glued, width=width, break_long_words=False, break_on_hyphens=False) or [""]
     if len(lines) > max_lines:
         lines = lines[:max_lines]
@@ -239,7 +248,8 @@ def _step_edges(graph: PipelineGraph) -> list[SceneEdge]:
     for source, target, reasons in graph.graph.edges(data="reasons"):
         kinds = {r.kind for r in reasons}
         if DATA in kinds:
-            edges.append(SceneEdge(source, target, DATA, _edge_label(graph, source, target)))
+            label = _edge_label(graph, source, target)
+            edges.append(SceneEdge(source, target, DATA, None if label is None else visible(label)))
         elif AFTER in kinds:
             edges.append(SceneEdge(source, target, AFTER))
     return edges
@@ -270,9 +280,10 @@ def _inputs_read(graph: PipelineGraph, spec: NodeSpec) -> Iterable[str]:
 
 def _input_nodes(graph: PipelineGraph) -> tuple[list[SceneNode], list[SceneEdge]]:
     nodes = [
-        SceneNode(f"param:{p.name}", "param", p.name, (f"{p.type} = {p.default!r}",)) for p in graph.params
+        SceneNode(f"param:{p.name}", "param", visible(p.name), (f"{p.type} = {visible(repr(p.default))}",))
+        for p in graph.params
     ] + [
-        SceneNode(f"dataset:{d.name}", "dataset", d.name, ("dataset",)) for d in graph.datasets
+        SceneNode(f"dataset:{d.name}", "dataset", visible(d.name), ("dataset",)) for d in graph.datasets
     ]
     edges = {
         SceneEdge(source, spec.name, PARAM) for spec in graph.nodes.values() for source in _inputs_read(graph, spec)
@@ -293,8 +304,9 @@ def _gates(graph: PipelineGraph) -> dict[str, set[tuple[str, str]]]:
     return gates
 
 
-def _gate_note(gate: set[tuple[str, str]], own: tuple[str, str] | None) -> tuple[str, ...]:
-    extra = sorted(gate - {own} if own else gate)
+def _gate_note(gate: set[tuple[str, str]], own: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    """The branches a step runs only under that its group does not show (``own``: the groups it is in)."""
+    extra = sorted(gate - set(own))
     if not extra:
         return ()
     shown = ", ".join(f"{c}: {side}" for c, side in extra[:2])
@@ -347,14 +359,16 @@ def build_scene(
             if not members:
                 continue
             taken = _taken(runs[cond.name], side) if runs is not None else None
-            cluster = Cluster(f"{side}:{cond.name}", cond.name, side, members, taken)
+            place = graph.branch_of.get(cond.name)  # a nested condition: drawn inside its own branch
+            parent = f"{place[1]}:{place[0]}" if place is not None else None
+            cluster = Cluster(f"{side}:{cond.name}", cond.name, side, members, taken, parent)
             clusters.append(cluster)
             cluster_of.update((m, cluster.id) for m in members)
     gates = _gates(graph)
     nodes = []
     for name, spec in graph.nodes.items():
-        lines = details(graph, spec) + _gate_note(gates[name], graph.branch_of.get(name))
-        node = SceneNode(name, spec.kind, name, lines, cluster_of.get(name))
+        lines = tuple(map(visible, details(graph, spec) + _gate_note(gates[name], graph.enclosing(name))))
+        node = SceneNode(name, spec.kind, visible(name), lines, cluster_of.get(name))
         if runs is not None:
             node = attrs.evolve(node, status=runs[name].status, run_lines=_run_lines(spec, runs[name]))
         nodes.append(node)
@@ -377,9 +391,9 @@ def build_scene(
             statuses=tuple(s for s in STATUSES if s in {n.status for n in nodes}),
         )
     return Scene(
-        name=graph.name,
-        description=graph.description,
-        caption=caption,
+        name=visible(graph.name),
+        description=None if graph.description is None else visible(graph.description),
+        caption=None if caption is None else visible(caption),
         nodes=tuple(nodes),
         edges=tuple(edges),
         clusters=tuple(clusters),

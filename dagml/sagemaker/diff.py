@@ -16,6 +16,8 @@ from typing import Any, Iterator, Mapping
 
 import attrs
 
+from dagml._gc import paused_gc
+from dagml._text import visible
 from dagml.dsl.imported import ImportedCondition
 from dagml.errors import DagmlWarning
 from dagml.graph.model import PipelineGraph
@@ -121,7 +123,7 @@ class PipelineDiff:
 
     def format(self) -> str:
         if self.same:
-            return f"no differences between {self.a} and {self.b}"
+            return visible(f"no differences between {self.a} and {self.b}")
         lines = [f"--- {self.a}", f"+++ {self.b}"]
         titles = {
             "pipeline": "pipeline",
@@ -142,7 +144,7 @@ class PipelineDiff:
         tail = f"{n} difference{'s' if n != 1 else ''}"
         if self.cache_invalidated:
             tail += f"; step cache key changed for {', '.join(self.cache_invalidated)} (cached results are not reused)"
-        return "\n".join([*lines, tail])
+        return "\n".join(visible(line) for line in [*lines, tail])  # names and values are untrusted
 
 
 def _show(value: Any, limit: int = 120) -> str:
@@ -277,12 +279,33 @@ def _caches(step: Mapping[str, Any]) -> bool:
 
 
 def _edges(ga: PipelineGraph, gb: PipelineGraph) -> list[Change]:
-    def edges(g: PipelineGraph) -> set[tuple[str, str, str]]:
-        return {(e.source, e.target, e.kind) for e in g.edges()}
+    """Edges (source, target, kind) in one graph and not the other.
 
-    ea, eb = edges(ga), edges(gb)
-    return [Change("edge", "removed", f"{s} -> {t}", k) for s, t, k in sorted(ea - eb)] + [
-        Change("edge", "added", f"{s} -> {t}", k) for s, t, k in sorted(eb - ea)
+    Walks the two adjacencies side by side (the frozen graphs' own dicts), so an edge that is the
+    same in both costs one look-up: a definition can hold millions of DependsOn edges, and a set of
+    every edge's tuple on each side cost seconds (benchmarks/bench_import.py).
+    """
+    empty: dict[str, Any] = {}
+
+    def kinds(data: Mapping[str, Any] | None) -> set[str]:
+        return set() if data is None else {r.kind for r in data["reasons"]}
+
+    def one_way(succ_a: Mapping[str, Any], succ_b: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+        found = []
+        for src, out_a in succ_a.items():
+            out_b = succ_b.get(src, empty)
+            for dst, data in out_a.items():
+                other = out_b.get(dst)
+                reasons = data["reasons"]
+                if other is not None and len(reasons) == 1 == len(other["reasons"]):
+                    if reasons[0].kind == other["reasons"][0].kind:
+                        continue  # the common case, without building sets
+                found += [(src, dst, kind) for kind in sorted(kinds(data) - kinds(other))]
+        return found
+
+    succ_a, succ_b = ga.graph._succ, gb.graph._succ
+    return [Change("edge", "removed", f"{s} -> {t}", k) for s, t, k in sorted(one_way(succ_a, succ_b))] + [
+        Change("edge", "added", f"{s} -> {t}", k) for s, t, k in sorted(one_way(succ_b, succ_a))
     ]
 
 
@@ -313,6 +336,7 @@ def _top(a: ImportedPipeline, b: ImportedPipeline) -> list[Change]:
     ]
 
 
+@paused_gc()  # millions of edge tuples for a large definition: see dagml/_gc.py
 def diff_pipelines(a: ImportedPipeline, b: ImportedPipeline) -> PipelineDiff:
     """What changes from ``a`` to ``b`` (both are validated first; their warnings are not the diff's)."""
     with warnings.catch_warnings():

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import attrs
 
+from dagml._text import visible
 from dagml.sagemaker.aws import Aws, AwsError
 
 __all__ = ["FINAL", "Execution", "describe", "latest", "list_executions", "steps", "wait"]
@@ -166,7 +167,7 @@ def wait(
                     if seen.get(step["name"]) != step["status"]:
                         seen[step["name"]] = step["status"]
                         reason = f": {step['failure']}" if step["failure"] else ""
-                        log(f"  {elapsed:>9}  {step['name']}: {step['status']}{reason}")
+                        log(visible(f"  {elapsed:>9}  {step['name']}: {step['status']}{reason}"))  # service text
             except AwsError as exc:
                 steps_ok = False
                 log(f"  (per-step status is not available from this endpoint: {exc.code or exc})")
@@ -174,7 +175,7 @@ def wait(
         if new != status:
             status = new
             reason = f": {info['FailureReason']}" if info.get("FailureReason") else ""
-            log(f"  {elapsed:>9}  execution {status}{reason}")
+            log(visible(f"  {elapsed:>9}  execution {status}{reason}"))
         if status in FINAL:
             log(f"execution {arn.rsplit('/', 1)[-1]}: {status} after {elapsed}")
             return status

@@ -25,15 +25,17 @@ import copy
 import json
 import os
 import re
-from typing import Any, Mapping, NoReturn
+import sys
+from typing import Any, ClassVar, Mapping, NoReturn
 
 import attrs
 
+from dagml._text import visible
 from dagml.dsl.conditions import And, Compare, Expr, In, Not, Operand, Or
 from dagml.dsl.imported import KIND_OF_TYPE, OTHER, STEP_TYPES, ImportedCondition, ImportedRef, ImportedSpec
 from dagml.dsl.params import Dataset, Param
 from dagml.dsl.specs import NodeSpec
-from dagml.errors import DagmlError, DeclarationError, did_you_mean
+from dagml.errors import DagmlError, DeclarationError, Problem, did_you_mean
 from dagml.graph import names as naming
 from dagml.graph.model import PipelineGraph
 
@@ -54,6 +56,8 @@ COMPARISONS = {
 CONDITION_TYPES = (*COMPARISONS, "In", "Not", "Or")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _STEP_REF = re.compile(r"^Steps\.([^.\[\]]+)")
+#: ``Steps.X.PropertyFiles.Name`` (or ``['Name']``): the property file a Std:JsonGet reads.
+_PROPERTY_FILE = re.compile(r"^Steps\.([^.\[\]]+)\.PropertyFiles(?:\.(.+)|\['(.+)'\])$")
 
 
 class DefinitionError(DagmlError, ValueError):
@@ -61,7 +65,28 @@ class DefinitionError(DagmlError, ValueError):
 
     def __init__(self, source: str, path: str, message: str, fix: str) -> None:
         self.source, self.path, self.fix = source, path, fix
-        super().__init__(f"{source}: {path}: {message} Fix: {fix}")
+        super().__init__(visible(f"{source}: {path}: {message} Fix: {fix}"))  # the definition is untrusted
+
+
+def _steps_named(value: Any) -> list[str]:
+    """The steps every ``Get`` of ``Steps.X...`` inside ``value`` names, in document order."""
+    if isinstance(value, dict):
+        found = []
+        get = value.get("Get")
+        match = _STEP_REF.match(get) if isinstance(get, str) else None
+        if match is not None:
+            found.append(match.group(1))
+        for item in value.values():
+            found += _steps_named(item)
+        return found
+    if isinstance(value, list):
+        return [name for item in value for name in _steps_named(item)]
+    return []
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """Only what has the right shape: a definition can hold anything anywhere."""
+    return value if isinstance(value, dict) else {}
 
 
 def _at(path: str, key: str | int) -> str:
@@ -85,14 +110,20 @@ class ImportedPipeline:
     source: str = "definition"
     datasets: tuple[Dataset, ...] = ()
     source_file: str | None = None
+    #: Problems found while reading (dangling property files), reported by ``validate()`` with the rest.
+    reading_problems: tuple[Problem, ...] = ()
     _graph: PipelineGraph | None = attrs.field(default=None, init=False, repr=False)
+    #: Held to the rules the SageMaker service enforces; schema-only rules are warnings (dagml/graph/checks.py).
+    imported: ClassVar[bool] = True
 
     def validate(self) -> PipelineGraph:
         """The validated graph (the same rules as for a dagml pipeline), or every problem at once."""
         if self._graph is None:
+            from dagml._gc import paused_gc
             from dagml.graph.build import build_graph
 
-            self._graph = build_graph(self)
+            with paused_gc():  # millions of acyclic edge objects for a large definition: see dagml/_gc.py
+                self._graph = build_graph(self)
         return self._graph
 
     def definition(self) -> dict[str, Any]:
@@ -114,15 +145,29 @@ class ImportedPipeline:
 
 
 class _Reader:
-    """One pass over a definition; raises at the first malformed spot."""
+    """One pass over a definition; raises at the first malformed spot.
 
-    def __init__(self, source: str) -> None:
+    Its cost is linear in the definition's size, with a small constant: a definition can hold
+    millions of DependsOn entries (2,000 steps, each after every earlier one), so a DependsOn list
+    is kept as one tuple of interned names and checked in one pass, and JSON the reader parsed
+    itself (``owned``) is not copied again (benchmarks/bench_import.py, docs/performance.md).
+    """
+
+    def __init__(self, source: str, owned: bool = False) -> None:
         self.source = source
+        #: The parsed JSON belongs to this reader (it parsed the text): keep it instead of copying it.
+        self.copy = (lambda value: value) if owned else copy.deepcopy
         self.params: dict[str, Param] = {}
         self.nodes: list[NodeSpec | None] = []
         self.names: set[str] = set()
-        #: (owner step, step named, JSON path) checked once every step is known.
-        self.step_refs: list[tuple[str, str, str]] = []
+        #: (owner step, step named, JSON path), or (owner, its DependsOn names, the DependsOn path),
+        #: checked once every step is known.
+        self.step_refs: list[tuple[str, str | tuple[str, ...], str]] = []
+        #: (owner, step, property file, JSON path) of each Std:JsonGet of a PropertyFile.
+        self.json_gets: list[tuple[str, str, str, str]] = []
+        #: Step -> {PropertyFileName: (OutputName, JSON path)}, and step -> its processing output names.
+        self.property_files: dict[str, dict[str, tuple[Any, str]]] = {}
+        self.outputs: dict[str, set[str]] = {}
 
     def fail(self, path: str, message: str, fix: str) -> NoReturn:
         raise DefinitionError(self.source, path, message, fix)
@@ -142,7 +187,10 @@ class _Reader:
                 f"parameter has no Name (got {name!r}).",
                 "Give every parameter a Name (a string).",
             )
-        ptype = item.get("Type")
+        # The schema makes Type optional for a String parameter (StringParameter requires only Name),
+        # and the AWS::SageMaker::Pipeline CloudFormation example omits it
+        # ({"Name": "InputDataSource", "DefaultValue": ""}): no Type is a String.
+        ptype = item.get("Type", "String")
         if ptype not in PARAM_TYPES:
             self.fail(
                 _at(path, "Type"),
@@ -191,6 +239,12 @@ class _Reader:
     ) -> None:
         """Collect the ``Steps.X`` and ``Parameters.X`` references inside ``value``."""
         if isinstance(value, dict):
+            json_get = value.get("Std:JsonGet")
+            if isinstance(json_get, dict) and isinstance(json_get.get("PropertyFile"), dict):
+                target = _PROPERTY_FILE.match(str(json_get["PropertyFile"].get("Get", "")))
+                if target is not None:
+                    file = target.group(2) if target.group(2) is not None else target.group(3)
+                    self.json_gets.append((owner, target.group(1), file, _at(path, "Std:JsonGet")))
             if "Get" in value:
                 get = value["Get"]
                 if not isinstance(get, str):
@@ -277,7 +331,12 @@ class _Reader:
                     f"step {name!r}: DependsOn holds {other!r}, not a step name.",
                     "List step names.",
                 )
-            self.step_refs.append((name, other, _at(_at(path, "DependsOn"), i)))
+        # One entry per list, not per name, and each name interned: the same step name repeated a
+        # million times is one string, shared by the spec and the JSON compiled back.
+        after = tuple(map(sys.intern, after))
+        if after:
+            self.step_refs.append((name, after, _at(path, "DependsOn")))
+        name = sys.intern(name)
         self.names.add(name)
         slot = len(self.nodes)
         self.nodes.append(None)  # document order: the condition before its branches
@@ -287,12 +346,16 @@ class _Reader:
             self.nodes[slot] = self.condition(step, path, name, tuple(after))
         else:
             self.references({k: v for k, v in step.items() if k != "DependsOn"}, path, name, reads, params)
+            self.declared_files(step, path, name)
+            raw = self.copy(step)
+            if after:
+                raw["DependsOn"] = list(after)  # the same names, interned
             self.nodes[slot] = ImportedSpec(
                 name,
                 KIND_OF_TYPE.get(step_type, OTHER),
                 step_type,
-                copy.deepcopy(step),
-                after=tuple(after),
+                raw,
+                after=after,
                 reads=tuple(reads),
                 params=tuple(dict.fromkeys(params)),
                 origin=path,
@@ -324,9 +387,11 @@ class _Reader:
         self.references(conditions, _at(args_path, "Conditions"), name, reads, [])
         then = self.steps(args.get("IfSteps", []), _at(args_path, "IfSteps"))
         otherwise = self.steps(args.get("ElseSteps", []), _at(args_path, "ElseSteps"))
-        raw = copy.deepcopy({k: v for k, v in step.items() if k != "Arguments"})
+        raw = self.copy({k: v for k, v in step.items() if k != "Arguments"})
+        if after:
+            raw["DependsOn"] = list(after)  # the same names, interned
         raw["Arguments"] = {
-            **copy.deepcopy({k: v for k, v in args.items() if k not in ("IfSteps", "ElseSteps")}),
+            **self.copy({k: v for k, v in args.items() if k not in ("IfSteps", "ElseSteps")}),
             **({"IfSteps": then} if "IfSteps" in args else {}),
             **({"ElseSteps": otherwise} if "ElseSteps" in args else {}),
         }
@@ -411,6 +476,14 @@ class _Reader:
                 else None
             )
             key = str(spec.get("Path", ""))
+            if match is None and "S3Uri" in spec:
+                # A JsonGet over an S3 URI (the SDK's @step return values: the Join of a step's
+                # OutputDataConfig.S3OutputPath and results.json) reads the file of the steps the URI names.
+                steps = list(dict.fromkeys(_steps_named(spec["S3Uri"])))
+                if len(steps) == 1:
+                    return ImportedRef(steps[0], key, text=f"{steps[0]}.{key}", raw=value)
+                if steps:
+                    return ImportedRef("", key, text=f"json({', '.join(steps)}: {key})", raw=value)
             return ImportedRef(
                 match.group(1) if match else "",
                 key,
@@ -444,15 +517,78 @@ class _Reader:
         if "Steps" not in data:
             self.fail("$", "the definition has no Steps.", "Give the list of steps under Steps.")
         self.steps(data["Steps"], "$.Steps")
-        for owner, target, path in self.step_refs:
-            if target not in self.names:
+        names = self.names
+        for owner, targets, path in self.step_refs:
+            if isinstance(targets, str):  # one Get, at its own path
+                missing = [] if targets in names else [(path, targets)]
+            elif all(t in names for t in targets):  # a whole DependsOn list at C speed
+                continue
+            else:
+                missing = [(_at(path, i), t) for i, t in enumerate(targets) if t not in names]
+            for where, target in missing[:1]:
                 self.fail(
-                    path,
-                    f"step {owner!r} names step {target!r}, which the definition does not have{did_you_mean(target, self.names)}.",
+                    where,
+                    f"step {owner!r} names step {target!r}, which the definition does not have{did_you_mean(target, names)}.",
                     "Correct the step name, or add the step.",
                 )
         nodes = tuple(n for n in self.nodes if n is not None)
-        return tuple(params), nodes, copy.deepcopy({k: v for k, v in data.items() if k != "Steps"})
+        return tuple(params), nodes, self.copy({k: v for k, v in data.items() if k != "Steps"})
+
+    # ------------------------------------------------------------ property files
+    def declared_files(self, step: dict[str, Any], path: str, name: str) -> None:
+        """Remember the step's PropertyFiles and its processing outputs, for :meth:`property_file_problems`."""
+        files = step.get("PropertyFiles")
+        if isinstance(files, list):
+            declared = self.property_files.setdefault(name, {})
+            for i, item in enumerate(files):
+                if isinstance(item, dict) and isinstance(item.get("PropertyFileName"), str):
+                    where = _at(_at(path, "PropertyFiles"), i)
+                    declared[item["PropertyFileName"]] = (item.get("OutputName"), where)
+        outputs = _dict(_dict(step.get("Arguments")).get("ProcessingOutputConfig")).get("Outputs")
+        if isinstance(outputs, list):
+            self.outputs[name] = {
+                o["OutputName"] for o in outputs if isinstance(o, dict) and isinstance(o.get("OutputName"), str)
+            }
+
+    def property_file_problems(self) -> list[Problem]:
+        """Dangling property files: a Std:JsonGet of a file the step does not declare, a file of no output.
+
+        Both can never resolve: SageMaker reads a Std:JsonGet's PropertyFile from the step's declared
+        PropertyFiles, and a PropertyFile from the processing output its OutputName names (the SDK's
+        PropertyFile: "output_name: the name of the processing job output channel",
+        src/sagemaker/workflow/properties.py), so the condition or argument reading it cannot be decided.
+        """
+        problems = []
+        for owner, step, file, path in self.json_gets:
+            if step not in self.names:
+                continue  # reported as an unknown step
+            declared = self.property_files.get(step, {})
+            if file not in declared:
+                known = ", ".join(map(repr, sorted(declared))) or "none"
+                problems.append(
+                    Problem(
+                        "unknown-property-file",
+                        (owner, step),
+                        f"{path} reads property file {file!r} of step {step!r}, which declares no such "
+                        f"property file (its PropertyFiles: {known}){did_you_mean(file, declared)}.",
+                        f"Add {file!r} to the PropertyFiles of {step!r}, or read one it declares.",
+                    )
+                )
+        for step, declared in self.property_files.items():
+            outputs = self.outputs.get(step)
+            for file, (output, path) in sorted(declared.items()):
+                if outputs is not None and output not in outputs:
+                    problems.append(
+                        Problem(
+                            "unknown-output",
+                            (step,),
+                            f"{path}: property file {file!r} reads output {output!r}, which step {step!r} does "
+                            f"not have (its outputs: {', '.join(map(repr, sorted(outputs))) or 'none'})"
+                            f"{did_you_mean(str(output), outputs)}.",
+                            "Set OutputName to one of the step's ProcessingOutputConfig outputs.",
+                        )
+                    )
+        return problems
 
 
 def import_definition(
@@ -467,8 +603,17 @@ def import_definition(
     Raises :class:`DefinitionError` for malformed input; call ``validate()`` on
     the result for the graph (which raises every rule the pipeline breaks).
     """
-    source = source or f"definition of {name!r}"
-    if isinstance(definition, (str, bytes)):
+    from dagml._gc import paused_gc
+
+    with paused_gc():  # json.loads and the reader build millions of acyclic objects: see dagml/_gc.py
+        return _import(definition, name, description, source or f"definition of {name!r}")
+
+
+def _import(
+    definition: str | bytes | Mapping[str, Any], name: str, description: str | None, source: str
+) -> ImportedPipeline:
+    owned = isinstance(definition, (str, bytes))  # parsed here: nobody else holds the objects
+    if owned:
         try:
             data = json.loads(definition)
         except RecursionError:
@@ -482,13 +627,16 @@ def import_definition(
             raise DefinitionError(source, "$", f"not JSON: {where}.", "Give a pipeline definition in JSON (UTF-8).") from None
     else:
         data = definition
+    reader = _Reader(source, owned=owned)
     try:
-        params, nodes, top = _Reader(source).definition(data)
+        params, nodes, top = reader.definition(data)
     except RecursionError:
         raise DefinitionError(
             source, "$", "nested too deeply to be a pipeline definition.", "Give a pipeline definition in JSON."
         ) from None
-    return ImportedPipeline(name, description, params, nodes, top, source)
+    return ImportedPipeline(
+        name, description, params, nodes, top, source, reading_problems=tuple(reader.property_file_problems())
+    )
 
 
 def load_definition(path: str, name: str | None = None) -> ImportedPipeline:

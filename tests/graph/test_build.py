@@ -317,18 +317,70 @@ def test_steps_of_one_branch_may_depend_on_each_other():
     assert pipe.validate().branch_of["publish"] == ("C", "then")
 
 
-def test_nested_conditions_are_refused():
+def test_nested_conditions_are_a_condition_in_a_branch():
+    """The service runs nested conditions (apache/airflow's system test nests 31); so does dagml."""
     pipe, t, prepare, train, evaluate = gated_pipeline()
-    inner = pipe.condition("Inner", evaluate["accuracy"] > 0.99, then=[pipe.fail("F")])
+    fail = pipe.fail("F")
+    inner = pipe.condition("Inner", evaluate["accuracy"] > 0.99, then=[fail])
     pipe.condition("Outer", evaluate["accuracy"] >= t, then=[inner])
-    p = only(pipe, "branch-kind")
-    assert p.steps == ("Inner", "Outer")
+    g = pipe.validate()
+    assert g.branch_of == {"Inner": ("Outer", "then"), "F": ("Inner", "then")}
+    assert g.enclosing("F") == (("Outer", "then"), ("Inner", "then"))
+    assert g.enclosing("Inner") == (("Outer", "then"),)
+    assert g.enclosing("evaluate") == ()
 
 
-def test_empty_condition_is_an_error():
+def test_a_step_needing_both_sides_of_an_enclosing_condition_never_runs():
+    """A nested branch runs only under its enclosing branch too, so the never-runs rule sees through it."""
+    pipe, t, prepare, train, evaluate = gated_pipeline()
+
+    @pipe.step
+    def deep(evaluate):
+        return 1
+
+    @pipe.step
+    def other(evaluate):
+        return 1
+
+    @pipe.step
+    def both(deep, other):
+        return 1
+
+    inner = pipe.condition("Inner", evaluate["accuracy"] > 0.99, then=[deep])
+    pipe.condition("Outer", evaluate["accuracy"] >= t, then=[inner], otherwise=[other])
+    p = only(pipe, "never-runs")
+    assert p.steps == ("both", "Outer")
+    assert "'Inner' (then branch of 'Outer') and 'other' (otherwise branch)" in p.message
+
+
+def test_an_empty_condition_is_a_warning():
+    """The service runs a condition with no branch steps (the SDK's test_two_step_fail_pipeline_with_join_fn)."""
     pipe, t, prepare, train, evaluate = gated_pipeline()
     pipe.condition("C", evaluate["accuracy"] >= t)
-    assert only(pipe, "empty-condition").steps == ("C",)
+    with pytest.warns(DagmlWarning, match="decides nothing"):
+        g = pipe.validate()
+    assert [(w.kind, w.steps) for w in g.warnings] == [("empty-condition", ("C",))]
+
+
+def test_a_condition_after_a_fail_step_is_refused():
+    """The service refuses it: "CondStep can not depends on FailStep" (test_invalid_pipeline_depended_on_fail_step)."""
+    pipe, t, prepare, train, evaluate = gated_pipeline()
+    fail = pipe.fail("F")
+    pipe.condition("C", evaluate["accuracy"] >= t, then=[pipe.fail("G")], after=[fail])
+    found = problems_of(pipe)
+    assert [(p.kind, p.steps) for p in found] == [("after-fail", ("C", "F"))]
+
+
+def test_strings_order_by_code_point_in_a_dagml_condition():
+    pipe, t, prepare, train, evaluate = gated_pipeline()
+    mode = pipe.param("Mode", "b")
+    pipe.condition("C", mode > "a", then=[pipe.fail("F")])
+
+    @pipe.step
+    def use(m=mode, limit=t):
+        pass
+
+    assert pipe.validate().describe_condition("C") == "Mode ('b') > 'a'"
 
 
 @pytest.mark.parametrize(

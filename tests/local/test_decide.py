@@ -51,5 +51,54 @@ def test_string_and_number_never_equal_and_ordering_needs_numbers():
     assert evaluate_conditions(lower_conditions(eq(mode, "1")), {}, {"Mode": "1"}) is True
     conds = [{"Type": "Equals", "LeftValue": {"Get": "Parameters.Mode"}, "RightValue": 1}]
     assert evaluate_conditions(conds, {}, {"Mode": "1"}) is False
-    with pytest.raises(ConditionError, match="needs two numbers"):
+    with pytest.raises(ConditionError, match="needs two numbers, two strings or two date-times, got .a. and 1"):
         evaluate_conditions([{"Type": "GreaterThan", "LeftValue": "a", "RightValue": 1}], {}, {})
+
+
+# ---------------------------------------------------------------- what newly decides (docs/deploy.md)
+
+
+def gt(left, right):
+    return [{"Type": "GreaterThan", "LeftValue": left, "RightValue": right}]
+
+
+def test_strings_order_by_code_point_as_the_service_answered():
+    """test_ppl_var_to_string_and_add: GreaterThan("1", "3") is false and GreaterThan("1", "0") true."""
+    mine = {"Get": "Parameters.MyString"}
+    assert evaluate_conditions(gt(mine, "3"), {}, {"MyString": "1"}) is False
+    assert evaluate_conditions(gt(mine, "0"), {}, {"MyString": "1"}) is True
+    # by code point, not as numbers and not by locale
+    assert evaluate_conditions(gt("9", "10"), {}, {}) is True
+    assert evaluate_conditions(gt("a", "B"), {}, {}) is True
+
+
+def test_execution_start_date_time_orders_as_an_instant():
+    from datetime import datetime, timezone
+
+    start = {"Get": "Execution.StartDateTime"}
+    execution = {"StartDateTime": datetime(2021, 3, 4, 12, 0, tzinfo=timezone.utc)}
+    assert evaluate_conditions(gt(start, "2020-12-01"), {}, {}, execution=execution) is True
+    assert evaluate_conditions(gt(start, "2021-03-04T13:00:00+01:00"), {}, {}, execution=execution) is False
+    assert evaluate_conditions(gt(start, "2021-03-04T11:59:59Z"), {}, {}, execution=execution) is True
+    equal = [{"Type": "Equals", "LeftValue": start, "RightValue": "2021-03-04T12:00:00Z"}]
+    assert evaluate_conditions(equal, {}, {}, execution=execution) is True
+    with pytest.raises(ConditionError, match="cannot resolve 'Execution.StartDateTime' locally"):
+        evaluate_conditions(gt(start, "2020-12-01"), {}, {})
+    with pytest.raises(ConditionError, match="got datetime.datetime.*and 'soon'"):
+        evaluate_conditions(gt(start, "soon"), {}, {}, execution=execution)
+
+
+@pytest.mark.parametrize("left, right", [("a", 1), (1, "a"), (True, False), (True, 1), (None, 1)])
+def test_ordering_a_mix_is_an_error_naming_both_values(left, right):
+    with pytest.raises(ConditionError) as info:
+        evaluate_conditions(gt(left, right), {}, {}, where="condition 'C'")
+    assert f"got {left!r} and {right!r}" in str(info.value) and str(info.value).startswith("condition 'C'")
+
+
+def test_the_dsl_and_the_compiled_conditions_order_strings_alike():
+    pipe = Pipeline("p")
+    mode = pipe.param("Mode", "b")
+    for value, expected in (("a", True), ("b", False), ("c", False), ("B", True)):
+        expr = mode > value
+        assert evaluate_conditions(lower_conditions(expr), {}, {"Mode": "b"}) is expected
+        assert evaluate_expression(expr, {}, {"Mode": "b"}) is expected

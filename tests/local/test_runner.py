@@ -345,3 +345,47 @@ def test_resume_after_a_kill_between_registering_and_recording_does_not_register
     resumed = run_pipeline(pipe, home=home, resume=first.run_id)
     assert resumed.ok and resumed.steps["Register"].detail["version"] == 1
     assert [v.version for v in ModelRegistry(home).versions("Once")] == [1]
+
+
+NESTED = """
+mode = pipe.param("Mode", "fast")
+limit = pipe.param("Limit", 0.5)
+
+@pipe.step(metrics=True)
+def score(m=mode):
+    return {"accuracy": 0.9}
+
+@pipe.step
+def deep(score):
+    return 1
+
+@pipe.step
+def shallow(score):
+    return 2
+
+@pipe.step
+def other(score, l=limit):
+    return 3
+
+inner = pipe.condition("Inner", mode > "e", then=[deep], otherwise=[shallow])
+pipe.condition("Outer", score["accuracy"] >= limit, then=[inner], otherwise=[other])
+"""
+
+
+@pytest.mark.parametrize(
+    "params, ran",
+    [
+        ({}, {"deep"}),  # accuracy 0.9 >= 0.5, then "fast" > "e" by code point
+        ({"Mode": "d"}, {"shallow"}),  # "d" > "e" is false: the inner otherwise
+        ({"Limit": "0.95"}, {"other"}),  # the outer otherwise: the inner condition and its branches are skipped
+    ],
+)
+def test_nested_conditions_run_locally_branch_within_branch(tmp_path, home, params, ran):
+    """A condition in a branch runs only when that branch is taken; its branches only under it."""
+    pipe = write_pipeline(tmp_path, "pipe = Pipeline('nested')\n" + NESTED, name="nested_flow")
+    result = run_pipeline(pipe, params=params, home=home)
+    assert result.ok, result.error
+    statuses = {n: r.status for n, r in result.steps.items()}
+    assert {n for n in ("deep", "shallow", "other") if statuses[n] == "succeeded"} == ran
+    if ran == {"other"}:
+        assert statuses["Inner"] == "skipped" and statuses["deep"] == statuses["shallow"] == "skipped"

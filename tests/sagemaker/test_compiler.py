@@ -297,3 +297,36 @@ def test_bundle_include_and_exclude_settings_choose_the_shipped_files(tmp_path, 
     names = compile_pipeline(load_target(str(src)), settings).bundle.names
     assert "conf/model.yaml" in names and "bundled_flow.py" in names
     assert not any(n.startswith("scripts/") for n in names)
+
+
+NESTED_FLOW = '''
+from dagml import Pipeline
+
+pipe = Pipeline("nested-flow")
+limit = pipe.param("Limit", 0.5)
+
+
+@pipe.step(metrics=True)
+def score():
+    return {"accuracy": 0.9, "recall": 0.8}
+
+
+inner = pipe.condition("Inner", score["recall"] > limit, then=[pipe.fail("LowPrecision")])
+pipe.condition("Outer", score["accuracy"] >= limit, then=[inner], otherwise=[pipe.fail("LowAccuracy")])
+'''
+
+
+def test_a_nested_condition_compiles_into_its_branch_and_imports_back(tmp_path, settings):
+    """SageMaker runs nested conditions (docs/deploy.md): the inner one sits in the outer's IfSteps."""
+    from dagml.sagemaker.importer import import_definition
+
+    src = tmp_path / "nested_flow.py"
+    src.write_text(NESTED_FLOW)
+    sys.modules.pop("nested_flow", None)
+    compiled = compile_pipeline(load_target(str(src)), settings)
+    (outer,) = [s for s in compiled.definition["Steps"] if s["Type"] == "Condition"]
+    (inner,) = outer["Arguments"]["IfSteps"]
+    assert inner["Name"] == "Inner" and [s["Name"] for s in inner["Arguments"]["IfSteps"]] == ["LowPrecision"]
+    graph = import_definition(compiled.json, name="nested-flow").validate()
+    assert graph.enclosing("LowPrecision") == (("Outer", "then"), ("Inner", "then"))
+    assert compile_pipeline(import_definition(compiled.json, name="nested-flow"), None).json == compiled.json

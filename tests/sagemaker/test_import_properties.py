@@ -70,7 +70,8 @@ def test_mutated_definitions_get_only_clear_errors(definition):
             warnings.simplefilter("ignore", DagmlWarning)
             graph = imported.validate()
         compile_pipeline(imported, Settings(**GOLDEN_SETTINGS))
-        assert len(graph) >= 1
+        # no steps: nothing documents that the service refuses it, so it is a warning (docs/deploy.md)
+        assert len(graph) >= 1 or [w.kind for w in graph.warnings] == ["empty-pipeline"]
     except DagmlError as exc:
         assert str(exc).strip()
         assert "Traceback" not in str(exc)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from dagml.dsl.conditions import Compare, Not
 from dagml.dsl.imported import ImportedCondition, ImportedRef, ImportedSpec
 from dagml.dsl.specs import ConditionSpec
-from dagml.errors import DagmlError, PipelineValidationError
+from dagml.errors import DagmlError, DagmlWarning, PipelineValidationError
 from dagml.graph.model import AFTER, DATA, OTHERWISE, THEN
 from dagml.local.decide import evaluate_expression
 from dagml.render import to_dot
@@ -286,7 +286,8 @@ def test_a_cycle_through_depends_on_is_a_cycle_problem_with_its_json_paths():
     assert "prepare depends on evaluate ($.Steps[0].DependsOn)" in problem.message
 
 
-def test_the_same_rules_apply_to_imported_definitions():
+def test_a_step_name_only_the_schema_refuses_is_a_warning_for_an_imported_definition():
+    """The schema's StepName pattern is all that refuses it (the API documents none): a warning."""
     def bad(d):
         d["Steps"][0]["Name"] = "prepare step!"
         for s in d["Steps"][1:]:
@@ -294,9 +295,18 @@ def test_the_same_rules_apply_to_imported_definitions():
             s.clear()
             s.update(json.loads(text))
 
+    with pytest.warns(DagmlWarning, match="published schema's StepName"):
+        graph = imported(broken(bad), "iris-classifier").validate()
+    assert [(w.kind, w.steps, w.severity) for w in graph.warnings] == [("invalid-name", ("prepare step!",), "warning")]
+
+
+def test_a_pipeline_name_the_service_refuses_is_still_an_error():
+    """CreatePipeline's PipelineName pattern (API_CreatePipeline) binds imported definitions too."""
     with pytest.raises(PipelineValidationError) as info:
-        imported(broken(bad), "iris-classifier").validate()
+        imported(golden("minimal"), "bad.name").validate()
     assert info.value.kinds == {"invalid-name"}
+    # 83 to 256 characters: beyond dagml's own margin, within what the service accepts
+    assert len(imported(golden("minimal"), "p" * 200).validate()) > 0
 
 
 def test_raw_json_is_copied_not_shared():
