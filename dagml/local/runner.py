@@ -159,6 +159,21 @@ def _artifact_hash(kind: str, root: str) -> str | None:
     return digest.hexdigest()
 
 
+def _warm_runtime(graph: PipelineGraph) -> None:
+    """Fill, before the workers fork, the caches every step's runtime reads.
+
+    Each step runs in a process forked for it (dagml/local/workers.py): what it caches dies with
+    it, so what every step would otherwise build again (the argument parser, which steps read which
+    report, where the libraries live) is built here once and inherited.
+    """
+    from dagml.runtime import artifacts, entry
+    from dagml.runtime.modules import library_roots
+
+    entry._parser()
+    artifacts.metrics_required(graph, graph.order[0]) if graph.order else None
+    library_roots()
+
+
 class RunBusyError(ConfigurationError):
     """Another runner has this run open."""
 
@@ -494,6 +509,7 @@ class _Run:
         jobs = [n for n in self.graph.order if self.graph[n].kind in ("processing", "training", "transform")]
         size = max(1, min(workers, len([n for n in jobs if self.state[n] == "pending"]) or 1))
         starts: dict[str, float] = {}
+        _warm_runtime(self.graph)
         with WorkerPool(size) as pool:
             try:
                 while True:

@@ -11,6 +11,7 @@ would never get them).
 
 from __future__ import annotations
 
+import functools
 import os
 import site
 import sys
@@ -19,8 +20,9 @@ import sysconfig
 __all__ = ["library_roots", "user_modules"]
 
 
+@functools.lru_cache(maxsize=None)
 def library_roots() -> tuple[str, ...]:
-    """Directories holding the standard library and installed distributions."""
+    """Directories holding the standard library and installed distributions (fixed per process)."""
     roots = set()
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
         path = sysconfig.get_paths().get(key)
