@@ -143,6 +143,9 @@ def _owners(names: set[str]) -> set[tuple[str, str]]:
         if hits:
             found.add((dist.metadata["Name"], dist.version))
             left -= hits
+    # A name no top_level.txt declares that is loaded from outside the library folders is the user's
+    # own module (hashed with the code): no distribution's file list needs reading for it.
+    left = {name for name in left if not _users(name)}
     for dist in unlisted:
         if not left:
             break
@@ -179,7 +182,7 @@ def dependency_versions(files: Iterable[str]) -> list[tuple[str, str]]:
                 top |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 top.add(node.module.split(".")[0])
-    wanted = {name for name in top if name not in sys.stdlib_module_names and not _users(name)} | {"dagml"}
+    wanted = {name for name in top if name not in sys.stdlib_module_names} | {"dagml"}
     versions = set(_owners(wanted))
     versions.add(("python", sys.version))
     return sorted(versions)

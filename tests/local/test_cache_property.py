@@ -118,3 +118,25 @@ def test_a_cached_run_returns_what_an_uncached_run_returns(data):
         for name in MODULES:
             sys.modules.pop(name, None)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_a_dependency_installed_outside_site_packages_is_in_the_key():
+    """The case the property found in CI: only the version of a distribution on sys.path changed."""
+    world = {
+        "code": 0, "helper": 0, "outside": 0, "closure": 0, "default": 0, "module_value": 0,
+        "param": 0, "input": "", "name": "cache-one", "dependency": "1.0",
+    }
+    saved_path, saved_env = list(sys.path), dict(os.environ)
+    root = tempfile.mkdtemp(prefix="dagml-cache-")
+    home = os.path.join(root, "home")
+    try:
+        assert run_pipeline(_load(_write(root, world)), home=home, workers=1).output("first")[8] == "1.0"
+        again = run_pipeline(_load(_write(root, {**world, "dependency": "1.1"})), home=home, workers=1)
+        assert again.output("first")[8] == "1.1" and again.steps["first"].status == "succeeded"
+    finally:
+        sys.path[:] = saved_path
+        os.environ.clear()
+        os.environ.update(saved_env)
+        for name in MODULES:
+            sys.modules.pop(name, None)
+        shutil.rmtree(root, ignore_errors=True)
