@@ -170,7 +170,8 @@ def _warm_runtime(graph: PipelineGraph) -> None:
     from dagml.runtime.modules import library_roots
 
     entry._parser()
-    artifacts.metrics_required(graph, graph.order[0]) if graph.order else None
+    if graph.order:
+        artifacts.metrics_required(graph, graph.order[0])  # finds, once, which steps' reports are read
     library_roots()
 
 

@@ -3,10 +3,12 @@ returns exactly what an uncached run returns (the strategies are in tests/strate
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
 import tempfile
+from typing import Iterator
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -87,6 +89,23 @@ def _write(root: str, world: dict) -> str:
     return os.path.join(project, "cacheflow.py")
 
 
+@contextlib.contextmanager
+def _project() -> Iterator[tuple[str, str]]:
+    """A scratch folder for the project and its run store; sys.path, the environment and the
+    project's modules are put back afterwards (the pipeline file edits the first two)."""
+    saved_path, saved_env = list(sys.path), dict(os.environ)
+    root = tempfile.mkdtemp(prefix="dagml-cache-")
+    try:
+        yield root, os.path.join(root, "home")
+    finally:
+        sys.path[:] = saved_path
+        os.environ.clear()
+        os.environ.update(saved_env)
+        for name in MODULES:
+            sys.modules.pop(name, None)
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def _load(path: str):
     for name in MODULES:
         sys.modules.pop(name, None)
@@ -98,10 +117,7 @@ def _load(path: str):
 def test_a_cached_run_returns_what_an_uncached_run_returns(data):
     world = data.draw(cache_worlds())
     changed = data.draw(cache_changes(world))
-    saved_path, saved_env = list(sys.path), dict(os.environ)
-    root = tempfile.mkdtemp(prefix="dagml-cache-")
-    home = os.path.join(root, "home")
-    try:
+    with _project() as (root, home):
         run_pipeline(_load(_write(root, world)), home=home, workers=1)
         pipe = _load(_write(root, changed))
         cached = run_pipeline(pipe, home=home, workers=1)
@@ -111,13 +127,6 @@ def test_a_cached_run_returns_what_an_uncached_run_returns(data):
             assert cached.output(step) == uncached.output(step), (step, world, changed)
         if changed == world:  # nothing changed: the cache is used
             assert {cached.steps[s].status for s in ("first", "second")} == {"cached"}
-    finally:
-        sys.path[:] = saved_path
-        os.environ.clear()
-        os.environ.update(saved_env)
-        for name in MODULES:
-            sys.modules.pop(name, None)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_a_dependency_installed_outside_site_packages_is_in_the_key():
@@ -126,17 +135,7 @@ def test_a_dependency_installed_outside_site_packages_is_in_the_key():
         "code": 0, "helper": 0, "outside": 0, "closure": 0, "default": 0, "module_value": 0,
         "param": 0, "input": "", "name": "cache-one", "dependency": "1.0",
     }
-    saved_path, saved_env = list(sys.path), dict(os.environ)
-    root = tempfile.mkdtemp(prefix="dagml-cache-")
-    home = os.path.join(root, "home")
-    try:
+    with _project() as (root, home):
         assert run_pipeline(_load(_write(root, world)), home=home, workers=1).output("first")[8] == "1.0"
         again = run_pipeline(_load(_write(root, {**world, "dependency": "1.1"})), home=home, workers=1)
         assert again.output("first")[8] == "1.1" and again.steps["first"].status == "succeeded"
-    finally:
-        sys.path[:] = saved_path
-        os.environ.clear()
-        os.environ.update(saved_env)
-        for name in MODULES:
-            sys.modules.pop(name, None)
-        shutil.rmtree(root, ignore_errors=True)
