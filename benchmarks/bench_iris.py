@@ -42,7 +42,7 @@ STEPS = ("prepare", "train", "evaluate", "BatchTransform")
 def direct() -> dict[str, Any]:
     """Call the iris steps' functions directly; time each call."""
     t0 = time.perf_counter()
-    from dagml.target import load_target
+    from dagml.spec.target import load_target
 
     pipe = load_target(IRIS)
     graph = pipe.validate()

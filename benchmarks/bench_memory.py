@@ -74,7 +74,7 @@ def compile_child(shape: str, n: int, directory: str) -> dict[str, Any]:
 
     import dagml.sagemaker.lint as lint
     from dagml.sagemaker import Settings, compile_pipeline
-    from dagml.target import load_target
+    from dagml.spec.target import load_target
 
     lint.MAX_DEFINITION_CHARS = float("inf")  # see bench_scaling.py
     warnings.simplefilter("ignore")
@@ -101,7 +101,7 @@ def artifact_child(path: str, home: str) -> dict[str, Any]:
 
     from dagml.local.progress import Progress
     from dagml.local.runner import run_pipeline
-    from dagml.target import load_target
+    from dagml.spec.target import load_target
 
     pipe = load_target(path)
     pipe.validate()

@@ -46,8 +46,8 @@ CPU_SECONDS = 0.5
 def direct(path: str) -> dict[str, Any]:
     """The limit: import the pipeline file, call each function step in order with its inputs."""
     t0 = time.perf_counter()
-    from dagml.dsl.specs import FunctionSpec
-    from dagml.target import load_target
+    from dagml.spec.specs import FunctionSpec
+    from dagml.spec.target import load_target
 
     pipe = load_target(path)
     t1 = time.perf_counter()

@@ -60,7 +60,7 @@ def measure_point(shape: str, n: int, repeat: int, directory: str) -> dict[str, 
     from dagml.render import to_dot
     from dagml.runtime.bundle import make_bundle
     from dagml.sagemaker import Settings, compile_pipeline
-    from dagml.target import load_target
+    from dagml.spec.target import load_target
 
     # SageMaker refuses definitions over 1 MB (about 450 of these steps); lint would stop the
     # compile at the end, after all the work. Lift the limit so the output is complete.
@@ -304,7 +304,7 @@ def _definition_child(shape: str, n: int, directory: str) -> dict[str, Any]:
 
     from dagml.runtime.bundle import make_bundle
     from dagml.sagemaker import Settings, compile_pipeline
-    from dagml.target import load_target
+    from dagml.spec.target import load_target
 
     path = synthetic.write_module(directory, shape, n)
     compiled = compile_pipeline(load_target(path), Settings(**SETTINGS))

@@ -5,11 +5,11 @@ to its subpackages and may change.
 """
 
 from dagml._version import __version__
-from dagml.dsl.conditions import all_of, any_of, not_
-from dagml.dsl.params import Dataset, Param
-from dagml.dsl.pipeline import Pipeline
-from dagml.dsl.specs import Cache, Retry
-from dagml.dsl.step import Node, Step
+from dagml.spec.conditions import all_of, any_of, not_
+from dagml.spec.params import Dataset, Param
+from dagml.spec.pipeline import Pipeline
+from dagml.spec.specs import Cache, Retry
+from dagml.spec.step import Node, Step
 from dagml.errors import (
     ConditionUsageError,
     DagmlError,

@@ -20,7 +20,7 @@ sys.path.insert(0, ROOT)
 
 from dagml.local.overlay import render_run  # noqa: E402
 from dagml.render import render  # noqa: E402
-from dagml.target import load_target  # noqa: E402
+from dagml.spec.target import load_target  # noqa: E402
 
 IMAGES = os.path.join(ROOT, "docs", "images")
 

@@ -38,7 +38,7 @@ def normalize(text: str) -> str:
 
 def compile_golden(source: str) -> str:
     from dagml.sagemaker import Settings, compile_pipeline
-    from dagml.target import load_target
+    from dagml.spec.target import load_target
 
     return normalize(compile_pipeline(load_target(source), Settings(**GOLDEN_SETTINGS)).json)
 

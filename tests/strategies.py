@@ -247,7 +247,7 @@ METRIC_KEYS = ("accuracy", "loss", "count")
 def condition_cases(draw: st.DrawFn, max_depth: int = 3) -> tuple[Any, dict[str, dict[str, float]], dict[str, Any]]:
     """(expression over one metrics step and two params, the metric values, the param values)."""
     from dagml import Pipeline as _Pipeline
-    from dagml.dsl.conditions import all_of, any_of, compare, isin, not_
+    from dagml.spec.conditions import all_of, any_of, compare, isin, not_
 
     pipe = _Pipeline("conditions")
     threshold = pipe.param("Threshold", draw(st.floats(-10, 10, allow_nan=False)))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from dagml.target import load_target
+from dagml.spec.target import load_target
 
 from .conftest import EXAMPLES
 

@@ -7,7 +7,7 @@ import os
 import sys
 
 from dagml.sagemaker.images import DEFAULT_FRAMEWORK_VERSION
-from dagml.target import load_target
+from dagml.spec.target import load_target
 
 #: setting name -> help (flags are --role-arn, --bucket, ...).
 SETTING_FLAGS = {

@@ -11,7 +11,7 @@ from dagml._text import visible
 from dagml.cli.compile import add_settings_arguments, settings_from_args
 from dagml.cli.main import UsageError, parse_params
 from dagml.errors import TargetError
-from dagml.target import load_target
+from dagml.spec.target import load_target
 
 TARGET_HELP = "path/to/file.py[:attr] or package.module[:attr]"
 

@@ -9,7 +9,7 @@ import warnings
 from dagml.cli.compile import check_output
 from dagml.errors import DagmlWarning
 from dagml.render import FORMATS, RenderError, format_for, render
-from dagml.target import load_target
+from dagml.spec.target import load_target
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -10,7 +10,7 @@ from typing import Any
 from dagml._text import visible
 from dagml.cli.compile import check_output
 from dagml.cli.main import UsageError, parse_params
-from dagml.target import load_target
+from dagml.spec.target import load_target
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -9,7 +9,7 @@ import warnings
 from dagml._text import visible
 from dagml.errors import DagmlWarning
 from dagml.graph.model import PipelineGraph
-from dagml.target import load_target
+from dagml.spec.target import load_target
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -14,11 +14,11 @@ from typing import Iterable, Mapping, Protocol
 
 import networkx as nx
 
-from dagml.dsl.conditions import MetricRef, operands
-from dagml.dsl.imported import ImportedCondition, ImportedSpec
-from dagml.dsl.introspect import literal_metric_keys
-from dagml.dsl.params import Dataset, Param
-from dagml.dsl.specs import (
+from dagml.spec.conditions import MetricRef, operands
+from dagml.spec.imported import ImportedCondition, ImportedSpec
+from dagml.spec.introspect import literal_metric_keys
+from dagml.spec.params import Dataset, Param
+from dagml.spec.specs import (
     ConditionSpec,
     FunctionSpec,
     ModelSpec,

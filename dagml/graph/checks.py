@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 
-from dagml.dsl.conditions import Compare, In, MetricRef, describe, iter_compares, operand_type, operands
-from dagml.dsl.imported import ImportedCondition, ImportedSpec
-from dagml.dsl.params import Param
-from dagml.dsl.specs import (
+from dagml.spec.conditions import Compare, In, MetricRef, describe, iter_compares, operand_type, operands
+from dagml.spec.imported import ImportedCondition, ImportedSpec
+from dagml.spec.params import Param
+from dagml.spec.specs import (
     APPROVAL_STATUSES,
     ConditionSpec,
     FailSpec,
@@ -33,7 +33,7 @@ from dagml.dsl.specs import (
     RegisterSpec,
     TransformSpec,
 )
-from dagml.dsl.step import Node
+from dagml.spec.step import Node
 from dagml.graph import names as naming
 from dagml.graph.model import DATA, OTHERWISE, THEN, Edge
 from dagml.graph.wiring import DATASET, PARAM

@@ -15,9 +15,9 @@ from typing import Iterator, Mapping
 import attrs
 import networkx as nx
 
-from dagml.dsl.conditions import MetricRef, describe, operands
-from dagml.dsl.params import Dataset, Param
-from dagml.dsl.specs import ConditionSpec, FunctionSpec, NodeSpec
+from dagml.spec.conditions import MetricRef, describe, operands
+from dagml.spec.params import Dataset, Param
+from dagml.spec.specs import ConditionSpec, FunctionSpec, NodeSpec
 from dagml.errors import Problem
 from dagml.graph.wiring import Binding
 

@@ -10,8 +10,8 @@ from typing import Container
 
 import attrs
 
-from dagml.dsl.params import Dataset, Param
-from dagml.dsl.specs import FunctionSpec
+from dagml.spec.params import Dataset, Param
+from dagml.spec.specs import FunctionSpec
 
 __all__ = ["Binding", "wire"]
 

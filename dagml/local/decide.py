@@ -30,8 +30,8 @@ import math
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
-from dagml.dsl.conditions import And, Compare, Expr, In, MetricRef, Not, Or
-from dagml.dsl.params import Param
+from dagml.spec.conditions import And, Compare, Expr, In, MetricRef, Not, Or
+from dagml.spec.params import Param
 from dagml.errors import DagmlError
 
 __all__ = ["ConditionError", "describe_values", "evaluate_conditions", "evaluate_expression"]

@@ -23,9 +23,9 @@ import signal
 import threading
 from typing import Any, Iterator, Mapping
 
-from dagml.dsl.params import Dataset, Param, param_type_of
-from dagml.dsl.pipeline import Pipeline
-from dagml.dsl.specs import ConditionSpec, FailSpec, FunctionSpec, ModelSpec, NodeSpec, RegisterSpec, TransformSpec
+from dagml.spec.params import Dataset, Param, param_type_of
+from dagml.spec.pipeline import Pipeline
+from dagml.spec.specs import ConditionSpec, FailSpec, FunctionSpec, ModelSpec, NodeSpec, RegisterSpec, TransformSpec
 from dagml.errors import ConfigurationError, DagmlError, did_you_mean
 from dagml.graph.model import PipelineGraph
 from dagml.graph.wiring import DATASET, PARAM, STEP
@@ -35,11 +35,11 @@ from dagml.local.progress import Progress
 from dagml.local.result import RunResult
 from dagml.local.store import RunStore, StepRecord, StoreError, now
 from dagml.local.workers import Outcome, Task, WorkerPool
-from dagml.runtime import contract as c
+from dagml import contract as c
 from dagml.runtime.bundle import content_hash, user_files
 from dagml.runtime.modules import user_modules
 from dagml.sagemaker.expressions import lower_conditions
-from dagml.target import attr_of
+from dagml.spec.target import attr_of
 
 __all__ = ["ParamError", "RunBusyError", "RunStopped", "resolve_params", "run_pipeline"]
 
@@ -54,7 +54,7 @@ class ParamError(ConfigurationError):
 def _coerce(param: Param, raw: Any, pipeline: str) -> Any:
     import math
 
-    from dagml.dsl.params import TEXT_FORMS, parse_param_text
+    from dagml.spec.params import TEXT_FORMS, parse_param_text
 
     where = f"pipeline {pipeline!r}, param {param.name!r} ({param.type})"
     if isinstance(raw, str) and param.type != "String":
@@ -609,7 +609,7 @@ class _Run:
 
 
 def _metric_steps(spec: ConditionSpec) -> list[str]:
-    from dagml.dsl.conditions import MetricRef, operands
+    from dagml.spec.conditions import MetricRef, operands
 
     return sorted({o.step for o in operands(spec.expression) if isinstance(o, MetricRef)})
 

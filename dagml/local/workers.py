@@ -68,7 +68,7 @@ def _die_with_parent() -> None:
 
 
 def _execute(task: Task) -> Outcome:
-    from dagml.runtime.contract import ROOT_ENV
+    from dagml.contract import ROOT_ENV
 
     os.makedirs(os.path.dirname(task.log), exist_ok=True)
     sys.stdout.flush()

@@ -21,7 +21,7 @@ from dagml.render.overlay import RunStatus
 from dagml.render.scene import Scene, build_scene
 
 if TYPE_CHECKING:
-    from dagml.dsl.pipeline import Pipeline
+    from dagml.spec.pipeline import Pipeline
 
 __all__ = [
     "EXTENSIONS",

@@ -17,10 +17,10 @@ import attrs
 
 from dagml._gc import paused_gc
 from dagml._text import visible
-from dagml.dsl.conditions import MetricRef, operands
-from dagml.dsl.imported import ImportedSpec
-from dagml.dsl.params import Param
-from dagml.dsl.specs import (
+from dagml.spec.conditions import MetricRef, operands
+from dagml.spec.imported import ImportedSpec
+from dagml.spec.params import Param
+from dagml.spec.specs import (
     KINDS,
     ConditionSpec,
     FailSpec,

@@ -26,7 +26,7 @@ import tempfile
 from typing import TYPE_CHECKING, Any, BinaryIO, Iterator, Mapping
 
 from dagml.errors import DagmlError
-from dagml.runtime.contract import CSV_FILE, METRICS_FILE, MODEL_FILE, OUTPUT_FILE
+from dagml.contract import CSV_FILE, METRICS_FILE, MODEL_FILE, OUTPUT_FILE
 
 if TYPE_CHECKING:
     from dagml.graph.model import PipelineGraph
@@ -317,7 +317,7 @@ def _readers(graph: PipelineGraph) -> tuple[frozenset[str], frozenset[str]]:
     if entry is None or entry[0]() is not graph:
         import weakref
 
-        from dagml.dsl.conditions import MetricRef, operands
+        from dagml.spec.conditions import MetricRef, operands
 
         reports = {o.step for c in graph.conditions for o in operands(c.expression) if isinstance(o, MetricRef)}
         reports |= {spec.metrics for spec in graph if spec.kind == "register" and getattr(spec, "metrics", None)}
@@ -361,7 +361,7 @@ def is_metrics_step(graph: PipelineGraph, name: str) -> bool:
     if returns == "metrics":
         return True
     if returns is None:
-        from dagml.dsl.introspect import literal_metric_keys
+        from dagml.spec.introspect import literal_metric_keys
 
         return literal_metric_keys(spec.fn) is not None  # type: ignore[union-attr]
     return False

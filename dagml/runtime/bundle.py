@@ -49,7 +49,7 @@ import attrs
 import dagml
 from dagml.errors import DagmlError
 from dagml.runtime.artifacts import atomic_write
-from dagml.runtime.contract import BUNDLE_NAME, DEFAULT_ROOT, ENTRY_SCRIPT, INFERENCE_SCRIPT, ROOT_ENV
+from dagml.contract import BUNDLE_NAME, DEFAULT_ROOT, ENTRY_SCRIPT, INFERENCE_SCRIPT, ROOT_ENV
 
 __all__ = [
     "BUILD_BACKEND",

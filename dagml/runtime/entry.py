@@ -3,7 +3,7 @@
 ``dagml_entry.py`` (the bundle's bootstrap) calls :func:`main`. It loads the
 pipeline, validates it, binds the step function's parameters with the same
 wiring rule as everything else (``graph.bindings``), reads the inputs from the
-container paths of :mod:`dagml.runtime.contract`, calls the function and writes
+container paths of :mod:`dagml.contract`, calls the function and writes
 its return value:
 
 - Processing (``--mode processing --target T --step S [--param NAME=VALUE]...``):
@@ -35,14 +35,14 @@ from typing import Any, Mapping, NoReturn, Sequence
 
 import attrs
 
-from dagml.dsl.params import Param, ParamValue
-from dagml.dsl.pipeline import Pipeline
-from dagml.dsl.specs import FunctionSpec
+from dagml.spec.params import Param, ParamValue
+from dagml.spec.pipeline import Pipeline
+from dagml.spec.specs import FunctionSpec
 from dagml.errors import DagmlError, did_you_mean
 from dagml.graph.model import PipelineGraph
 from dagml.graph.wiring import CONSTANT, DATASET, PARAM, STEP
 from dagml.runtime import artifacts
-from dagml.runtime.contract import (
+from dagml.contract import (
     CSV_FILE,
     DEFAULT_ROOT,
     HP_MODE,
@@ -283,7 +283,7 @@ def load_pipeline(target: str) -> Pipeline:
     A file inside a package (its directory has ``__init__.py``) is imported as
     ``package.module``, so its relative imports work.
     """
-    from dagml.target import load_target, split_target
+    from dagml.spec.target import load_target, split_target
 
     spec, attr = split_target(target)
     root = bundle_root()

@@ -14,9 +14,9 @@ from typing import Any
 import attrs
 
 from dagml._gc import paused_gc
-from dagml.dsl.conditions import MetricRef, operands
-from dagml.dsl.pipeline import Pipeline
-from dagml.dsl.specs import FunctionSpec, RegisterSpec, TransformSpec
+from dagml.spec.conditions import MetricRef, operands
+from dagml.spec.pipeline import Pipeline
+from dagml.spec.specs import FunctionSpec, RegisterSpec, TransformSpec
 from dagml.errors import PipelineValidationError, Problem
 from dagml.graph.model import PipelineGraph
 from dagml.runtime.bundle import content_hash
@@ -24,7 +24,7 @@ from dagml.sagemaker import jsontext
 from dagml.sagemaker.lint import lint
 from dagml.sagemaker.settings import Settings
 from dagml.sagemaker.steps import BUILDERS, CompileError
-from dagml.target import attr_of
+from dagml.spec.target import attr_of
 
 __all__ = ["CompiledPipeline", "compile_pipeline", "to_json"]
 
@@ -80,7 +80,7 @@ class Context:
 
     @property
     def bundle_uri(self) -> str:
-        from dagml.runtime import contract
+        from dagml import contract
 
         return self.code_prefix + contract.BUNDLE_NAME
 

@@ -26,9 +26,9 @@ from typing import Any, Callable, Mapping
 
 import attrs
 
-from dagml.dsl.params import TEXT_FORMS, parse_param_text
+from dagml.spec.params import TEXT_FORMS, parse_param_text
 from dagml.errors import ConfigurationError, DagmlError, did_you_mean
-from dagml.runtime.contract import BUNDLE_NAME, ENTRY_SCRIPT
+from dagml.contract import BUNDLE_NAME, ENTRY_SCRIPT
 from dagml.sagemaker.aws import Aws, AwsError, NotFoundError
 from dagml.sagemaker.diff import PipelineDiff, diff_pipelines
 from dagml.sagemaker.importer import import_definition

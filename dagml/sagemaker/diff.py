@@ -18,7 +18,7 @@ import attrs
 
 from dagml._gc import paused_gc
 from dagml._text import visible
-from dagml.dsl.imported import ImportedCondition
+from dagml.spec.imported import ImportedCondition
 from dagml.errors import DagmlWarning
 from dagml.graph.model import PipelineGraph
 from dagml.sagemaker.importer import ImportedPipeline

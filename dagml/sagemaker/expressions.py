@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from dagml.dsl.conditions import And, Compare, Expr, In, MetricRef, Not, Operand, Or
-from dagml.dsl.params import Param
-from dagml.dsl.specs import NodeSpec
-from dagml.runtime import contract
+from dagml.spec.conditions import And, Compare, Expr, In, MetricRef, Not, Operand, Or
+from dagml.spec.params import Param
+from dagml.spec.specs import NodeSpec
+from dagml import contract
 
 __all__ = ["as_string", "get", "json_get", "lower_conditions", "output_of", "value"]
 

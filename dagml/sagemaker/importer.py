@@ -2,9 +2,9 @@
 
 A definition from the SageMaker SDK, Studio's editor, ``describe-pipeline`` or
 ``dagml compile`` becomes an :class:`ImportedPipeline`: its parameters are
-:class:`~dagml.dsl.params.Param` objects, its conditions real
-:class:`~dagml.dsl.specs.ConditionSpec` trees, every other step an
-:class:`~dagml.dsl.imported.ImportedSpec` holding its JSON. ``validate()``
+:class:`~dagml.spec.params.Param` objects, its conditions real
+:class:`~dagml.spec.specs.ConditionSpec` trees, every other step an
+:class:`~dagml.spec.imported.ImportedSpec` holding its JSON. ``validate()``
 builds the same :class:`~dagml.graph.model.PipelineGraph` as for a dagml
 pipeline, with the same rules, so it draws and diffs the same way. Edges come
 from the JSON: each ``Get`` / ``Std:JsonGet`` of ``Steps.X...`` is a data edge
@@ -31,10 +31,10 @@ from typing import Any, ClassVar, Mapping, NoReturn
 import attrs
 
 from dagml._text import visible
-from dagml.dsl.conditions import And, Compare, Expr, In, Not, Operand, Or
-from dagml.dsl.imported import KIND_OF_TYPE, OTHER, STEP_TYPES, ImportedCondition, ImportedRef, ImportedSpec
-from dagml.dsl.params import Dataset, Param
-from dagml.dsl.specs import NodeSpec
+from dagml.spec.conditions import And, Compare, Expr, In, Not, Operand, Or
+from dagml.spec.imported import KIND_OF_TYPE, OTHER, STEP_TYPES, ImportedCondition, ImportedRef, ImportedSpec
+from dagml.spec.params import Dataset, Param
+from dagml.spec.specs import NodeSpec
 from dagml.errors import DagmlError, DeclarationError, Problem, did_you_mean
 from dagml.graph import names as naming
 from dagml.graph.model import PipelineGraph

@@ -21,7 +21,7 @@ import os
 import tempfile
 from typing import TYPE_CHECKING, Any, Iterator
 
-from dagml.dsl.pipeline import Pipeline
+from dagml.spec.pipeline import Pipeline
 from dagml.graph.model import PipelineGraph
 from dagml.sagemaker import compiler
 from dagml.sagemaker.sdk_steps import SdkBuilder, import_sdk

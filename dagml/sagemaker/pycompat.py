@@ -31,7 +31,7 @@ import ast
 import os
 from typing import Iterable, Iterator
 
-from dagml.dsl.specs import FunctionSpec
+from dagml.spec.specs import FunctionSpec
 from dagml.errors import Problem
 from dagml.graph.model import PipelineGraph
 

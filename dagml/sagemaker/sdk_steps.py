@@ -14,9 +14,9 @@ import posixpath
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from dagml.dsl.conditions import And, Compare, Expr, In, MetricRef, Not, Or
-from dagml.dsl.params import Param
-from dagml.dsl.specs import (
+from dagml.spec.conditions import And, Compare, Expr, In, MetricRef, Not, Or
+from dagml.spec.params import Param
+from dagml.spec.specs import (
     ConditionSpec,
     FailSpec,
     FunctionSpec,
@@ -29,7 +29,7 @@ from dagml.dsl.specs import (
 )
 from dagml.errors import ConfigurationError
 from dagml.graph.wiring import DATASET, PARAM, STEP, Binding
-from dagml.runtime import contract as c
+from dagml import contract as c
 from dagml.sagemaker.steps import (
     CONTAINER_ROOT,
     DEFAULT_TRAINING_RUNTIME,

@@ -63,7 +63,7 @@ def load_source(
             "(for a pipeline file, use dagml validate or dagml render)."
         )
     from dagml.sagemaker.compiler import compile_pipeline
-    from dagml.target import load_target
+    from dagml.spec.target import load_target
 
     pipe = load_target(source)
     compiled = compile_pipeline(pipe, settings(pipe.name))

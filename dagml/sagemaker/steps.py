@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from dagml.dsl.specs import (
+from dagml.spec.specs import (
     ConditionSpec,
     FailSpec,
     FunctionSpec,
@@ -24,7 +24,7 @@ from dagml.dsl.specs import (
 from dagml.errors import DagmlError
 from dagml.graph.model import PipelineGraph
 from dagml.graph.wiring import DATASET, PARAM, STEP
-from dagml.runtime import contract as c
+from dagml import contract as c
 from dagml.sagemaker.expressions import as_string, get, lower_conditions, output_of, value
 
 if TYPE_CHECKING:

@@ -30,7 +30,7 @@ def bed(image_env, tmp_path):
     """Compile a pipeline file for the image, stage what `dagml deploy` uploads, and return a runner."""
     from dagml.sagemaker import Settings, compile_pipeline
     from dagml.sagemaker.deploy import uploads
-    from dagml.target import load_target
+    from dagml.spec.target import load_target
 
     image, venv = image_env
     s3 = S3(str(tmp_path / "s3"))

@@ -17,7 +17,7 @@ import textwrap
 from dagml.cli.main import main
 from dagml.sagemaker import Settings, compile_pipeline
 from dagml.sagemaker.lint import S3_THRESHOLD_CHARS
-from dagml.target import load_target
+from dagml.spec.target import load_target
 from tests.conftest import EXAMPLES
 
 IRIS = os.path.join(EXAMPLES, "iris_pipeline.py")

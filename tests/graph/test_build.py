@@ -394,7 +394,7 @@ def test_strings_order_by_code_point_in_a_dagml_condition():
     ],
 )
 def test_comparisons_between_incompatible_types(make, fragment):
-    from dagml.dsl.conditions import eq
+    from dagml.spec.conditions import eq
 
     pipe, t, prepare, train, evaluate = gated_pipeline()
     s = pipe.param("Mode", "fast")
@@ -495,7 +495,7 @@ def test_unused_params_and_top_level_fail_are_warnings_not_errors():
 
 def test_constant_condition_is_a_warning():
     pipe, t, prepare, train, evaluate = gated_pipeline()
-    from dagml.dsl.conditions import gt
+    from dagml.spec.conditions import gt
 
     @pipe.step
     def uses(x=t):

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dagml.local.runner import run_pipeline
-from dagml.target import load_target
+from dagml.spec.target import load_target
 from tests.conftest import examples
 from tests.strategies import cache_changes, cache_worlds
 

@@ -44,7 +44,7 @@ def test_a_missing_metric_is_an_error_not_false():
 
 
 def test_string_and_number_never_equal_and_ordering_needs_numbers():
-    from dagml.dsl.conditions import eq
+    from dagml.spec.conditions import eq
 
     pipe = Pipeline("p")
     mode = pipe.param("Mode", "1")

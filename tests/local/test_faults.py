@@ -11,7 +11,7 @@ import pytest
 
 from dagml.local.registry import ModelRegistry
 from dagml.local.runner import run_pipeline
-from dagml.target import load_target
+from dagml.spec.target import load_target
 
 FLOW = """
 from dagml import Pipeline

@@ -13,7 +13,7 @@ import pytest
 
 from dagml.local.registry import ModelRegistry
 from dagml.local.runner import ParamError, run_pipeline
-from dagml.target import load_target
+from dagml.spec.target import load_target
 from tests.conftest import EXAMPLES, ROOT
 
 IRIS = os.path.join(EXAMPLES, "iris_pipeline.py")

@@ -15,7 +15,7 @@ import pytest
 from dagml.local.registry import ModelRegistry
 from dagml.local.runner import RunBusyError, _run_lock, run_pipeline
 from dagml.local.store import RunStore
-from dagml.target import load_target
+from dagml.spec.target import load_target
 
 DAGML = os.path.join(os.path.dirname(sys.executable), "dagml")
 

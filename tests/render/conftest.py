@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 import pytest
 
-from dagml.target import load_target
+from dagml.spec.target import load_target
 from tests.conftest import EXAMPLES
 
 IRIS = os.path.join(EXAMPLES, "iris_pipeline.py")

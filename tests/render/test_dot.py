@@ -14,7 +14,7 @@ from dagml.graph.model import AFTER, DATA
 from dagml.render import to_dot
 from dagml.render.scene import ROW, auto_direction
 from dagml.render.style import EDGE_STYLES, KIND_STYLES
-from dagml.target import load_target
+from dagml.spec.target import load_target
 from tests.conftest import ROOT
 from tests.golden_dot import dot_golden, golden_sources
 from tests.strategies import build, programs
@@ -144,7 +144,7 @@ def test_to_dot_imports_no_graphviz():
     code = (
         "import sys\n"
         "from dagml.render import to_dot, to_mermaid\n"
-        "from dagml.target import load_target\n"
+        "from dagml.spec.target import load_target\n"
         "g = load_target('examples/iris_pipeline.py').validate()\n"
         "to_dot(g); to_mermaid(g)\n"
         "print('graphviz' in sys.modules)\n"

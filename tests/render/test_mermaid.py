@@ -8,7 +8,7 @@ import re
 from dagml import Pipeline
 from dagml.render import render, to_mermaid
 from dagml.render.style import KIND_STYLES
-from dagml.target import load_target
+from dagml.spec.target import load_target
 
 from .conftest import PIPELINES
 

@@ -94,7 +94,7 @@ def test_a_dot_error_is_reported_not_swallowed(monkeypatch):
 
 
 def test_pipeline_render_and_notebook_display(tmp_path, iris_graph):
-    from dagml.target import load_target
+    from dagml.spec.target import load_target
     from tests.render.conftest import IRIS
 
     pipe = load_target(IRIS)

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from dagml import DagmlError, Pipeline
 from dagml.runtime import artifacts
 from dagml.runtime.artifacts import ArtifactError, MissingInputError
-from dagml.runtime.contract import CSV_FILE, METRICS_FILE, MODEL_FILE, OUTPUT_FILE
-from dagml.target import load_target
+from dagml.contract import CSV_FILE, METRICS_FILE, MODEL_FILE, OUTPUT_FILE
+from dagml.spec.target import load_target
 
 from ..conftest import EXAMPLES
 

@@ -18,7 +18,7 @@ import pytest
 
 from dagml import DagmlError
 from dagml.runtime.bundle import BundleError, code_root, make_bundle, python_satisfies
-from dagml.runtime.contract import BUNDLE_NAME, ENTRY_SCRIPT, INFERENCE_SCRIPT, ROOT_ENV
+from dagml.contract import BUNDLE_NAME, ENTRY_SCRIPT, INFERENCE_SCRIPT, ROOT_ENV
 
 from ..conftest import EXAMPLES, ROOT
 
@@ -60,7 +60,7 @@ def test_bundle_holds_dagml_the_bootstraps_and_the_users_python_files(tmp_path):
     names = set(bundle.names)
     assert bundle.target == "flow.py:pipe"
     assert {"flow.py", "helpers/__init__.py", "helpers/util.py", ENTRY_SCRIPT, INFERENCE_SCRIPT} <= names
-    assert {"dagml/__init__.py", "dagml/py.typed", "dagml/runtime/entry.py", "dagml/runtime/contract.py"} <= names
+    assert {"dagml/__init__.py", "dagml/py.typed", "dagml/runtime/entry.py", "dagml/contract.py"} <= names
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     assert not any(n.startswith((".hidden", ".venv", "venv/", "node_modules", "lib/", "data/")) for n in names)
     assert bundle.file("dagml/__init__.py") != b"SHADOW = True\n"  # the user's dagml/ dir is skipped

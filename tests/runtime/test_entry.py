@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from dagml import Pipeline
 from dagml.runtime import entry
 from dagml.runtime.bundle import make_bundle
-from dagml.runtime.contract import (
+from dagml.contract import (
     CSV_FILE,
     ENTRY_SCRIPT,
     HYPERPARAMETERS_FILE,

@@ -12,7 +12,7 @@ import pytest
 from dagml import Pipeline
 from dagml.cli.main import main
 from dagml.sagemaker import CompileError, compile_pipeline
-from dagml.target import load_target
+from dagml.spec.target import load_target
 from tests.conftest import ROOT
 from tests.golden_json import GOLDEN_SETTINGS, PIPELINES, compile_golden, golden_sources, normalize
 from tests.sagemaker.schema_allowlist import ALLOWLIST, normalize as allow

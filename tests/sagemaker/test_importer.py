@@ -7,9 +7,9 @@ import os
 import pytest
 from hypothesis import given, settings
 
-from dagml.dsl.conditions import Compare, Not
-from dagml.dsl.imported import ImportedCondition, ImportedRef, ImportedSpec
-from dagml.dsl.specs import ConditionSpec
+from dagml.spec.conditions import Compare, Not
+from dagml.spec.imported import ImportedCondition, ImportedRef, ImportedSpec
+from dagml.spec.specs import ConditionSpec
 from dagml.errors import DagmlError, DagmlWarning, PipelineValidationError
 from dagml.graph.model import AFTER, DATA, OTHERWISE, THEN
 from dagml.local.decide import evaluate_expression
@@ -46,7 +46,7 @@ def test_compile_import_compile_gives_the_same_bytes(name):
 
 @pytest.mark.parametrize("name", sorted(golden_sources()))
 def test_the_imported_graph_is_the_pipelines_graph(name):
-    from dagml.target import load_target
+    from dagml.spec.target import load_target
 
     ours = load_target(golden_sources()[name]).validate()
     theirs = imported(golden(name), ours.name).validate()

@@ -33,7 +33,7 @@ def test_any_json_value_gives_the_standard_librarys_text(value):
 @pytest.mark.parametrize("name", sorted(golden_sources()))
 def test_golden_definitions_give_the_standard_librarys_text(name):
     from dagml.sagemaker import Settings, compile_pipeline
-    from dagml.target import load_target
+    from dagml.spec.target import load_target
 
     definition = compile_pipeline(load_target(golden_sources()[name]), Settings(**GOLDEN_SETTINGS)).definition
     assert dumps(definition) == _stdlib(definition)

@@ -8,7 +8,7 @@ import pytest
 from dagml.errors import PipelineValidationError
 from dagml.sagemaker import Settings, compile_pipeline
 from dagml.sagemaker.pycompat import check_sources
-from dagml.target import load_target
+from dagml.spec.target import load_target
 
 SETTINGS = Settings(role_arn="arn:aws:iam::111122223333:role/R", bucket="b-1", region="us-east-1")
 

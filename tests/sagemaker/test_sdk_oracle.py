@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from dagml.sagemaker import Settings, compile_pipeline
-from dagml.target import load_target
+from dagml.spec.target import load_target
 from tests.conftest import ROOT
 from tests.golden_json import GOLDEN_SETTINGS, golden_sources
 
@@ -49,7 +49,7 @@ warnings.filterwarnings("ignore")
 
 from dagml.sagemaker import Settings, compile_pipeline
 from dagml.sagemaker.interop import offline_sdk_environment, pipeline_session, to_sdk
-from dagml.target import load_target
+from dagml.spec.target import load_target
 from tests.golden_json import GOLDEN_SETTINGS, golden_sources
 
 try:

@@ -10,7 +10,7 @@ import warnings
 
 import pytest
 
-from dagml.dsl.imported import ImportedRef
+from dagml.spec.imported import ImportedRef
 from dagml.errors import DagmlWarning, PipelineValidationError
 from dagml.graph.model import DATA
 from dagml.render import to_dot, to_mermaid

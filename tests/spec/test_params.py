@@ -1,7 +1,7 @@
 import pytest
 
 from dagml import DeclarationError, Pipeline
-from dagml.dsl.conditions import Compare
+from dagml.spec.conditions import Compare
 
 
 @pytest.mark.parametrize(
@@ -57,7 +57,7 @@ def test_dataset_needs_a_location_and_a_real_s3_uri():
      ("Boolean", "True", True), ("Boolean", "false", False), ("String", " x ", " x ")],
 )
 def test_param_text_in_the_accepted_forms_parses(sm_type, text, value):
-    from dagml.dsl.params import parse_param_text
+    from dagml.spec.params import parse_param_text
 
     assert parse_param_text(sm_type, text) == value and type(parse_param_text(sm_type, text)) is type(value)
 
@@ -69,7 +69,7 @@ def test_param_text_in_the_accepted_forms_parses(sm_type, text, value):
      ("Float", "٠.٥"), ("Boolean", "yes")],
 )
 def test_param_text_outside_the_accepted_forms_is_refused_naming_them(sm_type, text):
-    from dagml.dsl.params import TEXT_FORMS, parse_param_text
+    from dagml.spec.params import TEXT_FORMS, parse_param_text
 
     with pytest.raises(ValueError, match=TEXT_FORMS[sm_type].split(",")[0]):
         parse_param_text(sm_type, text)

@@ -1,7 +1,7 @@
 import pytest
 
 from dagml import ConditionUsageError, DeclarationError, Pipeline, all_of, any_of, not_
-from dagml.dsl.conditions import And, Compare, In, MetricRef, Not, Or, describe, eq
+from dagml.spec.conditions import And, Compare, In, MetricRef, Not, Or, describe, eq
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_combining_non_expressions_is_refused(parts):
     with pytest.raises(DeclarationError, match="at least one"):
         evaluate["accuracy"].isin([])
     with pytest.raises(DeclarationError, match="unknown comparison"):
-        from dagml.dsl.conditions import compare
+        from dagml.spec.conditions import compare
 
         compare("=~", 1, 2)
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Callable, Generic, TypeVar
 
-from dagml.dsl.conditions import MetricRef
-from dagml.dsl.specs import FunctionSpec, NodeSpec
+from dagml.spec.conditions import MetricRef
+from dagml.spec.specs import FunctionSpec, NodeSpec
 from dagml.errors import DeclarationError
 
 if TYPE_CHECKING:
     from typing_extensions import ParamSpec
 
-    from dagml.dsl.pipeline import Pipeline
+    from dagml.spec.pipeline import Pipeline
 
     P = ParamSpec("P")
 else:  # ParamSpec is only needed by type checkers

@@ -14,7 +14,7 @@ import sys
 import traceback
 from types import ModuleType
 
-from dagml.dsl.pipeline import Pipeline
+from dagml.spec.pipeline import Pipeline
 from dagml.errors import DagmlError, TargetError, did_you_mean
 
 __all__ = ["attr_of", "load_module", "load_target", "split_target"]

@@ -10,7 +10,7 @@ import sys
 import textwrap
 from typing import Any, Callable
 
-from dagml.dsl.specs import Parameter
+from dagml.spec.specs import Parameter
 from dagml.errors import DeclarationError
 
 __all__ = ["caller_origin", "declared_returns", "function_origin", "literal_metric_keys", "parameters_of"]

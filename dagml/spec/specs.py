@@ -1,6 +1,6 @@
 """Frozen specs: what a pipeline declares, step by step.
 
-The DSL (:mod:`dagml.dsl.pipeline`) turns decorator calls into these specs;
+The DSL (:mod:`dagml.spec.pipeline`) turns decorator calls into these specs;
 the graph builder (:mod:`dagml.graph`) reads them and nothing else. They
 refer to other steps by *name* (a string), so a spec can name a step that is
 declared later, or one that does not exist (which validation reports).
@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Union
 
 import attrs
 
-from dagml.dsl.conditions import Expr
-from dagml.dsl.params import Dataset, Param
+from dagml.spec.conditions import Expr
+from dagml.spec.params import Dataset, Param
 from dagml.errors import DeclarationError
 
 if TYPE_CHECKING:
-    from dagml.dsl.imported import ImportedSpec
+    from dagml.spec.imported import ImportedSpec
 
 __all__ = [
     "FUNCTION_KINDS",
@@ -40,7 +40,7 @@ __all__ = [
 #: Kinds a decorated function can have.
 FUNCTION_KINDS = ("processing", "training")
 #: Every node kind in a pipeline graph ("other": a step of an imported definition of
-#: another type, such as Lambda; see dagml.dsl.imported).
+#: another type, such as Lambda; see dagml.spec.imported).
 KINDS = FUNCTION_KINDS + ("model", "register", "transform", "fail", "condition", "other")
 
 #: What SageMaker retries: step-level exception types of a RetryPolicy.
@@ -292,5 +292,5 @@ class ConditionSpec:
     kind: str = attrs.field(default="condition", init=False)
 
 
-#: ``ImportedSpec`` (dagml.dsl.imported) is a step of an imported definition.
+#: ``ImportedSpec`` (dagml.spec.imported) is a step of an imported definition.
 NodeSpec = Union[FunctionSpec, ModelSpec, RegisterSpec, TransformSpec, FailSpec, ConditionSpec, "ImportedSpec"]

@@ -4,9 +4,9 @@ import textwrap
 import pytest
 
 from dagml import DeclarationError, Pipeline, TargetError
-from dagml.target import load_target, split_target
+from dagml.spec.target import load_target, split_target
 
-from .conftest import EXAMPLES
+from ..conftest import EXAMPLES
 
 
 def write(tmp_path, name, body):

@@ -7,7 +7,7 @@ pipeline becomes, so validation and the renderer work unchanged. An imported
 step has no Python function: it is its JSON (``raw``), the steps it reads
 (``Get`` / ``Std:JsonGet`` references, each with the JSON path it was found
 at), its ``DependsOn`` and the parameters it uses. A condition stays a real
-:class:`~dagml.dsl.specs.ConditionSpec` whose expression is rebuilt from the
+:class:`~dagml.spec.specs.ConditionSpec` whose expression is rebuilt from the
 JSON, so it reads in words like a dagml condition.
 
 The importer itself is :mod:`dagml.sagemaker.importer`; this module only holds
@@ -20,8 +20,8 @@ from typing import Any, ClassVar, Mapping
 
 import attrs
 
-from dagml.dsl.conditions import MetricRef
-from dagml.dsl.specs import ConditionSpec
+from dagml.spec.conditions import MetricRef
+from dagml.spec.specs import ConditionSpec
 
 __all__ = ["KIND_OF_TYPE", "OTHER", "STEP_TYPES", "ImportedCondition", "ImportedRef", "ImportedSpec"]
 

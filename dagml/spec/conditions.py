@@ -17,7 +17,7 @@ from typing import ClassVar, Iterable, Union
 
 import attrs
 
-from dagml.dsl.params import Param, param_type_of
+from dagml.spec.params import Param, param_type_of
 from dagml.errors import ConditionUsageError, DeclarationError
 
 __all__ = [
@@ -158,7 +158,7 @@ def _operand(value: object, where: str) -> Operand:
         return value
     if param_type_of(value) is not None:
         return value  # type: ignore[return-value]
-    from dagml.dsl.params import Dataset
+    from dagml.spec.params import Dataset
 
     if isinstance(value, Dataset):
         raise DeclarationError(

@@ -14,10 +14,10 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence, TypeVar, overload
 
-from dagml.dsl.conditions import Expr
-from dagml.dsl.introspect import caller_origin, declared_returns, function_origin, parameters_of
-from dagml.dsl.params import Dataset, Param, ParamValue
-from dagml.dsl.specs import (
+from dagml.spec.conditions import Expr
+from dagml.spec.introspect import caller_origin, declared_returns, function_origin, parameters_of
+from dagml.spec.params import Dataset, Param, ParamValue
+from dagml.spec.specs import (
     FUNCTION_KINDS,
     ConditionSpec,
     FailSpec,
@@ -28,7 +28,7 @@ from dagml.dsl.specs import (
     StepOptions,
     TransformSpec,
 )
-from dagml.dsl.step import Node, Step
+from dagml.spec.step import Node, Step
 from dagml.errors import DeclarationError
 
 if TYPE_CHECKING:
@@ -385,7 +385,7 @@ class Pipeline:
                 f"got {expression!r} ({type(expression).__name__}). Fix: compare a metric "
                 "(step['key']) or a param; a plain bool cannot decide anything at run time."
             )
-        from dagml.dsl.conditions import operands
+        from dagml.spec.conditions import operands
 
         for operand in operands(expression):
             if isinstance(operand, Param):

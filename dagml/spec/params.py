@@ -18,7 +18,7 @@ import attrs
 from dagml.errors import DeclarationError
 
 if TYPE_CHECKING:
-    from dagml.dsl.conditions import Expr
+    from dagml.spec.conditions import Expr
 
 __all__ = ["Dataset", "Param", "ParamValue", "TEXT_FORMS", "param_type_of", "parse_param_text"]
 
@@ -129,28 +129,28 @@ class Param:
     # Ordering comparisons build condition expressions; == and != keep
     # identity semantics (use a metric on one side, or dagml.conditions.eq).
     def __lt__(self, other: object) -> Expr:
-        from dagml.dsl.conditions import compare
+        from dagml.spec.conditions import compare
 
         return compare("<", self, other)
 
     def __le__(self, other: object) -> Expr:
-        from dagml.dsl.conditions import compare
+        from dagml.spec.conditions import compare
 
         return compare("<=", self, other)
 
     def __gt__(self, other: object) -> Expr:
-        from dagml.dsl.conditions import compare
+        from dagml.spec.conditions import compare
 
         return compare(">", self, other)
 
     def __ge__(self, other: object) -> Expr:
-        from dagml.dsl.conditions import compare
+        from dagml.spec.conditions import compare
 
         return compare(">=", self, other)
 
     def isin(self, values: object) -> Expr:
         """Condition: this param's value is one of ``values``."""
-        from dagml.dsl.conditions import isin
+        from dagml.spec.conditions import isin
 
         return isin(self, values)
 
