@@ -28,6 +28,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import PYTHON, SETTINGS, Section, child_json, mb, run_child, seconds  # noqa: E402
 
+from dagml.api import graph_of
+
 ARTIFACT_PIPELINE = '''"""A 500 MB artifact handed from one step to the next (benchmarks/bench_memory.py)."""
 
 import os
@@ -84,7 +86,7 @@ def compile_child(shape: str, n: int, directory: str) -> dict[str, Any]:
     declared = _current()
     declared_peak = _peak()
     t = time.perf_counter()
-    compiled = compile_pipeline(pipe, Settings(**SETTINGS))
+    compiled = compile_pipeline(graph_of(pipe), Settings(**SETTINGS))
     took = time.perf_counter() - t
     return {
         "started": started,
@@ -107,7 +109,7 @@ def artifact_child(path: str, home: str) -> dict[str, Any]:
     pipe.validate()
     before = _peak()
     t = time.perf_counter()
-    result = run_pipeline(pipe, workers=1, cache=False, home=home, progress=Progress(io.StringIO(), live=False))
+    result = run_pipeline(graph_of(pipe), workers=1, cache=False, home=home, progress=Progress(io.StringIO(), live=False))
     took = time.perf_counter() - t
     assert result.ok, result.error
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024

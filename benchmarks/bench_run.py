@@ -30,7 +30,6 @@ from harness import (  # noqa: E402
     PYTHON,
     Sample,
     Section,
-    check,
     child_json,
     interleaved,
     run_child,

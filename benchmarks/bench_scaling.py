@@ -32,12 +32,13 @@ from harness import (  # noqa: E402
     SETTINGS,
     Sample,
     Section,
-    check,
     child_json,
     run_child,
     seconds,
     spread,
 )
+
+from dagml.api import graph_of
 
 SHAPES = ("chain", "fanout", "random")
 SIZES = (10, 100, 1000, 10_000, 100_000)
@@ -57,7 +58,7 @@ def measure_point(shape: str, n: int, repeat: int, directory: str) -> dict[str, 
     import synthetic
 
     import dagml.sagemaker.lint as lint
-    from dagml.render import to_dot
+    from dagml.drawing import to_dot
     from dagml.runtime.bundle import make_bundle
     from dagml.sagemaker import Settings, compile_pipeline
     from dagml.spec.target import load_target
@@ -100,8 +101,8 @@ def measure_point(shape: str, n: int, repeat: int, directory: str) -> dict[str, 
     validate_s = [_time(validate) for _ in range(repeat)]
     floor_s = [_time(networkx_floor) for _ in range(repeat)]
     graph = pipe.validate()
-    chars = len(compile_pipeline(graph, settings).json)
-    compile_s = [_time(lambda: compile_pipeline(graph, settings)) for _ in range(repeat)]
+    chars = len(compile_pipeline(graph_of(graph), settings).json)
+    compile_s = [_time(lambda: compile_pipeline(graph_of(graph), settings)) for _ in range(repeat)]
     t = time.perf_counter()
     make_bundle(path)
     bundle_warm = time.perf_counter() - t
@@ -307,7 +308,7 @@ def _definition_child(shape: str, n: int, directory: str) -> dict[str, Any]:
     from dagml.spec.target import load_target
 
     path = synthetic.write_module(directory, shape, n)
-    compiled = compile_pipeline(load_target(path), Settings(**SETTINGS))
+    compiled = compile_pipeline(graph_of(load_target(path)), Settings(**SETTINGS))
     out = os.path.join(os.path.dirname(path), "dagml.json")
     with open(out, "w", encoding="utf-8") as f:
         f.write(compiled.json)

@@ -1,25 +1,20 @@
 """dagml: plain Python functions as SageMaker pipelines, validated, drawn, run locally.
 
 The public surface is what this module exports; everything else is private
-to its subpackages and may change.
+to its subpackages and may change. The layers under it, and the rule that
+keeps them apart, are in docs/architecture.md.
 """
 
 from dagml._version import __version__
+from dagml.api import Pipeline, compile, render, run
+from dagml.errors import ConfigurationError, DagmlError, DagmlWarning, Problem
+from dagml.graph.errors import PipelineValidationError
+from dagml.graph.model import PipelineGraph
 from dagml.spec.conditions import all_of, any_of, not_
+from dagml.spec.errors import ConditionUsageError, DeclarationError, TargetError
 from dagml.spec.params import Dataset, Param
-from dagml.spec.pipeline import Pipeline
 from dagml.spec.specs import Cache, Retry
 from dagml.spec.step import Node, Step
-from dagml.errors import (
-    ConditionUsageError,
-    DagmlError,
-    DagmlWarning,
-    DeclarationError,
-    PipelineValidationError,
-    Problem,
-    TargetError,
-)
-from dagml.graph.model import PipelineGraph
 
 #: Return annotation of a step that returns a metrics report (a dict of numbers).
 Metrics = dict[str, float]
@@ -27,6 +22,7 @@ Metrics = dict[str, float]
 __all__ = [
     "Cache",
     "ConditionUsageError",
+    "ConfigurationError",
     "DagmlError",
     "DagmlWarning",
     "Dataset",
@@ -44,5 +40,8 @@ __all__ = [
     "__version__",
     "all_of",
     "any_of",
+    "compile",
     "not_",
+    "render",
+    "run",
 ]

@@ -1,38 +1,42 @@
-"""dagml's exceptions and the structured problems they carry.
+"""The base of dagml's exceptions and the structured problems they carry.
 
 Every exception dagml raises on purpose derives from :class:`DagmlError` *and*
 from the builtin that matches the situation, so callers can catch either
-(``except dagml.DagmlError`` or ``except ValueError``). Validation never stops
-at the first problem: it collects every :class:`Problem`, sorts them by step,
-and raises one :class:`PipelineValidationError` whose ``.problems`` tests and
-tools can inspect instead of matching prose.
+(``except dagml.DagmlError`` or ``except ValueError``). Each layer defines its
+own exceptions beside its code (``dagml/spec/errors.py``,
+``dagml/graph/errors.py``, ``dagml/runtime/errors.py``, ...; the public ones are
+re-exported by :mod:`dagml`); this module is the bottom of the layering
+(docs/architecture.md) and imports nothing of dagml's but :mod:`dagml._text`.
+
+Whoever finds several problems never stops at the first: it collects every
+:class:`Problem`, sorts them, and raises one error whose ``.problems`` tests
+and tools can inspect instead of matching prose.
 """
 
 from __future__ import annotations
 
 import difflib
-from typing import Iterable, Sequence
+from typing import Iterable, Literal
 
 import attrs
 
 from dagml._text import visible
 
 __all__ = [
-    "ConditionUsageError",
+    "ERROR",
+    "WARNING",
     "ConfigurationError",
     "DagmlError",
     "DagmlWarning",
-    "DeclarationError",
-    "PipelineValidationError",
     "Problem",
-    "TargetError",
+    "Severity",
     "did_you_mean",
 ]
 
-#: Severity of a problem that makes the pipeline unusable.
-ERROR = "error"
-#: Severity of a problem worth fixing that does not block anything.
-WARNING = "warning"
+#: ``"error"``: the problem makes the pipeline unusable; ``"warning"``: worth fixing, blocks nothing.
+Severity = Literal["error", "warning"]
+ERROR: Severity = "error"
+WARNING: Severity = "warning"
 
 
 @attrs.frozen(order=False)
@@ -48,7 +52,7 @@ class Problem:
     steps: tuple[str, ...] = attrs.field(converter=tuple)
     message: str
     fix: str = ""
-    severity: str = ERROR
+    severity: Severity = ERROR
 
     @property
     def subject(self) -> str:
@@ -74,47 +78,21 @@ class Problem:
 
 
 class DagmlError(Exception):
-    """Base class of every error dagml raises on purpose."""
+    """Base class of every error dagml raises on purpose.
+
+    ``problems`` holds the structured problems of an error that reports several
+    (validation, settings, lint); it is empty for an error about one thing.
+    """
+
+    problems: tuple[Problem, ...] = ()
 
 
 class DagmlWarning(UserWarning):
     """Something worth fixing in a pipeline that does not stop it."""
 
 
-class DeclarationError(DagmlError, TypeError):
-    """A step, param or condition was declared with arguments that cannot work.
-
-    Raised at declaration time (when the decorator or ``pipe.param`` runs), so
-    the traceback points at the offending line of the user's code.
-    """
-
-
-class ConditionUsageError(DagmlError, TypeError):
-    """A condition expression was used as a Python truth value."""
-
-
 class ConfigurationError(DagmlError, ValueError):
     """A setting or command-line value is missing or malformed (a usage error)."""
-
-
-class TargetError(DagmlError, LookupError):
-    """A ``TARGET`` given on the command line does not name a pipeline."""
-
-
-class PipelineValidationError(DagmlError, ValueError):
-    """A pipeline has one or more problems; all of them are in ``.problems``."""
-
-    def __init__(self, pipeline: str, problems: Sequence[Problem]) -> None:
-        self.pipeline = pipeline
-        self.problems: tuple[Problem, ...] = tuple(sorted(problems, key=Problem.sort_key))
-        count = len(self.problems)
-        lines = [f"pipeline {visible(repr(pipeline))} is invalid ({count} problem{'s' if count != 1 else ''}):"]
-        lines += [f"  - {p}" for p in self.problems]
-        super().__init__("\n".join(lines))
-
-    @property
-    def kinds(self) -> set[str]:
-        return {p.kind for p in self.problems}
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:

@@ -19,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from dagml.local.overlay import render_run  # noqa: E402
-from dagml.render import render  # noqa: E402
+from dagml.drawing import render  # noqa: E402
 from dagml.spec.target import load_target  # noqa: E402
 
 IMAGES = os.path.join(ROOT, "docs", "images")

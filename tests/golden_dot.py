@@ -14,7 +14,7 @@ __all__ = ["dot_golden", "golden_sources", "write_dot_goldens"]
 
 def dot_golden(source: str) -> str:
     """The DOT text of the pipeline in ``source``, as `dagml render SOURCE -o NAME.dot` writes it."""
-    from dagml.render import to_dot
+    from dagml.drawing import to_dot
     from dagml.spec.target import load_target
 
     return to_dot(load_target(source).validate())

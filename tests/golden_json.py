@@ -12,6 +12,8 @@ import os
 import re
 from typing import Callable
 
+from dagml.api import graph_of
+
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
 PIPELINES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pipelines")
 #: The settings every golden definition is compiled with.
@@ -40,7 +42,7 @@ def compile_golden(source: str) -> str:
     from dagml.sagemaker import Settings, compile_pipeline
     from dagml.spec.target import load_target
 
-    return normalize(compile_pipeline(load_target(source), Settings(**GOLDEN_SETTINGS)).json)
+    return normalize(compile_pipeline(graph_of(load_target(source)), Settings(**GOLDEN_SETTINGS)).json)
 
 
 def write_goldens(extension: str, text_of: Callable[[str], str]) -> list[str]:

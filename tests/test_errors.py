@@ -1,14 +1,8 @@
 import pytest
 
-from dagml.errors import (
-    ConditionUsageError,
-    DagmlError,
-    DeclarationError,
-    PipelineValidationError,
-    Problem,
-    TargetError,
-    did_you_mean,
-)
+from dagml.errors import DagmlError, Problem, did_you_mean
+from dagml.graph.errors import PipelineValidationError
+from dagml.spec.errors import ConditionUsageError, DeclarationError, TargetError
 
 
 @pytest.mark.parametrize(

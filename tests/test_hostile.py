@@ -5,6 +5,7 @@ import os
 import pytest
 
 from dagml import Pipeline, PipelineValidationError
+from dagml.api import graph_of
 from dagml.cli.main import main
 from dagml.local.registry import ModelRegistry
 from dagml.local.runner import run_pipeline
@@ -23,7 +24,7 @@ def test_hostile_step_names_never_reach_the_run_store(tmp_path, name):
 
     home = tmp_path / "home"
     with pytest.raises(PipelineValidationError) as info:
-        run_pipeline(pipe, home=str(home))
+        run_pipeline(graph_of(pipe), home=str(home))
     assert info.value.kinds == {"invalid-name"}
     assert not home.exists()
 

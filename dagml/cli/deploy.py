@@ -8,35 +8,18 @@ import sys
 from typing import Any
 
 from dagml._text import visible
-from dagml.cli.compile import add_settings_arguments, settings_from_args
-from dagml.cli.main import UsageError, parse_params
-from dagml.errors import TargetError
-from dagml.spec.target import load_target
+from dagml.cli.common import (
+    UsageError,
+    add_aws_arguments,
+    add_settings_arguments,
+    aws_from_args,
+    load_graph,
+    parse_params,
+    settings_from_args,
+)
+from dagml.spec.errors import TargetError
 
 TARGET_HELP = "path/to/file.py[:attr] or package.module[:attr]"
-
-
-def add_aws_arguments(p: argparse.ArgumentParser, region: bool = True) -> None:
-    group = p.add_argument_group("AWS (credentials from boto3's standard chain)")
-    if region:
-        group.add_argument(
-            "--region", metavar="REGION", help="AWS region (or DAGML_REGION, [tool.dagml] region, AWS_REGION)"
-        )
-    group.add_argument(
-        "--endpoint-url",
-        metavar="URL",
-        help="an S3- and SageMaker-compatible endpoint instead of AWS (moto, LocalStack)",
-    )
-
-
-def aws_from_args(args: argparse.Namespace, region: str | None = None) -> Any:
-    """An :class:`dagml.sagemaker.aws.Aws` for the command's region and endpoint."""
-    from dagml.sagemaker.aws import Aws
-    from dagml.sagemaker.settings import configured_region
-
-    return Aws(
-        region=region or configured_region(getattr(args, "region", None)), endpoint_url=args.endpoint_url
-    )
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -107,20 +90,20 @@ def run_deploy(args: argparse.Namespace) -> int:
         raise UsageError("-p and --wait are about an execution: add --start to start one.")
     if args.poll < 0:
         raise UsageError(f"--poll {args.poll:g}: use a number of seconds >= 0.")
-    pipe = load_target(args.target)
-    settings = settings_from_args(args, pipe.name)
-    compiled = compile_pipeline(pipe, settings)
+    graph = load_graph(args.target)
+    settings = settings_from_args(args, graph.name)
+    compiled = compile_pipeline(graph, settings)
     for note in compiled.notes:
         print(f"note: {note}", file=sys.stderr)
     parameters = execution_parameters(
-        compiled.definition, overrides, pipe.name
+        compiled.definition, overrides, graph.name
     )  # refuse bad -p before deploying
     aws = aws_from_args(args, settings.region)
-    print(f"{'dry run: ' if args.dry_run else ''}deploying {pipe.name} to {aws.where}")
-    deploy(compiled, settings, aws, description=pipe.description, dry_run=args.dry_run)
+    print(f"{'dry run: ' if args.dry_run else ''}deploying {graph.name} to {aws.where}")
+    deploy(compiled, settings, aws, description=graph.description, dry_run=args.dry_run)
     if not args.start:
         return 0
-    arn = start(aws, pipe.name, parameters, dry_run=args.dry_run)
+    arn = start(aws, graph.name, parameters, dry_run=args.dry_run)
     if not args.wait or arn is None:
         return 0
     return 0 if wait(aws, arn, poll=args.poll) == "Succeeded" else 1

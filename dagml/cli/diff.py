@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import warnings
 
-from dagml.cli.compile import add_settings_arguments, settings_from_args
-from dagml.cli.deploy import add_aws_arguments, aws_from_args
+from dagml.cli.common import add_aws_arguments, add_settings_arguments, aws_from_args, settings_from_args
+from dagml.errors import DagmlWarning
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -26,8 +27,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run(args: argparse.Namespace) -> int:
+    from dagml.graph.model import PipelineGraph
     from dagml.sagemaker.diff import diff_pipelines
-    from dagml.sagemaker.sources import load_source
+    from dagml.sagemaker.sources import is_definition, load_source
 
     def aws():  # type: ignore[no-untyped-def]
         return aws_from_args(args)
@@ -35,8 +37,15 @@ def run(args: argparse.Namespace) -> int:
     def settings(name: str):  # type: ignore[no-untyped-def]
         return settings_from_args(args, name)
 
-    a = load_source(args.a, aws=aws, settings=settings)
-    b = load_source(args.b, aws=aws, settings=settings)
+    def load(source: str) -> PipelineGraph:
+        if not is_definition(source):
+            return load_source(source, aws=aws, settings=settings)
+        with warnings.catch_warnings():  # a definition's own warnings are not the diff's
+            warnings.simplefilter("ignore", DagmlWarning)
+            return load_source(source, aws=aws, settings=settings)
+
+    a = load(args.a)
+    b = load(args.b)
     result = diff_pipelines(a, b)
     print(json.dumps(result.to_dict(), indent=2, sort_keys=True) if args.json else result.format())
     return 0 if result.same else 1

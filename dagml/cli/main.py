@@ -16,7 +16,9 @@ from typing import Callable, Sequence
 
 from dagml._text import visible
 from dagml._version import __version__
-from dagml.errors import ConfigurationError, DagmlError, PipelineValidationError, TargetError
+from dagml.errors import ConfigurationError, DagmlError
+from dagml.graph.errors import PipelineValidationError
+from dagml.spec.errors import TargetError
 
 __all__ = ["main"]
 
@@ -33,21 +35,6 @@ COMMANDS = (
     "dagml.cli.show",
     "dagml.cli.diff",
 )
-
-
-class UsageError(ConfigurationError):
-    """Bad command-line usage that argparse cannot catch by itself."""
-
-
-def parse_params(pairs: list[str] | None) -> dict[str, str]:
-    """``-p NAME=VALUE`` options (run, deploy) as a dict; values stay strings for the param's type to parse."""
-    out: dict[str, str] = {}
-    for pair in pairs or []:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise UsageError(f"-p {pair!r}: expected NAME=VALUE, e.g. -p AccuracyThreshold=0.95.")
-        out[name] = value
-    return out
 
 
 def build_parser() -> argparse.ArgumentParser:

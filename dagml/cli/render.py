@@ -6,10 +6,9 @@ import argparse
 import sys
 import warnings
 
-from dagml.cli.compile import check_output
+from dagml.cli.common import UsageError, check_output, load_graph
+from dagml.drawing import FORMATS, RenderError, format_for, render
 from dagml.errors import DagmlWarning
-from dagml.render import FORMATS, RenderError, format_for, render
-from dagml.spec.target import load_target
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -34,8 +33,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run(args: argparse.Namespace) -> int:
-    from dagml.cli.main import UsageError
-
     try:
         fmt = format_for(args.output, args.format)
     except RenderError as exc:
@@ -43,10 +40,9 @@ def run(args: argparse.Namespace) -> int:
     if args.output is None and fmt == "png":
         raise UsageError("PNG is binary and is not printed. Fix: write it to a file with -o FILE.png.")
     check_output(args.output, "-o")
-    pipe = load_target(args.target)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DagmlWarning)  # reported below, one line each
-        graph = pipe.validate()
+        graph = load_graph(args.target)
     for warning in graph.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if args.run:

@@ -8,9 +8,8 @@ import sys
 from typing import Any
 
 from dagml._text import visible
-from dagml.cli.compile import check_output
-from dagml.cli.main import UsageError, parse_params
-from dagml.spec.target import load_target
+from dagml.cli.common import UsageError, check_output, load_graph, parse_params
+from dagml.graph.model import PipelineGraph
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -59,9 +58,9 @@ def run(args: argparse.Namespace) -> int:
     if not target:
         raise UsageError("dagml run needs a TARGET (or --resume RUN_ID).")
     check_output(args.graph, "--graph")
-    pipe = load_target(target)
+    graph = load_graph(target)
     result = run_pipeline(
-        pipe,
+        graph,
         params=parse_params(args.params),
         workers=args.workers,
         cache=not args.no_cache,
@@ -69,18 +68,18 @@ def run(args: argparse.Namespace) -> int:
         home=args.home,
         progress=Progress(sys.stderr, live=False if args.json else None),
     )
-    report(args, result, pipe)
+    report(args, result, graph)
     return 0 if result.ok else 1
 
 
-def report(args: argparse.Namespace, result: Any, pipe: Any) -> None:
-    """Draw the run over ``pipe``'s graph when ``--graph`` asks; print it as JSON or as the summary table."""
+def report(args: argparse.Namespace, result: Any, graph: PipelineGraph | None) -> None:
+    """Draw the run over ``graph`` when ``--graph`` asks; print it as JSON or as the summary table."""
     from dagml.local.progress import summary_table
 
-    if args.graph:
+    if args.graph and graph is not None:
         from dagml.local.overlay import render_run
 
-        render_run(pipe.validate(), result, args.graph)
+        render_run(graph, result, args.graph)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, sort_keys=True))
     else:
@@ -113,5 +112,5 @@ def runs_show(args: argparse.Namespace) -> int:
 
     check_output(args.graph, "--graph")
     result = RunResult.load(RunStore(args.home), args.run_id)
-    report(args, result, load_target(result.run.target) if args.graph else None)
+    report(args, result, load_graph(result.run.target) if args.graph else None)
     return 0

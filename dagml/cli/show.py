@@ -8,7 +8,7 @@ import sys
 import warnings
 
 from dagml._text import visible
-from dagml.cli.deploy import add_aws_arguments, aws_from_args
+from dagml.cli.common import UsageError, add_aws_arguments, aws_from_args, check_output, format_summary
 from dagml.errors import DagmlWarning
 
 
@@ -32,10 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run(args: argparse.Namespace) -> int:
-    from dagml.cli.compile import check_output
-    from dagml.cli.main import UsageError
-    from dagml.cli.validate import format_summary
-    from dagml.render import RenderError, format_for, render
+    from dagml.drawing import RenderError, format_for, render
     from dagml.sagemaker.sources import load_source
 
     fmt = None
@@ -45,14 +42,13 @@ def run(args: argparse.Namespace) -> int:
         except RenderError as exc:
             raise UsageError(str(exc)) from None
         check_output(args.output, "-o")
-    imported = load_source(args.source, aws=lambda: aws_from_args(args))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DagmlWarning)  # reported below, with the summary
-        graph = imported.validate()
+        graph = load_source(args.source, aws=lambda: aws_from_args(args))
     if args.json:
         print(
             json.dumps(
-                {"ok": True, "source": imported.source, "summary": graph.summary()}, indent=2, sort_keys=True
+                {"ok": True, "source": graph.provenance.definition, "summary": graph.summary()}, indent=2, sort_keys=True
             )
         )
     else:

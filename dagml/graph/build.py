@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import heapq
 import warnings
-from typing import Iterable, Mapping, Protocol
+from typing import Iterable, Mapping
 
 import networkx as nx
 
+from dagml._gc import paused_gc
+from dagml.errors import DagmlWarning, Problem, Severity, did_you_mean
+from dagml.graph import checks
+from dagml.graph.errors import PipelineValidationError
+from dagml.graph.lowered import lower_conditions
+from dagml.graph.model import AFTER, DATA, OTHERWISE, THEN, Edge, EdgeKind, PipelineGraph
+from dagml.graph.protocols import Declarations
+from dagml.graph.wiring import STEP, UNBOUND, Binding, wire
 from dagml.spec.conditions import MetricRef, operands
 from dagml.spec.imported import ImportedCondition, ImportedSpec
 from dagml.spec.introspect import literal_metric_keys
-from dagml.spec.params import Dataset, Param
 from dagml.spec.specs import (
     ConditionSpec,
     FunctionSpec,
@@ -26,43 +33,21 @@ from dagml.spec.specs import (
     RegisterSpec,
     TransformSpec,
 )
-from dagml.errors import DagmlWarning, PipelineValidationError, Problem, did_you_mean
-from dagml.graph import checks
-from dagml.graph.model import AFTER, DATA, OTHERWISE, THEN, Edge, PipelineGraph
-from dagml.graph.wiring import STEP, UNBOUND, Binding, wire
 
-__all__ = ["Declarations", "build_graph"]
+__all__ = ["GraphBuilder", "build_graph"]
 
-
-class Declarations(Protocol):
-    """What the graph is built from: a :class:`~dagml.Pipeline`, or an imported definition
-    (:class:`dagml.sagemaker.importer.ImportedPipeline`)."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def description(self) -> str | None: ...
-    @property
-    def params(self) -> tuple[Param, ...]: ...
-    @property
-    def datasets(self) -> tuple[Dataset, ...]: ...
-    @property
-    def nodes(self) -> tuple[NodeSpec, ...]: ...
-    @property
-    def source_file(self) -> str | None: ...
-
-    # Optional: ``imported = True`` on an imported definition, which is held only to the rules the
-    # SageMaker service enforces (see dagml/graph/checks.py); a dagml Pipeline has no such attribute.
 
 #: Step kinds whose output another step can read.
 DATA_KINDS = ("processing", "training", "transform")
 
 
-class _Builder:
+class GraphBuilder:
+    """The graph being built: the specs by name, the edges found, every problem (:class:`dagml.graph.protocols.Builder`)."""
+
     def __init__(self, pipe: Declarations) -> None:
         self.pipe = pipe
         #: An imported definition: rules only the published schema states are warnings for it.
-        self.imported = bool(getattr(pipe, "imported", False))
+        self.imported = pipe.imported
         self.problems: list[Problem] = []
         self.specs: dict[str, NodeSpec] = {}
         self.index: dict[str, int] = {}
@@ -75,7 +60,9 @@ class _Builder:
         self._metric_keys: dict[str, tuple[str, ...] | None] = {}
 
     # ------------------------------------------------------------ helpers
-    def problem(self, kind: str, steps: Iterable[str], message: str, fix: str = "", severity: str = "error") -> None:
+    def problem(
+        self, kind: str, steps: Iterable[str], message: str, fix: str = "", severity: Severity = "error"
+    ) -> None:
         self.problems.append(Problem(kind, tuple(steps), message, fix, severity))
 
     def ref(self, owner: str, target: str, what: str) -> NodeSpec | None:
@@ -102,7 +89,7 @@ class _Builder:
             self._metric_keys[spec.name] = literal_metric_keys(spec.fn)
         return self._metric_keys[spec.name]
 
-    def add(self, source: str, target: str, kind: str, via: str) -> None:
+    def add(self, source: str, target: str, kind: EdgeKind, via: str) -> None:
         self.edges.append(Edge(source, target, kind, via))
 
     # ------------------------------------------------------------ edges
@@ -311,9 +298,10 @@ def order_and_generations(
     return order, tuple(map(tuple, generations))
 
 
+@paused_gc()  # millions of acyclic objects at 100,000 steps: see dagml/_gc.py
 def build_graph(pipe: Declarations) -> PipelineGraph:
     """Validate ``pipe`` and return its immutable graph, or raise every problem at once."""
-    b = _Builder(pipe)
+    b = GraphBuilder(pipe)
     checks.duplicates(b)
     checks.names(b)
     b.collect_edges()
@@ -326,7 +314,7 @@ def build_graph(pipe: Declarations) -> PipelineGraph:
     checks.register_options(b)
     checks.option_types(b)
     checks.unused(b)
-    b.problems += getattr(pipe, "reading_problems", ())  # an imported definition's dangling property files
+    b.problems += pipe.reading_problems  # an imported definition's dangling property files
     errors = [p for p in b.problems if p.severity == "error"]
     if errors:
         raise PipelineValidationError(pipe.name, errors)
@@ -353,6 +341,37 @@ def build_graph(pipe: Declarations) -> PipelineGraph:
         generations=generations,
         branch_of=branch_of,
         warnings=tuple(found),
-        source_file=pipe.source_file,
+        provenance=pipe.provenance,
+        declaration_order=tuple(b.specs),
+        definition_top=pipe.definition_top,
+        **_facts(b.specs),
     )
+
+
+def _facts(specs: Mapping[str, NodeSpec]) -> dict[str, object]:
+    """What the compiler, the runtime and the runner all need to know about the steps, found once.
+
+    A step has a metrics report when it declares one (``metrics=True`` or a ``Metrics``
+    annotation) or when a condition or a registration reads it; validation has made sure a
+    read step returns one. A dict-literal return alone does not make a report.
+    """
+    read = {o.step for c in specs.values() if isinstance(c, ConditionSpec) for o in operands(c.expression) if isinstance(o, MetricRef)}
+    read |= {s.metrics for s in specs.values() if isinstance(s, RegisterSpec) and s.metrics is not None}
+    declared = {s.name for s in specs.values() if isinstance(s, FunctionSpec) and s.returns == "metrics"}
+    scored = {
+        s.data
+        for s in specs.values()
+        if isinstance(s, TransformSpec) and not s.data_is_dataset and s.data in specs and specs[s.data].kind == "processing"
+    }
+    lowered = {
+        c.name: tuple(lower_conditions(c.expression))
+        for c in specs.values()
+        if isinstance(c, ConditionSpec) and not isinstance(c, ImportedCondition)
+    }
+    return {
+        "reports": frozenset(read | declared),
+        "reports_read": frozenset(read),
+        "scored": frozenset(scored),
+        "lowered": lowered,
+    }
 

@@ -22,6 +22,9 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 
+from dagml.graph import names as naming
+from dagml.graph.model import DATA, OTHERWISE, THEN, Edge
+from dagml.graph.wiring import DATASET, PARAM
 from dagml.spec.conditions import Compare, In, MetricRef, describe, iter_compares, operand_type, operands
 from dagml.spec.imported import ImportedCondition, ImportedSpec
 from dagml.spec.params import Param
@@ -34,12 +37,10 @@ from dagml.spec.specs import (
     TransformSpec,
 )
 from dagml.spec.step import Node
-from dagml.graph import names as naming
-from dagml.graph.model import DATA, OTHERWISE, THEN, Edge
-from dagml.graph.wiring import DATASET, PARAM
 
 if TYPE_CHECKING:
-    from dagml.graph.build import _Builder
+    from dagml.errors import Severity
+    from dagml.graph.protocols import Builder
 
 #: What a comparison sees of an imported reference (a Std:JsonGet, a step property): any type.
 ANY = "any"
@@ -51,7 +52,7 @@ ORDERED_TYPES = ("number", "string")
 ORDERING = ("<", "<=", ">", ">=")
 
 
-def duplicates(b: _Builder) -> None:
+def duplicates(b: Builder) -> None:
     origins: dict[str, list[str]] = {}
     for spec in b.pipe.nodes:
         origins.setdefault(spec.name, []).append(spec.origin or "?")
@@ -74,7 +75,7 @@ def duplicates(b: _Builder) -> None:
             )
 
 
-def names(b: _Builder) -> None:
+def names(b: Builder) -> None:
     """Names SageMaker accepts (dagml/graph/names.py says which rule binds whom)."""
     pipe = b.pipe
     if not b.specs:
@@ -141,7 +142,7 @@ def _edge_reason(g: nx.DiGraph, source: str, target: str) -> str:
     return "; ".join(r.reason() for r in reasons)
 
 
-def cycles(b: _Builder, g: nx.DiGraph) -> None:
+def cycles(b: Builder, g: nx.DiGraph) -> None:
     """Report each cycle as its path, with why each edge exists."""
     index = b.index
     for component in sorted(nx.strongly_connected_components(g), key=lambda c: min(index[n] for n in c)):
@@ -161,7 +162,7 @@ def cycles(b: _Builder, g: nx.DiGraph) -> None:
         )
 
 
-def branches(b: _Builder, g: nx.DiGraph) -> None:
+def branches(b: Builder, g: nx.DiGraph) -> None:
     """Branch membership. Any step type may be in a branch, conditions included (nested conditions).
 
     The published schema allows only Training, Fail, Processing, Transform and RegisterModel steps
@@ -217,7 +218,7 @@ def _read_by_others(g: nx.DiGraph, name: str) -> bool:
     return any(r.kind == DATA for _, _, reasons in g.out_edges(name, data="reasons") for r in reasons)
 
 
-def _branch_escapes(b: _Builder, g: nx.DiGraph, membership: dict[str, list[tuple[str, str]]]) -> None:
+def _branch_escapes(b: Builder, g: nx.DiGraph, membership: dict[str, list[tuple[str, str]]]) -> None:
     """What SageMaker cannot express around branches.
 
     A step outside a branch may read or run after a branch step: it runs when
@@ -277,7 +278,7 @@ def _branch_escapes(b: _Builder, g: nx.DiGraph, membership: dict[str, list[tuple
     index = {cond: i for i, cond in enumerate(conds)}
     own_bit = {m: 1 << (2 * index[cond] + (side == OTHERWISE)) for m, (cond, side) in home.items()}
     evens = ((1 << (2 * len(conds))) - 1) // 3  # the then-bits: 0b...010101
-    severity = "warning" if b.imported else "error"
+    severity: Severity = "warning" if b.imported else "error"
 
     def upstream(node: str) -> list[str]:
         return list(g.pred[node])
@@ -311,11 +312,11 @@ def _branch_escapes(b: _Builder, g: nx.DiGraph, membership: dict[str, list[tuple
             gates[node] = own & ~(low | low << 1)  # report once per chain
 
 
-def _type_problem(b: _Builder, cond: str, text: str, fix: str, severity: str) -> None:
+def _type_problem(b: Builder, cond: str, text: str, fix: str, severity: Severity) -> None:
     b.problem("condition-type", (cond,), text, fix, severity=severity)
 
 
-def condition_types(b: _Builder) -> None:
+def condition_types(b: Builder) -> None:
     """Comparisons dagml can decide the way SageMaker does (dagml/local/decide.py).
 
     Ordering takes two numbers, or two strings (by code point: the service orders strings,
@@ -329,7 +330,7 @@ def condition_types(b: _Builder) -> None:
     for spec in b.specs.values():
         if not isinstance(spec, ConditionSpec):
             continue
-        severity = "warning" if isinstance(spec, ImportedCondition) else "error"
+        severity: Severity = "warning" if isinstance(spec, ImportedCondition) else "error"
         for leaf in iter_compares(spec.expression):
             if isinstance(leaf, Compare):
                 lt, rt = operand_type(leaf.left), operand_type(leaf.right)
@@ -380,7 +381,7 @@ def _not_finite(value: object) -> bool:
     return isinstance(value, float) and not math.isfinite(value)
 
 
-def finite_numbers(b: _Builder) -> None:
+def finite_numbers(b: Builder) -> None:
     """NaN and infinities: JSON cannot hold them, so the compiled definition would be invalid."""
     for param in b.pipe.params:
         if _not_finite(param.default):
@@ -417,7 +418,7 @@ def finite_numbers(b: _Builder) -> None:
                     )
 
 
-def step_defaults(b: _Builder) -> None:
+def step_defaults(b: Builder) -> None:
     """A step as a parameter's default: the wiring rule reads names, not defaults, so it makes no edge."""
     for spec in b.specs.values():
         if not isinstance(spec, FunctionSpec):
@@ -435,7 +436,7 @@ def step_defaults(b: _Builder) -> None:
                 )
 
 
-def register_options(b: _Builder) -> None:
+def register_options(b: Builder) -> None:
     for spec in b.specs.values():
         if not isinstance(spec, RegisterSpec):
             continue
@@ -472,7 +473,7 @@ def register_options(b: _Builder) -> None:
             )
 
 
-def option_types(b: _Builder) -> None:
+def option_types(b: Builder) -> None:
     for spec in b.specs.values():
         if not isinstance(spec, (FunctionSpec, TransformSpec)):
             continue
@@ -508,7 +509,7 @@ def option_types(b: _Builder) -> None:
             )
 
 
-def unused(b: _Builder) -> None:
+def unused(b: Builder) -> None:
     used: set[str] = set()
     for spec in b.specs.values():
         if isinstance(spec, FunctionSpec):

@@ -10,23 +10,28 @@ from __future__ import annotations
 
 import operator
 from types import MappingProxyType
-from typing import Iterator, Mapping
+from typing import Any, Final, Iterator, Literal, Mapping
 
 import attrs
 import networkx as nx
 
-from dagml.spec.conditions import MetricRef, describe, operands
-from dagml.spec.params import Dataset, Param
-from dagml.spec.specs import ConditionSpec, FunctionSpec, NodeSpec
 from dagml.errors import Problem
 from dagml.graph.wiring import Binding
+from dagml.spec.conditions import MetricRef, describe, operands
+from dagml.spec.params import Dataset, Param
+from dagml.spec.provenance import Provenance
+from dagml.spec.specs import ConditionSpec, FunctionSpec, NodeSpec
 
-__all__ = ["DATA", "AFTER", "THEN", "OTHERWISE", "Edge", "PipelineGraph"]
+__all__ = ["AFTER", "DATA", "OTHERWISE", "THEN", "Edge", "EdgeKind", "PipelineGraph", "Provenance"]
 
 #: Edge kinds. DATA: the target reads the source's output (or metrics);
 #: AFTER: ordering only (after=, SageMaker's DependsOn); THEN / OTHERWISE: the
 #: target is in that branch of the source condition.
-DATA, AFTER, THEN, OTHERWISE = "data", "after", "then", "otherwise"
+EdgeKind = Literal["data", "after", "then", "otherwise"]
+DATA: Final = "data"
+AFTER: Final = "after"
+THEN: Final = "then"
+OTHERWISE: Final = "otherwise"
 
 
 @attrs.frozen
@@ -35,7 +40,7 @@ class Edge:
 
     source: str
     target: str
-    kind: str
+    kind: EdgeKind
     via: str
 
     def reason(self) -> str:
@@ -52,7 +57,7 @@ class Edge:
 _EDGE_ORDER = operator.attrgetter("source", "target", "kind", "via")
 
 
-def _readonly(mapping: Mapping[str, object]) -> Mapping[str, object]:
+def _readonly(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(mapping))
 
 
@@ -76,7 +81,34 @@ class PipelineGraph:
     #: A condition may itself be in a branch (nested conditions): see :meth:`enclosing`.
     branch_of: Mapping[str, tuple[str, str]] = attrs.field(converter=_readonly)
     warnings: tuple[Problem, ...] = ()
-    source_file: str | None = None
+    provenance: Provenance = Provenance()
+    #: Every step name in declaration order (document order for an imported definition).
+    declaration_order: tuple[str, ...] = ()
+    # ------------------------------------------------------------ derived facts, computed once at build
+    #: Steps with a metrics report: declared (``metrics=True``, a ``Metrics`` annotation) or read by a
+    #: condition or a registration. The compiler declares the ``metrics`` output and the
+    #: ``EvaluationReport`` property file for exactly these; the runtime writes ``evaluation.json`` for them.
+    reports: frozenset[str] = frozenset()
+    #: The reports a condition or a ``register_model(metrics=...)`` reads: their step must return one.
+    reports_read: frozenset[str] = frozenset()
+    #: Processing steps whose return value a batch transform scores, written also as CSV.
+    scored: frozenset[str] = frozenset()
+    #: Condition name -> its ``Conditions`` list (:mod:`dagml.graph.lowered`), read by the compiler
+    #: and decided by the local runner. Imported conditions keep their own JSON and are not here.
+    lowered: Mapping[str, tuple[Mapping[str, Any], ...]] = attrs.field(default={}, converter=_readonly)
+    #: An imported definition's top-level keys other than ``Steps``, exactly as imported (None for a
+    #: declared pipeline): re-emitting the definition keeps them.
+    definition_top: Mapping[str, Any] | None = attrs.field(default=None, repr=False)
+
+    @property
+    def source_file(self) -> str | None:
+        """The file that declared the pipeline (datasets' local paths are relative to it)."""
+        return self.provenance.file
+
+    @property
+    def imported(self) -> bool:
+        """True for a graph of an imported definition (held only to the rules the service enforces)."""
+        return self.definition_top is not None
 
     # ------------------------------------------------------------ access
     @property
@@ -201,14 +233,3 @@ class PipelineGraph:
             ],
             "warnings": [w.to_dict() for w in self.warnings],
         }
-
-    # ------------------------------------------------------------ Jupyter (see dagml.render)
-    def _repr_svg_(self) -> str:
-        from dagml.render import render
-
-        return render(self).svg()
-
-    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
-        from dagml.render.output import notebook_bundle
-
-        return notebook_bundle(self)

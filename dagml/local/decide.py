@@ -30,9 +30,9 @@ import math
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
+from dagml.errors import DagmlError
 from dagml.spec.conditions import And, Compare, Expr, In, MetricRef, Not, Or
 from dagml.spec.params import Param
-from dagml.errors import DagmlError
 
 __all__ = ["ConditionError", "describe_values", "evaluate_conditions", "evaluate_expression"]
 

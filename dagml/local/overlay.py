@@ -15,8 +15,8 @@ _DRAWN = {"succeeded", "failed", "cached", "skipped", "not run"}
 
 
 def run_statuses(graph: PipelineGraph, result: RunResult) -> dict[str, Any]:
-    """``{step: StepRun}`` for :func:`dagml.render.render`'s ``run=``."""
-    from dagml.render import StepRun
+    """``{step: StepRun}`` for :func:`dagml.drawing.render`'s ``run=``."""
+    from dagml.drawing import StepRun
 
     out: dict[str, Any] = {}
     for name in graph.order:
@@ -33,7 +33,7 @@ def run_statuses(graph: PipelineGraph, result: RunResult) -> dict[str, Any]:
 
 def render_run(graph: PipelineGraph, result: RunResult, path: str | os.PathLike[str] | None = None, **options: Any) -> Any:
     """Draw ``result`` over ``graph``; write ``path`` when given; return the Drawing."""
-    from dagml.render import render
+    from dagml.drawing import render
 
     caption = f"run {result.run_id}: {result.status}"
     return render(graph, path, run=run_statuses(graph, result), caption=caption, **options)

@@ -34,10 +34,10 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, TypeVar
 
 import attrs
 
-from dagml.spec.specs import APPROVAL_STATUSES
 from dagml.errors import DagmlError, did_you_mean
 from dagml.graph.names import check_name, rule_text, suggest
 from dagml.local.home import Database, StoreBusyError, StoreDatabaseError, dagml_home
+from dagml.spec.specs import APPROVAL_STATUSES
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -23,9 +23,7 @@ import signal
 import threading
 from typing import Any, Iterator, Mapping
 
-from dagml.spec.params import Dataset, Param, param_type_of
-from dagml.spec.pipeline import Pipeline
-from dagml.spec.specs import ConditionSpec, FailSpec, FunctionSpec, ModelSpec, NodeSpec, RegisterSpec, TransformSpec
+from dagml import contract as c
 from dagml.errors import ConfigurationError, DagmlError, did_you_mean
 from dagml.graph.model import PipelineGraph
 from dagml.graph.wiring import DATASET, PARAM, STEP
@@ -35,11 +33,18 @@ from dagml.local.progress import Progress
 from dagml.local.result import RunResult
 from dagml.local.store import RunStore, StepRecord, StoreError, now
 from dagml.local.workers import Outcome, Task, WorkerPool
-from dagml import contract as c
 from dagml.runtime.bundle import content_hash, user_files
 from dagml.runtime.modules import user_modules
-from dagml.sagemaker.expressions import lower_conditions
-from dagml.spec.target import attr_of
+from dagml.spec.params import Dataset, Param, param_type_of
+from dagml.spec.specs import (
+    ConditionSpec,
+    FailSpec,
+    FunctionSpec,
+    ModelSpec,
+    NodeSpec,
+    RegisterSpec,
+    TransformSpec,
+)
 
 __all__ = ["ParamError", "RunBusyError", "RunStopped", "resolve_params", "run_pipeline"]
 
@@ -163,15 +168,13 @@ def _warm_runtime(graph: PipelineGraph) -> None:
     """Fill, before the workers fork, the caches every step's runtime reads.
 
     Each step runs in a process forked for it (dagml/local/workers.py): what it caches dies with
-    it, so what every step would otherwise build again (the argument parser, which steps read which
-    report, where the libraries live) is built here once and inherited.
+    it, so what every step would otherwise build again (the argument parser, where the libraries
+    live) is built here once and inherited. Facts about the steps are on the graph already.
     """
-    from dagml.runtime import artifacts, entry
+    from dagml.runtime import entry
     from dagml.runtime.modules import library_roots
 
     entry._parser()
-    if graph.order:
-        artifacts.metrics_required(graph, graph.order[0])  # finds, once, which steps' reports are read
     library_roots()
 
 
@@ -450,7 +453,7 @@ class _Run:
                 for leaf in _metric_steps(spec):
                     metrics[leaf] = self.metrics(leaf)
                 where = f"pipeline {self.graph.name!r}, condition {spec.name!r}"
-                outcome = evaluate_conditions(lower_conditions(spec.expression), metrics, self.params, where)
+                outcome = evaluate_conditions(self.graph.lowered[spec.name], metrics, self.params, where)
                 side = "then" if outcome else "otherwise"
                 self.branch[spec.name] = side
                 detail = {"outcome": outcome, "branch": side, "values": describe_values(spec.expression, metrics, self.params)}
@@ -615,7 +618,7 @@ def _metric_steps(spec: ConditionSpec) -> list[str]:
 
 
 def run_pipeline(
-    pipe: Pipeline,
+    graph: PipelineGraph,
     *,
     params: Mapping[str, Any] | None = None,
     workers: int | None = None,
@@ -624,20 +627,19 @@ def run_pipeline(
     home: str | None = None,
     progress: Progress | None = None,
 ) -> RunResult:
-    """Run ``pipe`` locally; return its :class:`RunResult` (``.ok``, ``.steps``, ``.output(step)``...).
+    """Run a validated graph locally; return its :class:`RunResult` (``.ok``, ``.steps``, ``.output(step)``...).
 
     ``params`` override defaults (strings are parsed by type, as from the CLI);
     ``workers`` caps parallel steps (default: the CPU count); ``cache=False``
     re-runs every step; ``resume=RUN_ID`` finishes an earlier run, re-running
     only what did not succeed, with that run's params.
     """
-    graph = pipe.validate()
     if not graph.source_file or not os.path.isfile(graph.source_file):
         raise DagmlError(
             f"pipeline {graph.name!r} was not declared in a .py file, so worker processes cannot load it. "
             "Fix: declare it in a module."
         )
-    attr = attr_of(pipe)
+    attr = graph.provenance.attribute
     target = os.path.abspath(graph.source_file) + (f":{attr}" if attr else "")
     store = RunStore(home)
     code_hash = _code_hash(graph.source_file)

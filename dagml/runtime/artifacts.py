@@ -23,13 +23,10 @@ import os
 import pickle
 import tarfile
 import tempfile
-from typing import TYPE_CHECKING, Any, BinaryIO, Iterator, Mapping
+from typing import Any, BinaryIO, Iterator, Mapping
 
-from dagml.errors import DagmlError
 from dagml.contract import CSV_FILE, METRICS_FILE, MODEL_FILE, OUTPUT_FILE
-
-if TYPE_CHECKING:
-    from dagml.graph.model import PipelineGraph
+from dagml.errors import DagmlError
 
 __all__ = [
     "MODEL_ARCHIVE",
@@ -37,14 +34,11 @@ __all__ = [
     "ArtifactError",
     "MissingInputError",
     "atomic_write",
-    "csv_required",
     "csv_text",
-    "is_metrics_step",
     "load_input",
     "load_model",
     "load_output",
     "metrics_report",
-    "metrics_required",
     "save_csv",
     "save_metrics",
     "save_model",
@@ -304,64 +298,3 @@ def load_input(kind: str, directory: str, step: str = "?", parameter: str = "?")
         f"step {step!r}, input {parameter!r}: a {kind} step has no output a function can read. "
         "Fix: read a processing, training or transform step, or a dataset."
     )
-
-
-#: id(graph) -> (a weak reference to it, steps whose metrics report is read, steps a transform scores).
-_READERS: dict[int, tuple[Any, frozenset[str], frozenset[str]]] = {}
-
-
-def _readers(graph: PipelineGraph) -> tuple[frozenset[str], frozenset[str]]:
-    """What reads which step, found once per graph: scanning every step for every step run
-    made a local run quadratic (docs/performance.md)."""
-    entry = _READERS.get(id(graph))
-    if entry is None or entry[0]() is not graph:
-        import weakref
-
-        from dagml.spec.conditions import MetricRef, operands
-
-        reports = {o.step for c in graph.conditions for o in operands(c.expression) if isinstance(o, MetricRef)}
-        reports |= {spec.metrics for spec in graph if spec.kind == "register" and getattr(spec, "metrics", None)}
-        scored = {
-            spec.data
-            for spec in graph
-            if spec.kind == "transform" and not getattr(spec, "data_is_dataset", True) and getattr(spec, "data", None)
-        }
-        if len(_READERS) >= 16:
-            _READERS.clear()
-        entry = _READERS[id(graph)] = (weakref.ref(graph), frozenset(reports), frozenset(scored))
-    return entry[1], entry[2]
-
-
-def metrics_required(graph: PipelineGraph, name: str) -> bool:
-    """True when a condition (``graph.metrics_used``) or a ``register_model(metrics=...)`` reads
-    step ``name``'s report."""
-    return name in _readers(graph)[0]
-
-
-def csv_required(graph: PipelineGraph, name: str) -> bool:
-    """True when a batch transform scores processing step ``name``'s return value."""
-    return graph[name].kind == "processing" and name in _readers(graph)[1]
-
-
-def is_metrics_step(graph: PipelineGraph, name: str) -> bool:
-    """True when step ``name`` has a metrics report: declared (``metrics=True``, a dict
-    return annotation, dict-literal returns) or read by a condition or a registration.
-
-    The compiler declares the ``metrics`` output and ``EvaluationReport`` property file
-    for exactly these steps. The runtime writes ``evaluation.json`` for them; it
-    refuses a return value that is not a report only when :func:`metrics_required`
-    (a declared-only report that is not a dict of numbers is skipped with a note).
-    """
-    spec = graph[name]
-    if spec.kind != "processing":
-        return False
-    if metrics_required(graph, name):
-        return True
-    returns = getattr(spec, "returns", None)
-    if returns == "metrics":
-        return True
-    if returns is None:
-        from dagml.spec.introspect import literal_metric_keys
-
-        return literal_metric_keys(spec.fn) is not None  # type: ignore[union-attr]
-    return False

@@ -37,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.metadata
+import importlib.resources
 import os
 import re
 import struct
@@ -47,9 +48,10 @@ from typing import Sequence
 import attrs
 
 import dagml
-from dagml.errors import DagmlError
-from dagml.runtime.artifacts import atomic_write
 from dagml.contract import BUNDLE_NAME, DEFAULT_ROOT, ENTRY_SCRIPT, INFERENCE_SCRIPT, ROOT_ENV
+from dagml.errors import DagmlError
+from dagml.runtime import bootstrap
+from dagml.runtime.artifacts import atomic_write
 
 __all__ = [
     "BUILD_BACKEND",
@@ -492,178 +494,46 @@ def _vendored() -> tuple[tuple[str, str, str], ...]:
 # --------------------------------------------------------------------- bootstrap scripts
 # Standard library only: they run before dagml (or its dependencies) can be imported.
 
-_BOOTSTRAP = r'''
-import hashlib
-import importlib.util
-import os
-import shutil
-import sys
-import tarfile
-import tempfile
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-_ARCHIVE = __BUNDLE_NAME__
-_NEEDS = ("attr", "networkx")
-_PYTHON = __RUNTIME_PYTHON__
-
-
-class BootstrapError(RuntimeError):
-    """The code bundle cannot be made importable."""
-
-
-def _check_python():
-    """First of all: the runtime, and the libraries vendored beside it, need Python >= _PYTHON."""
-    if sys.version_info[:2] < _PYTHON:
-        raise BootstrapError(
-            "dagml bootstrap: this image runs Python %d.%d, but dagml's step runtime needs Python >= %d.%d. "
-            "Fix: compile with a newer framework_version (dagml compile refuses the known older ones) or an "
-            "image_uri whose Python is %d.%d or newer." % (sys.version_info[:2] + _PYTHON + _PYTHON)
+def _bootstrap_source() -> str:
+    """The text of :mod:`dagml.runtime.bootstrap`, once its restated values are checked against dagml's."""
+    restated = {
+        "BUNDLE_NAME": (bootstrap.BUNDLE_NAME, BUNDLE_NAME),
+        "ENTRY_SCRIPT": (bootstrap.ENTRY_SCRIPT, ENTRY_SCRIPT),
+        "ROOT_ENV": (bootstrap.ROOT_ENV, ROOT_ENV),
+        "DEFAULT_ROOT": (bootstrap.DEFAULT_ROOT, DEFAULT_ROOT),
+        "RUNTIME_PYTHON": (bootstrap.RUNTIME_PYTHON, RUNTIME_PYTHON),
+    }
+    wrong = [f"{name} is {mine!r}, not {real!r}" for name, (mine, real) in restated.items() if mine != real]
+    wrong += [f"NEEDS names {name!r}, not in VENDORED" for name in bootstrap.NEEDS if name not in VENDORED]
+    if wrong:
+        raise RuntimeError(
+            "internal error: dagml/runtime/bootstrap.py restates dagml wrongly: " + "; ".join(wrong)
         )
+    return importlib.resources.files("dagml.runtime").joinpath("bootstrap.py").read_text(encoding="utf-8")
 
 
-def _members(tar, archive):
-    """Every member, checked before anything is written: plain files and dirs inside the target."""
-    checked = []
-    for member in tar.getmembers():
-        name = member.name.replace("\\", "/")
-        parts = [p for p in name.split("/") if p not in ("", ".")]
-        if name.startswith("/") or ".." in parts or (len(name) > 1 and name[1] == ":"):
-            raise BootstrapError(
-                "dagml bootstrap: refusing %s: member %r points outside the extraction directory. "
-                "Fix: rebuild the bundle with dagml.runtime.bundle.make_bundle." % (archive, member.name)
-            )
-        if not (member.isfile() or member.isdir()):
-            raise BootstrapError(
-                "dagml bootstrap: refusing %s: member %r is a link or special file. "
-                "Fix: rebuild the bundle with dagml.runtime.bundle.make_bundle." % (archive, member.name)
-            )
-        checked.append((member, parts))
-    return checked
+#: ``dagml_entry.py``: :mod:`dagml.runtime.bootstrap`, as it is (it runs itself as a script).
+ENTRY_SOURCE = _bootstrap_source()
 
+#: ``dagml_inference.py``: the bootstrap, then the lines that make it the serving container's program.
+INFERENCE_SOURCE = (
+    ENTRY_SOURCE
+    + """
 
-def _extract(archive, dest):
-    with tarfile.open(archive, "r:gz") as tar:
-        for member, parts in _members(tar, archive):
-            path = os.path.join(dest, *parts) if parts else dest
-            if member.isdir():
-                os.makedirs(path, exist_ok=True)
-                continue
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            source = tar.extractfile(member)
-            with source, open(path, "wb") as out:
-                shutil.copyfileobj(source, out)
+# dagml_inference.py (SAGEMAKER_PROGRAM): the lines above are dagml/runtime/bootstrap.py; the serving
+# container imports this file from the extracted bundle, and it re-exports dagml's CSV handler: model_fn
+# and transform_fn (which answers 415/406 itself).
+try:
+    setup()
+except BootstrapError as exc:
+    _report_failure(str(exc))
+    raise
 
+from dagml.runtime.inference import model_fn, transform_fn  # noqa: E402
 
-def _bundle_root():
-    """The directory holding the bundle's dagml/ package, extracting the archive if needed."""
-    if os.path.isdir(os.path.join(_HERE, "dagml")):
-        return _HERE  # training and serving: the toolkit already extracted the bundle here
-    archive = os.path.join(_HERE, _ARCHIVE)
-    if not os.path.isfile(archive):
-        raise BootstrapError(
-            "dagml bootstrap: neither a dagml/ package nor %s is next to %s. Fix: upload both "
-            "dagml_entry.py and %s to the step's code location." % (_ARCHIVE, __file__, _ARCHIVE)
-        )
-    with open(archive, "rb") as handle:
-        digest = hashlib.sha256(handle.read()).hexdigest()[:16]
-    for parent in (_HERE, tempfile.gettempdir()):
-        dest = os.path.join(parent, "dagml-bundle-" + digest)
-        if os.path.isdir(os.path.join(dest, "dagml")):
-            return dest  # extracted earlier (renamed into place only when complete)
-        try:
-            staging = tempfile.mkdtemp(prefix=".dagml-bundle-", dir=parent)
-        except OSError:
-            continue  # read-only: try the next place
-        os.chmod(staging, 0o755)
-        _extract(archive, staging)
-        try:
-            os.rename(staging, dest)
-        except OSError:
-            if os.path.isdir(os.path.join(dest, "dagml")):
-                shutil.rmtree(staging, ignore_errors=True)
-                return dest
-            return staging
-        return dest
-    raise BootstrapError("dagml bootstrap: no writable directory to extract %s into." % archive)
-
-
-def _check_vendored(root):
-    """The bundle carries dagml's libraries; nothing is ever installed at container start."""
-    missing = [m for m in _NEEDS if not os.path.isdir(os.path.join(root, m))]
-    if missing:
-        raise BootstrapError(
-            "dagml bootstrap: the code bundle in %s lacks %s, which dagml vendors into it. "
-            "Fix: recompile and redeploy the pipeline with dagml." % (root, ", ".join(missing))
-        )
-
-
-def setup():
-    """Check the Python, put the bundle first on sys.path and return its directory."""
-    _check_python()
-    root = _bundle_root()
-    if root in sys.path:
-        sys.path.remove(root)
-    sys.path.insert(0, root)
-    _check_vendored(root)
-    return root
-
-
-def _report_failure(message):
-    """Print the reason and leave it where SageMaker reads it: a training job's FailureReason
-    (output/failure) and a processing job's ExitMessage (output/message)."""
-    print(message, file=sys.stderr)
-    root = os.environ.get(__ROOT_ENV__) or __DEFAULT_ROOT__
-    for name in ("failure", "message"):
-        try:
-            os.makedirs(os.path.join(root, "output"), exist_ok=True)
-            with open(os.path.join(root, "output", name), "w", encoding="utf-8") as handle:
-                handle.write(message.encode("utf-8")[:1024].decode("utf-8", "ignore"))
-        except OSError:
-            pass
-'''
-
-
-def _script(doc: str, tail: str) -> str:
-    body = (
-        _BOOTSTRAP.replace("__BUNDLE_NAME__", repr(BUNDLE_NAME))
-        .replace("__ROOT_ENV__", repr(ROOT_ENV))
-        .replace("__DEFAULT_ROOT__", repr(DEFAULT_ROOT))
-        .replace("__RUNTIME_PYTHON__", repr(RUNTIME_PYTHON))
-    )
-    return f'"""{doc}"""\n{body}\n{tail}'
-
-
-ENTRY_SOURCE = _script(
-    "dagml step bootstrap, written by dagml.runtime.bundle (standard library only).\n\n"
-    "SageMaker runs this file. Training: the training toolkit has extracted sourcedir.tar.gz\n"
-    "next to it. Processing: it sits beside sourcedir.tar.gz, which it extracts safely next to\n"
-    "itself (or in a temporary directory). Then it runs dagml.runtime.entry.main().\n",
-    "\n"
-    'if __name__ == "__main__":\n'
-    "    try:\n"
-    "        setup()\n"
-    "    except BootstrapError as exc:\n"
-    "        _report_failure(str(exc))\n"
-    "        sys.exit(1)\n"
-    "    from dagml.runtime.entry import main\n"
-    "\n"
-    "    sys.exit(main())\n",
-)
-
-INFERENCE_SOURCE = _script(
-    "dagml inference bootstrap, written by dagml.runtime.bundle (SAGEMAKER_PROGRAM).\n\n"
-    "The serving container imports this file from the extracted bundle; it re-exports dagml's\n"
-    "CSV handler: model_fn and transform_fn (which answers 415/406 itself).\n",
-    "\n"
-    "try:\n"
-    "    setup()\n"
-    "except BootstrapError as exc:\n"
-    "    _report_failure(str(exc))\n"
-    "    raise\n"
-    "\n"
-    "from dagml.runtime.inference import model_fn, transform_fn  # noqa: E402\n"
-    "\n"
-    '__all__ = ["model_fn", "transform_fn"]\n',
+__all__ = ["model_fn", "transform_fn"]
+"""
 )
 
 #: ``pyproject.toml`` at the bundle root: ``pip install .`` builds with :data:`BACKEND_SOURCE`, offline.

@@ -35,13 +35,6 @@ from typing import Any, Mapping, NoReturn, Sequence
 
 import attrs
 
-from dagml.spec.params import Param, ParamValue
-from dagml.spec.pipeline import Pipeline
-from dagml.spec.specs import FunctionSpec
-from dagml.errors import DagmlError, did_you_mean
-from dagml.graph.model import PipelineGraph
-from dagml.graph.wiring import CONSTANT, DATASET, PARAM, STEP
-from dagml.runtime import artifacts
 from dagml.contract import (
     CSV_FILE,
     DEFAULT_ROOT,
@@ -57,6 +50,14 @@ from dagml.contract import (
     ROOT_ENV,
     TRAINING_CHANNEL_DIR,
 )
+from dagml.errors import DagmlError, did_you_mean
+from dagml.graph.build import build_graph
+from dagml.graph.model import PipelineGraph
+from dagml.graph.wiring import CONSTANT, DATASET, PARAM, STEP
+from dagml.runtime import artifacts
+from dagml.spec.params import Param, ParamValue
+from dagml.spec.pipeline import PipelineDeclaration
+from dagml.spec.specs import FunctionSpec
 
 __all__ = [
     "FAILURE_FILE",
@@ -277,7 +278,7 @@ def convert_param(param: Param, raw: object, step: str = "?") -> ParamValue:
     return result
 
 
-def load_pipeline(target: str) -> Pipeline:
+def load_pipeline(target: str) -> PipelineDeclaration:
     """The pipeline ``target`` names, a path relative to the bundle root (or the cwd, or absolute).
 
     A file inside a package (its directory has ``__init__.py``) is imported as
@@ -353,8 +354,7 @@ def _kwargs(graph: PipelineGraph, spec: FunctionSpec, invocation: Invocation, ro
 
 def run(invocation: Invocation, root: str) -> Any:
     """Run the step ``invocation`` names, reading and writing under ``root``; return its value."""
-    pipe = load_pipeline(invocation.target)
-    graph = pipe.validate()
+    graph = build_graph(load_pipeline(invocation.target))
     spec = _step_spec(graph, invocation)
     kwargs = _kwargs(graph, spec, invocation, root)
     try:
@@ -364,11 +364,11 @@ def run(invocation: Invocation, root: str) -> Any:
     if invocation.mode == "training":
         artifacts.save_model(value, os.path.join(root, MODEL_DIR), spec.name)
         return value
-    table = artifacts.csv_text(value, spec.name) if artifacts.csv_required(graph, spec.name) else None
+    table = artifacts.csv_text(value, spec.name) if spec.name in graph.scored else None
     report = None
-    if artifacts.metrics_required(graph, spec.name):
+    if spec.name in graph.reports_read:  # a condition or a registration reads it: it must be a report
         report = artifacts.metrics_report(value, spec.name)
-    elif artifacts.is_metrics_step(graph, spec.name):
+    elif spec.name in graph.reports:
         try:
             report = artifacts.metrics_report(value, spec.name)
         except artifacts.ArtifactError as exc:

@@ -11,101 +11,16 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import attrs
-
 from dagml._gc import paused_gc
-from dagml.spec.conditions import MetricRef, operands
-from dagml.spec.pipeline import Pipeline
-from dagml.spec.specs import FunctionSpec, RegisterSpec, TransformSpec
-from dagml.errors import PipelineValidationError, Problem
+from dagml.graph.errors import PipelineValidationError
 from dagml.graph.model import PipelineGraph
 from dagml.runtime.bundle import content_hash
-from dagml.sagemaker import jsontext
-from dagml.sagemaker.lint import lint
+from dagml.sagemaker.definition import VERSION, CompiledPipeline, DatasetUpload, finish, to_json
+from dagml.sagemaker.importer import compile_imported
 from dagml.sagemaker.settings import Settings
-from dagml.sagemaker.steps import BUILDERS, CompileError
-from dagml.spec.target import attr_of
+from dagml.sagemaker.steps import CompileError, Context
 
-__all__ = ["CompiledPipeline", "compile_pipeline", "to_json"]
-
-VERSION = "2020-12-01"
-
-
-@attrs.frozen
-class DatasetUpload:
-    """A local dataset deploy must upload to ``uri`` before executions read it."""
-
-    name: str
-    local_path: str
-    uri: str
-
-
-@attrs.frozen(eq=False)
-class CompiledPipeline:
-    """The definition plus what deploy needs to make it runnable."""
-
-    name: str
-    definition: dict[str, Any]
-    json: str
-    #: Lint notes that do not stop deployment (e.g. "send through S3").
-    notes: tuple[Problem, ...]
-    bundle: Any  # dagml.runtime.bundle.Bundle
-    code_prefix: str
-    datasets: tuple[DatasetUpload, ...]
-
-
-def to_json(definition: dict[str, Any]) -> str:
-    """Canonical text: sorted keys, two-space indent, a trailing newline.
-
-    The same text as ``json.dumps(definition, sort_keys=True, indent=2, ensure_ascii=False)``,
-    written by :mod:`dagml.sagemaker.jsontext` (twice as fast on large definitions).
-    """
-    return jsontext.dumps(definition, end="\n")
-
-
-@attrs.define
-class Context:
-    """What step builders read while compiling one pipeline."""
-
-    graph: PipelineGraph
-    settings: Settings
-    target: str
-    code_prefix: str
-    dataset_uris: dict[str, str]
-    metrics_steps: frozenset[str]
-    csv_steps: frozenset[str]
-    built: dict[str, dict[str, Any]] = attrs.Factory(dict)
-    #: Step name -> its index in ``graph.order``.
-    position: dict[str, int] = attrs.Factory(lambda self: {n: i for i, n in enumerate(self.graph.nodes)}, takes_self=True)
-
-    @property
-    def bundle_uri(self) -> str:
-        from dagml import contract
-
-        return self.code_prefix + contract.BUNDLE_NAME
-
-    def step_uri(self, step: str, name: str) -> str:
-        return f"{self.settings.base_uri}/{self.graph.name}/{step}/{name}"
-
-    def build(self, name: str) -> dict[str, Any]:
-        if name not in self.built:
-            spec = self.graph[name]
-            self.built[name] = BUILDERS[spec.kind](self, spec)
-        return self.built[name]
-
-
-def _metrics_steps(graph: PipelineGraph) -> frozenset[str]:
-    read = {o.step for c in graph.conditions for o in operands(c.expression) if isinstance(o, MetricRef)}
-    read |= {s.metrics for s in graph if isinstance(s, RegisterSpec) and s.metrics}
-    read |= {s.name for s in graph if isinstance(s, FunctionSpec) and s.returns == "metrics"}
-    return frozenset(read)
-
-
-def _csv_steps(graph: PipelineGraph) -> frozenset[str]:
-    return frozenset(
-        s.data for s in graph if isinstance(s, TransformSpec) and not s.data_is_dataset and graph[s.data].kind == "processing"
-    )
-
+__all__ = ["CompiledPipeline", "compile_pipeline", "to_json"]  # the first and last re-exported from .definition
 
 def _datasets(graph: PipelineGraph, settings: Settings) -> tuple[dict[str, str], tuple[DatasetUpload, ...]]:
     uris, uploads = {}, []
@@ -162,19 +77,22 @@ def _check_image_python(graph: PipelineGraph, bundle: Any, settings: Settings) -
 
 
 @paused_gc()
-def compile_pipeline(pipeline: Pipeline | PipelineGraph, settings: Settings, *, bundle: Any = None) -> CompiledPipeline:
-    """Validate (if needed) and compile; raise if lint finds what SageMaker would reject.
+def compile_pipeline(graph: PipelineGraph, settings: Settings | None, *, bundle: Any = None) -> CompiledPipeline:
+    """Compile a validated graph; raise if lint finds what SageMaker would reject.
 
-    ``bundle`` reuses a code bundle already built for this pipeline's file
-    (:func:`dagml.runtime.bundle.make_bundle`) instead of building it again.
+    An imported definition (``graph.imported``) is re-emitted as imported and
+    needs no settings. ``bundle`` reuses a code bundle already built for this
+    pipeline's file (:func:`dagml.runtime.bundle.make_bundle`) instead of
+    building it again.
     """
     from dagml.runtime.bundle import make_bundle
-    from dagml.sagemaker.importer import ImportedPipeline, compile_imported
 
-    if isinstance(pipeline, ImportedPipeline):  # an imported definition: its steps' JSON, unchanged
-        return compile_imported(pipeline)  # type: ignore[no-any-return]
-    pipe = pipeline if isinstance(pipeline, Pipeline) else None
-    graph = pipeline.validate() if isinstance(pipeline, Pipeline) else pipeline
+    if not isinstance(graph, PipelineGraph):
+        raise TypeError(f"compile_pipeline takes a PipelineGraph (pipe.validate()), got {type(graph).__name__}")
+    if graph.imported:  # an imported definition: its steps' JSON, unchanged
+        return compile_imported(graph)
+    if settings is None:
+        raise TypeError(f"pipeline {graph.name!r}: compiling a declared pipeline needs its Settings")
     if not graph.source_file:
         raise CompileError(
             f"pipeline {graph.name!r} was not declared in a .py file, so its code cannot ship to SageMaker. "
@@ -183,7 +101,7 @@ def compile_pipeline(pipeline: Pipeline | PipelineGraph, settings: Settings, *, 
     if bundle is None:
         bundle = make_bundle(
             graph.source_file,
-            attr_of(pipe) if pipe is not None else None,
+            graph.provenance.attribute,
             include=settings.bundle_include,
             exclude=settings.bundle_exclude,
         )
@@ -196,8 +114,6 @@ def compile_pipeline(pipeline: Pipeline | PipelineGraph, settings: Settings, *, 
         target=bundle.target,
         code_prefix=code_prefix,
         dataset_uris=dataset_uris,
-        metrics_steps=_metrics_steps(graph),
-        csv_steps=_csv_steps(graph),
     )
     top = [name for name in graph.order if name not in graph.branch_of]
     definition: dict[str, Any] = {
@@ -212,28 +128,3 @@ def compile_pipeline(pipeline: Pipeline | PipelineGraph, settings: Settings, *, 
             "TrialName": {"Get": "Execution.PipelineExecutionId"},
         }
     return finish(graph.name, definition, bundle=bundle, code_prefix=code_prefix, datasets=uploads)
-
-
-def finish(
-    name: str,
-    definition: dict[str, Any],
-    *,
-    bundle: Any = None,
-    code_prefix: str = "",
-    datasets: tuple[DatasetUpload, ...] = (),
-) -> CompiledPipeline:
-    """Canonical text and pre-flight lint: raise what SageMaker would reject, keep the notes."""
-    text = to_json(definition)
-    problems = lint(name, definition, text)
-    errors = [p for p in problems if p.severity == "error"]
-    if errors:
-        raise PipelineValidationError(name, errors)
-    return CompiledPipeline(
-        name=name,
-        definition=definition,
-        json=text,
-        notes=tuple(p for p in problems if p.severity != "error"),
-        bundle=bundle,
-        code_prefix=code_prefix,
-        datasets=datasets,
-    )

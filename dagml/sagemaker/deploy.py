@@ -22,18 +22,20 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from typing import Any, Callable, Mapping
 
 import attrs
 
-from dagml.spec.params import TEXT_FORMS, parse_param_text
-from dagml.errors import ConfigurationError, DagmlError, did_you_mean
 from dagml.contract import BUNDLE_NAME, ENTRY_SCRIPT
+from dagml.errors import ConfigurationError, DagmlError, DagmlWarning, did_you_mean
+from dagml.graph.model import PipelineGraph
 from dagml.sagemaker.aws import Aws, AwsError, NotFoundError
 from dagml.sagemaker.diff import PipelineDiff, diff_pipelines
 from dagml.sagemaker.importer import import_definition
 from dagml.sagemaker.lint import S3_THRESHOLD_CHARS
 from dagml.sagemaker.settings import Settings
+from dagml.spec.params import TEXT_FORMS, parse_param_text
 
 __all__ = [
     "DeployResult",
@@ -183,15 +185,9 @@ def deploy(
     diff = None
     if deployed is not None:
         try:
-            before = import_definition(
-                deployed.get("PipelineDefinition", ""),
-                name=name,
-                description=deployed.get("PipelineDescription"),
-                source=f"deployed:{name}",
-            )
-            after = import_definition(
-                compiled.definition, name=name, description=description, source=f"compiled {name}"
-            )
+            with warnings.catch_warnings():  # each side's own warnings are not the diff's
+                warnings.simplefilter("ignore", DagmlWarning)
+                before, after = _both_sides(deployed, compiled.definition, name, description)
             diff = diff_pipelines(before, after)
         except DagmlError as exc:
             log(f"note: cannot compare with the deployed definition ({exc}); it will be replaced")
@@ -320,3 +316,17 @@ def start(
     arn: str = response["PipelineExecutionArn"]
     log(f"started execution {arn} with {shown}")
     return arn
+
+
+def _both_sides(
+    deployed: Mapping[str, Any], definition: dict[str, Any], name: str, description: str | None
+) -> tuple[PipelineGraph, PipelineGraph]:
+    """The deployed definition and the one about to replace it, imported to compare."""
+    before = import_definition(
+        deployed.get("PipelineDefinition", ""),
+        name=name,
+        description=deployed.get("PipelineDescription"),
+        source=f"deployed:{name}",
+    )
+    after = import_definition(definition, name=name, description=description, source=f"compiled {name}")
+    return before, after

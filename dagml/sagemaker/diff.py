@@ -1,7 +1,7 @@
 """Compare two pipeline definitions: what a deploy would change.
 
-Both sides are :class:`~dagml.sagemaker.importer.ImportedPipeline` objects (a
-dagml pipeline is compiled, then imported, so every source compares like with
+Both sides are graphs of imported definitions (:func:`~dagml.sagemaker.importer.import_definition`;
+a dagml pipeline is compiled, then imported, so every source compares like with
 like). :func:`diff_pipelines` lists added, removed and changed parameters,
 steps, edges and conditions, and the other top-level keys; a changed step lists
 each changed JSON path and marks those in SageMaker's cache key for that step
@@ -11,17 +11,14 @@ type (a change there makes a cached step run again).
 from __future__ import annotations
 
 import json
-import warnings
 from typing import Any, Iterator, Mapping
 
 import attrs
 
 from dagml._gc import paused_gc
 from dagml._text import visible
-from dagml.spec.imported import ImportedCondition
-from dagml.errors import DagmlWarning
 from dagml.graph.model import PipelineGraph
-from dagml.sagemaker.importer import ImportedPipeline
+from dagml.spec.imported import ImportedCondition
 
 __all__ = ["CACHE_KEYS", "Change", "PipelineDiff", "diff_pipelines"]
 
@@ -203,9 +200,9 @@ def _where(graph: PipelineGraph, name: str) -> str:
     return f"{branch[1]} of {branch[0]}" if branch else "top level"
 
 
-def _params(a: ImportedPipeline, b: ImportedPipeline) -> list[Change]:
-    pa = {p.get("Name"): p for p in a.top.get("Parameters", [])}
-    pb = {p.get("Name"): p for p in b.top.get("Parameters", [])}
+def _params(a: PipelineGraph, b: PipelineGraph) -> list[Change]:
+    pa = {p.get("Name"): p for p in _top_keys(a).get("Parameters", [])}
+    pb = {p.get("Name"): p for p in _top_keys(b).get("Parameters", [])}
     changes = []
     for name in sorted(set(pa) | set(pb), key=str):
         if name not in pb:
@@ -327,9 +324,9 @@ def _conditions(ga: PipelineGraph, gb: PipelineGraph) -> list[Change]:
     return changes
 
 
-def _top(a: ImportedPipeline, b: ImportedPipeline) -> list[Change]:
-    ta = {k: v for k, v in a.top.items() if k != "Parameters"}
-    tb = {k: v for k, v in b.top.items() if k != "Parameters"}
+def _top(a: PipelineGraph, b: PipelineGraph) -> list[Change]:
+    ta = {k: v for k, v in _top_keys(a).items() if k != "Parameters"}
+    tb = {k: v for k, v in _top_keys(b).items() if k != "Parameters"}
     return [
         Change("pipeline", "changed", path, f"{_show(x)} -> {_show(y)}")
         for path, x, y in leaf_changes(ta, tb)
@@ -337,10 +334,17 @@ def _top(a: ImportedPipeline, b: ImportedPipeline) -> list[Change]:
 
 
 @paused_gc()  # millions of edge tuples for a large definition: see dagml/_gc.py
-def diff_pipelines(a: ImportedPipeline, b: ImportedPipeline) -> PipelineDiff:
-    """What changes from ``a`` to ``b`` (both are validated first; their warnings are not the diff's)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DagmlWarning)
-        ga, gb = a.validate(), b.validate()
-    changes = _top(a, b) + _params(a, b) + _steps(ga, gb) + _edges(ga, gb) + _conditions(ga, gb)
-    return PipelineDiff(a.source, b.source, tuple(changes))
+def diff_pipelines(a: PipelineGraph, b: PipelineGraph) -> PipelineDiff:
+    """What changes from imported definition ``a`` to ``b``."""
+    changes = _top(a, b) + _params(a, b) + _steps(a, b) + _edges(a, b) + _conditions(a, b)
+    return PipelineDiff(_source(a), _source(b), tuple(changes))
+
+
+def _top_keys(graph: PipelineGraph) -> Mapping[str, Any]:
+    if graph.definition_top is None:
+        raise TypeError(f"pipeline {graph.name!r} was declared in Python; diff compares imported definitions")
+    return graph.definition_top
+
+
+def _source(graph: PipelineGraph) -> str:
+    return graph.provenance.definition or graph.name

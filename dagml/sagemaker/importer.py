@@ -26,20 +26,29 @@ import json
 import os
 import re
 import sys
-from typing import Any, ClassVar, Mapping, NoReturn
-
-import attrs
+from typing import Any, Mapping, NoReturn
 
 from dagml._text import visible
-from dagml.spec.conditions import And, Compare, Expr, In, Not, Operand, Or
-from dagml.spec.imported import KIND_OF_TYPE, OTHER, STEP_TYPES, ImportedCondition, ImportedRef, ImportedSpec
-from dagml.spec.params import Dataset, Param
-from dagml.spec.specs import NodeSpec
-from dagml.errors import DagmlError, DeclarationError, Problem, did_you_mean
+from dagml.errors import DagmlError, Problem, did_you_mean
 from dagml.graph import names as naming
+from dagml.graph.build import build_graph
 from dagml.graph.model import PipelineGraph
+from dagml.sagemaker.definition import CompiledPipeline, finish
+from dagml.spec.conditions import And, Compare, Expr, In, Not, Operand, Or
+from dagml.spec.errors import DeclarationError
+from dagml.spec.imported import (
+    KIND_OF_TYPE,
+    OTHER,
+    STEP_TYPES,
+    ImportedCondition,
+    ImportedDeclarations,
+    ImportedRef,
+    ImportedSpec,
+)
+from dagml.spec.params import Param
+from dagml.spec.specs import NodeSpec
 
-__all__ = ["DefinitionError", "ImportedPipeline", "import_definition", "load_definition"]
+__all__ = ["DefinitionError", "compile_imported", "definition_of", "import_definition", "load_definition"]
 
 PARAM_TYPES = ("String", "Integer", "Float", "Boolean")
 #: The default dagml shows for a parameter without ``DefaultValue`` (an execution must then pass one).
@@ -95,53 +104,24 @@ def _at(path: str, key: str | int) -> str:
     return f"{path}.{key}" if _IDENTIFIER.match(key) else f"{path}[{key!r}]"
 
 
-@attrs.define(eq=False)
-class ImportedPipeline:
-    """An imported definition: the declarations :func:`dagml.graph.build.build_graph` reads, and its JSON."""
+def definition_of(graph: PipelineGraph) -> dict[str, Any]:
+    """An imported graph's definition again: each step's JSON as imported, nested by the branches."""
+    if graph.definition_top is None:
+        raise TypeError(f"pipeline {graph.name!r} was declared in Python, not imported; compile it instead")
 
-    name: str
-    description: str | None
-    params: tuple[Param, ...]
-    #: Every step in document order (a condition before the steps of its branches).
-    nodes: tuple[NodeSpec, ...]
-    #: The definition's top-level keys other than ``Steps``, exactly as imported.
-    top: Mapping[str, Any] = attrs.field(repr=False)
-    #: Where it came from, for messages: ``definition 'x.json'``, ``deployed pipeline 'x'``.
-    source: str = "definition"
-    datasets: tuple[Dataset, ...] = ()
-    source_file: str | None = None
-    #: Problems found while reading (dangling property files), reported by ``validate()`` with the rest.
-    reading_problems: tuple[Problem, ...] = ()
-    _graph: PipelineGraph | None = attrs.field(default=None, init=False, repr=False)
-    #: Held to the rules the SageMaker service enforces; schema-only rules are warnings (dagml/graph/checks.py).
-    imported: ClassVar[bool] = True
+    def emit(name: str) -> dict[str, Any]:
+        spec = graph[name]
+        assert isinstance(spec, (ImportedSpec, ImportedCondition))
+        step = copy.deepcopy(dict(spec.raw))
+        if isinstance(spec, ImportedCondition):
+            args = step["Arguments"]
+            for key, members in (("IfSteps", spec.then), ("ElseSteps", spec.otherwise)):
+                if key in args:
+                    args[key] = [emit(m) for m in members]
+        return step
 
-    def validate(self) -> PipelineGraph:
-        """The validated graph (the same rules as for a dagml pipeline), or every problem at once."""
-        if self._graph is None:
-            from dagml._gc import paused_gc
-            from dagml.graph.build import build_graph
-
-            with paused_gc():  # millions of acyclic edge objects for a large definition: see dagml/_gc.py
-                self._graph = build_graph(self)
-        return self._graph
-
-    def definition(self) -> dict[str, Any]:
-        """The definition again: each step's JSON as imported, nested by the graph's branches."""
-        graph = self.validate()
-
-        def emit(name: str) -> dict[str, Any]:
-            spec = graph[name]
-            step = copy.deepcopy(dict(spec.raw))  # type: ignore[union-attr]
-            if isinstance(spec, ImportedCondition):
-                args = step["Arguments"]
-                for key, members in (("IfSteps", spec.then), ("ElseSteps", spec.otherwise)):
-                    if key in args:
-                        args[key] = [emit(m) for m in members]
-            return step
-
-        top_level = [n.name for n in self.nodes if n.name not in graph.branch_of]
-        return {**copy.deepcopy(dict(self.top)), "Steps": [emit(name) for name in top_level]}
+    top_level = [name for name in graph.declaration_order if name not in graph.branch_of]
+    return {**copy.deepcopy(dict(graph.definition_top)), "Steps": [emit(name) for name in top_level]}
 
 
 class _Reader:
@@ -597,7 +577,7 @@ def import_definition(
     name: str,
     description: str | None = None,
     source: str | None = None,
-) -> ImportedPipeline:
+) -> PipelineGraph:
     """Import a definition (its JSON text or the parsed object) as pipeline ``name``.
 
     Raises :class:`DefinitionError` for malformed input; call ``validate()`` on
@@ -611,7 +591,7 @@ def import_definition(
 
 def _import(
     definition: str | bytes | Mapping[str, Any], name: str, description: str | None, source: str
-) -> ImportedPipeline:
+) -> PipelineGraph:
     owned = isinstance(definition, (str, bytes))  # parsed here: nobody else holds the objects
     if owned:
         try:
@@ -634,12 +614,13 @@ def _import(
         raise DefinitionError(
             source, "$", "nested too deeply to be a pipeline definition.", "Give a pipeline definition in JSON."
         ) from None
-    return ImportedPipeline(
+    declarations = ImportedDeclarations(
         name, description, params, nodes, top, source, reading_problems=tuple(reader.property_file_problems())
     )
+    return build_graph(declarations)
 
 
-def load_definition(path: str, name: str | None = None) -> ImportedPipeline:
+def load_definition(path: str, name: str | None = None) -> PipelineGraph:
     """Import a definition file; the pipeline is named after the file unless ``name`` is given.
 
     A definition holds no pipeline name, so the file's stem is used, spelled as
@@ -660,12 +641,10 @@ def load_definition(path: str, name: str | None = None) -> ImportedPipeline:
     return import_definition(text, name=name, source=f"definition {path!r}")
 
 
-def compile_imported(imported: ImportedPipeline) -> Any:
+def compile_imported(imported: PipelineGraph) -> CompiledPipeline:
     """A :class:`~dagml.sagemaker.compiler.CompiledPipeline` of the re-emitted definition.
 
     Same canonical text and pre-flight lint as a compiled dagml pipeline; there
     is no code bundle and no dataset to upload (``bundle`` is None).
     """
-    from dagml.sagemaker.compiler import finish
-
-    return finish(imported.name, imported.definition())
+    return finish(imported.name, definition_of(imported))

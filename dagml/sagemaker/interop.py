@@ -21,11 +21,11 @@ import os
 import tempfile
 from typing import TYPE_CHECKING, Any, Iterator
 
-from dagml.spec.pipeline import Pipeline
 from dagml.graph.model import PipelineGraph
 from dagml.sagemaker import compiler
 from dagml.sagemaker.sdk_steps import SdkBuilder, import_sdk
 from dagml.sagemaker.settings import Settings
+from dagml.sagemaker.steps import Context
 
 if TYPE_CHECKING:
     from sagemaker.core.workflow.pipeline_context import PipelineSession
@@ -120,7 +120,7 @@ def pipeline_session(settings: Settings) -> PipelineSession:
 
 
 def to_sdk(
-    pipeline: Pipeline | PipelineGraph, settings: Settings, *, session: PipelineSession | None = None
+    graph: PipelineGraph, settings: Settings, *, session: PipelineSession | None = None
 ) -> SdkPipeline:
     """The pipeline as a ``sagemaker.mlops.workflow.pipeline.Pipeline`` (SDK v3).
 
@@ -131,20 +131,14 @@ def to_sdk(
     which sets all of that and restores it afterwards; this function changes no global state.
     Raises what :func:`~dagml.sagemaker.compile_pipeline` raises for an invalid pipeline.
     """
-    if isinstance(pipeline, Pipeline):
-        graph = pipeline.validate()
-    else:
-        graph = pipeline
-    compiled = compiler.compile_pipeline(pipeline, settings)
+    compiled = compiler.compile_pipeline(graph, settings)
     defaults = {p["Name"]: p["DefaultValue"] for p in compiled.definition["Parameters"]}
-    ctx = compiler.Context(
+    ctx = Context(
         graph=graph,
         settings=settings,
         target=compiled.bundle.target,
         code_prefix=compiled.code_prefix,
         dataset_uris={d.name: defaults[d.name] for d in graph.datasets},
-        metrics_steps=compiler._metrics_steps(graph),
-        csv_steps=compiler._csv_steps(graph),
     )
     sdk = import_sdk()  # before pipeline_session: it explains a missing SDK or region
     return SdkBuilder(sdk, ctx, session if session is not None else pipeline_session(settings)).pipeline()

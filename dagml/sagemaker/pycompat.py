@@ -31,9 +31,9 @@ import ast
 import os
 from typing import Iterable, Iterator
 
-from dagml.spec.specs import FunctionSpec
 from dagml.errors import Problem
 from dagml.graph.model import PipelineGraph
+from dagml.spec.specs import FunctionSpec
 
 __all__ = ["ADDED", "REMOVED", "check_sources", "outside_imports", "reachable"]
 

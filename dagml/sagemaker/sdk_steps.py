@@ -4,7 +4,7 @@ The counterpart of :mod:`dagml.sagemaker.steps` for :func:`dagml.sagemaker.inter
 the same intent, written with the SDK's classes (``Processor`` + ``ProcessingStep``,
 ``ModelTrainer`` + ``TrainingStep``, ``ModelBuilder`` + ``ModelStep``, ``Transformer`` +
 ``TransformStep``, ``FailStep``, ``ConditionStep``), every location taken from the compiler's
-:class:`~dagml.sagemaker.compiler.Context`. The SDK is imported by :func:`import_sdk` only.
+:class:`~dagml.sagemaker.steps.Context`. The SDK is imported by :func:`import_sdk` only.
 """
 
 from __future__ import annotations
@@ -14,6 +14,17 @@ import posixpath
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from dagml import contract as c
+from dagml.errors import ConfigurationError
+from dagml.graph.wiring import DATASET, PARAM, STEP, Binding
+from dagml.sagemaker.steps import (
+    CONTAINER_ROOT,
+    DEFAULT_TRAINING_RUNTIME,
+    DEFAULT_VOLUME_GB,
+    base_hyperparameters,
+    inference_environment,
+    step_metadata,
+)
 from dagml.spec.conditions import And, Compare, Expr, In, MetricRef, Not, Or
 from dagml.spec.params import Param
 from dagml.spec.specs import (
@@ -27,23 +38,12 @@ from dagml.spec.specs import (
     StepOptions,
     TransformSpec,
 )
-from dagml.errors import ConfigurationError
-from dagml.graph.wiring import DATASET, PARAM, STEP, Binding
-from dagml import contract as c
-from dagml.sagemaker.steps import (
-    CONTAINER_ROOT,
-    DEFAULT_TRAINING_RUNTIME,
-    DEFAULT_VOLUME_GB,
-    base_hyperparameters,
-    inference_environment,
-    step_metadata,
-)
 
 if TYPE_CHECKING:
     from sagemaker.core.workflow.pipeline_context import PipelineSession
     from sagemaker.mlops.workflow.pipeline import Pipeline as SdkPipeline
 
-    from dagml.sagemaker.compiler import Context
+    from dagml.sagemaker.steps import Context
 
 __all__ = ["SdkBuilder", "import_sdk"]
 
@@ -270,10 +270,10 @@ class SdkBuilder:
         # entrypoint is explicit: ScriptProcessor's ``code`` would ship only one file.
         inputs.append(self._input(c.CODE_INPUT_NAME, ctx.code_prefix, code_dir))
         outputs = [self._output(spec.name, c.OUTPUT_NAME, c.PROCESSING_OUTPUT_DIR)]
-        metrics = spec.name in ctx.metrics_steps
+        metrics = spec.name in ctx.graph.reports
         if metrics:
             outputs.append(self._output(spec.name, c.METRICS_OUTPUT_NAME, c.PROCESSING_METRICS_DIR))
-        if spec.name in ctx.csv_steps:
+        if spec.name in ctx.graph.scored:
             outputs.append(self._output(spec.name, c.CSV_OUTPUT_NAME, c.PROCESSING_CSV_DIR))
         itype, icount = self.instance(spec.options)
         processor = sdk.Processor(

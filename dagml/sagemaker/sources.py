@@ -8,12 +8,16 @@ imported, so that every source compares like with like).
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Callable
 
-from dagml.errors import TargetError
+from dagml.errors import DagmlWarning
+from dagml.graph.build import build_graph
+from dagml.graph.model import PipelineGraph
 from dagml.sagemaker.aws import Aws
-from dagml.sagemaker.importer import ImportedPipeline, import_definition, load_definition
+from dagml.sagemaker.importer import import_definition, load_definition
 from dagml.sagemaker.settings import Settings
+from dagml.spec.errors import TargetError
 
 __all__ = ["DEPLOYED", "is_definition", "load_source"]
 
@@ -25,7 +29,7 @@ def is_definition(source: str) -> bool:
     return source.startswith(DEPLOYED) or source.lower().endswith(".json")
 
 
-def load_deployed(name: str, aws: Aws) -> ImportedPipeline:
+def load_deployed(name: str, aws: Aws) -> PipelineGraph:
     from dagml.sagemaker.deploy import read_deployed
 
     if not name:
@@ -49,7 +53,7 @@ def load_source(
     *,
     aws: Callable[[], Aws],
     settings: Callable[[str], Settings] | None = None,
-) -> ImportedPipeline:
+) -> PipelineGraph:
     """Import ``source``; ``aws`` and ``settings`` are called only when that source needs them."""
     if source.startswith(DEPLOYED):
         return load_deployed(source[len(DEPLOYED) :], aws())
@@ -66,5 +70,7 @@ def load_source(
     from dagml.spec.target import load_target
 
     pipe = load_target(source)
-    compiled = compile_pipeline(pipe, settings(pipe.name))
-    return import_definition(compiled.definition, name=pipe.name, description=pipe.description, source=source)
+    compiled = compile_pipeline(build_graph(pipe), settings(pipe.name))
+    with warnings.catch_warnings():  # its warnings were given as the pipeline's, just now
+        warnings.simplefilter("ignore", DagmlWarning)
+        return import_definition(compiled.definition, name=pipe.name, description=pipe.description, source=source)

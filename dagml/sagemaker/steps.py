@@ -7,10 +7,17 @@ docs/sagemaker.md for the mapping and the deliberate differences).
 from __future__ import annotations
 
 import posixpath
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable
 
+import attrs
 import networkx as nx
 
+from dagml import contract as c
+from dagml.errors import DagmlError
+from dagml.graph.model import PipelineGraph
+from dagml.graph.wiring import DATASET, PARAM, STEP
+from dagml.sagemaker.expressions import as_string, get, output_of, value
+from dagml.sagemaker.settings import Settings
 from dagml.spec.specs import (
     ConditionSpec,
     FailSpec,
@@ -21,14 +28,6 @@ from dagml.spec.specs import (
     StepOptions,
     TransformSpec,
 )
-from dagml.errors import DagmlError
-from dagml.graph.model import PipelineGraph
-from dagml.graph.wiring import DATASET, PARAM, STEP
-from dagml import contract as c
-from dagml.sagemaker.expressions import as_string, get, lower_conditions, output_of, value
-
-if TYPE_CHECKING:
-    from dagml.sagemaker.compiler import Context
 
 DEFAULT_VOLUME_GB = 30
 #: CreateTrainingJob requires a StoppingCondition; this is SageMaker's own default (1 day).
@@ -166,10 +165,10 @@ def processing(ctx: Context, spec: FunctionSpec) -> dict[str, Any]:
         }
     )
     outputs = [_output(ctx, spec, c.OUTPUT_NAME, c.PROCESSING_OUTPUT_DIR)]
-    metrics = spec.name in ctx.metrics_steps
+    metrics = spec.name in ctx.graph.reports
     if metrics:
         outputs.append(_output(ctx, spec, c.METRICS_OUTPUT_NAME, c.PROCESSING_METRICS_DIR))
-    if spec.name in ctx.csv_steps:
+    if spec.name in ctx.graph.scored:
         outputs.append(_output(ctx, spec, c.CSV_OUTPUT_NAME, c.PROCESSING_CSV_DIR))
     itype, icount = _instance(ctx, spec.options)
     args: dict[str, Any] = {
@@ -356,14 +355,14 @@ def condition(ctx: Context, spec: ConditionSpec) -> dict[str, Any]:
         return [ctx.build(name) for name in sorted(set(names), key=ctx.position.__getitem__)]
 
     args = {
-        "Conditions": lower_conditions(spec.expression),
+        "Conditions": list(ctx.graph.lowered[spec.name]),
         "IfSteps": members(spec.then),
         "ElseSteps": members(spec.otherwise),
     }
     return _common(ctx, spec, "Condition", args)
 
 
-BUILDERS = {
+BUILDERS: dict[str, Callable[[Context, Any], dict[str, Any]]] = {
     "processing": processing,
     "training": training,
     "model": model,
@@ -373,4 +372,31 @@ BUILDERS = {
     "condition": condition,
 }
 
-__all__ = ["BUILDERS", "CompileError"]
+__all__ = ["BUILDERS", "CompileError", "Context"]
+
+
+@attrs.define
+class Context:
+    """What step builders read while compiling one pipeline."""
+
+    graph: PipelineGraph
+    settings: Settings
+    target: str
+    code_prefix: str
+    dataset_uris: dict[str, str]
+    built: dict[str, dict[str, Any]] = attrs.Factory(dict)
+    #: Step name -> its index in ``graph.order``.
+    position: dict[str, int] = attrs.Factory(lambda self: {n: i for i, n in enumerate(self.graph.nodes)}, takes_self=True)
+
+    @property
+    def bundle_uri(self) -> str:
+        return self.code_prefix + c.BUNDLE_NAME
+
+    def step_uri(self, step: str, name: str) -> str:
+        return f"{self.settings.base_uri}/{self.graph.name}/{step}/{name}"
+
+    def build(self, name: str) -> dict[str, Any]:
+        if name not in self.built:
+            spec = self.graph[name]
+            self.built[name] = BUILDERS[spec.kind](self, spec)
+        return self.built[name]

@@ -17,8 +17,8 @@ from typing import ClassVar, Iterable, Union
 
 import attrs
 
+from dagml.spec.errors import ConditionUsageError, DeclarationError
 from dagml.spec.params import Param, param_type_of
-from dagml.errors import ConditionUsageError, DeclarationError
 
 __all__ = [
     "And",

@@ -20,10 +20,21 @@ from typing import Any, ClassVar, Mapping
 
 import attrs
 
+from dagml.errors import Problem
 from dagml.spec.conditions import MetricRef
-from dagml.spec.specs import ConditionSpec
+from dagml.spec.params import Dataset, Param
+from dagml.spec.provenance import Provenance
+from dagml.spec.specs import ConditionSpec, NodeSpec
 
-__all__ = ["KIND_OF_TYPE", "OTHER", "STEP_TYPES", "ImportedCondition", "ImportedRef", "ImportedSpec"]
+__all__ = [
+    "KIND_OF_TYPE",
+    "OTHER",
+    "STEP_TYPES",
+    "ImportedCondition",
+    "ImportedDeclarations",
+    "ImportedRef",
+    "ImportedSpec",
+]
 
 #: The kind of a step whose type dagml does not declare itself (Lambda, Tuning, ...).
 OTHER = "other"
@@ -147,3 +158,32 @@ class ImportedRef(MetricRef):
 
     def __str__(self) -> str:
         return self.text or f"{self.step}.{self.key}"
+
+
+@attrs.frozen(eq=False)
+class ImportedDeclarations:
+    """An imported definition, as the graph layer reads it (:class:`dagml.graph.protocols.Declarations`).
+
+    The importer (:mod:`dagml.sagemaker.importer`) reads the JSON into these and
+    builds the graph at once: an imported definition is a
+    :class:`~dagml.graph.model.PipelineGraph` like any other.
+    """
+
+    name: str
+    description: str | None
+    params: tuple[Param, ...]
+    #: Every step in document order (a condition before the steps of its branches).
+    nodes: tuple[NodeSpec, ...]
+    #: The definition's top-level keys other than ``Steps``, exactly as imported.
+    definition_top: Mapping[str, Any] = attrs.field(repr=False)
+    #: Where it came from, for messages: ``definition 'x.json'``, ``deployed pipeline 'x'``.
+    source: str = "definition"
+    #: Problems found while reading (dangling property files), reported with the rest at build.
+    reading_problems: tuple[Problem, ...] = ()
+    datasets: tuple[Dataset, ...] = ()
+    #: Held to the rules the SageMaker service enforces; schema-only rules are warnings (dagml/graph/checks.py).
+    imported: ClassVar[bool] = True
+
+    @property
+    def provenance(self) -> Provenance:
+        return Provenance(definition=self.source)

@@ -10,8 +10,8 @@ import sys
 import textwrap
 from typing import Any, Callable
 
+from dagml.spec.errors import DeclarationError
 from dagml.spec.specs import Parameter
-from dagml.errors import DeclarationError
 
 __all__ = ["caller_origin", "declared_returns", "function_origin", "literal_metric_keys", "parameters_of"]
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 import attrs
 
-from dagml.errors import DeclarationError
+from dagml.spec.errors import DeclarationError
 
 if TYPE_CHECKING:
     from dagml.spec.conditions import Expr

@@ -1,10 +1,12 @@
-"""The :class:`Pipeline` object: where steps, params and conditions are declared.
+"""Where steps, params and conditions are declared: :class:`PipelineDeclaration`.
 
 Declaring checks what can be checked locally (argument types, option values)
-and raises :class:`~dagml.errors.DeclarationError` at the offending line.
+and raises :class:`~dagml.spec.errors.DeclarationError` at the offending line.
 Everything that involves several declarations (wiring, names, cycles,
-branches) is checked by :meth:`Pipeline.validate`, which reports every
-problem at once and returns the immutable graph every consumer reads.
+branches) is checked when the graph is built (:mod:`dagml.graph.build`), which
+reports every problem at once. This class only declares: the public
+:class:`dagml.Pipeline` (in :mod:`dagml.api`, the layer above everything) adds
+``validate()``, ``run()``, ``render()`` and the notebook display on top of it.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence, TypeVar, overload
 
+from dagml.errors import Problem, did_you_mean
 from dagml.spec.conditions import Expr
+from dagml.spec.errors import DeclarationError
 from dagml.spec.introspect import caller_origin, declared_returns, function_origin, parameters_of
 from dagml.spec.params import Dataset, Param, ParamValue
+from dagml.spec.provenance import Provenance
 from dagml.spec.specs import (
     FUNCTION_KINDS,
     ConditionSpec,
@@ -29,13 +34,9 @@ from dagml.spec.specs import (
     TransformSpec,
 )
 from dagml.spec.step import Node, Step
-from dagml.errors import DeclarationError
 
 if TYPE_CHECKING:
     from typing_extensions import ParamSpec
-
-    from dagml.graph.model import PipelineGraph
-    from dagml.render import Drawing
 
     P = ParamSpec("P")
 else:
@@ -43,7 +44,7 @@ else:
 
 R = TypeVar("R")
 
-__all__ = ["Pipeline"]
+__all__ = ["PipelineDeclaration"]
 
 StepLike = Node | str
 
@@ -78,9 +79,12 @@ def _check_plain_function(fn: Callable[..., Any], name: str) -> None:
             )
 
 
-class Pipeline:
-    """A SageMaker-shaped pipeline declared with plain Python functions.
+class PipelineDeclaration:
+    """Everything declared on one pipeline: its steps, params, datasets and conditions, in order.
 
+    Users create the public subclass, :class:`dagml.Pipeline`:
+
+    >>> from dagml import Pipeline
     >>> pipe = Pipeline("iris-classifier", description="Train and gate on accuracy")
     >>> threshold = pipe.param("AccuracyThreshold", 0.9)
     >>> @pipe.step
@@ -100,11 +104,14 @@ class Pipeline:
         frame = sys._getframe(1)
         #: The file that declared the pipeline: datasets' local paths are relative to it.
         self.source_file: str | None = frame.f_globals.get("__file__")
+        #: The module that declared it (its attribute names the pipeline when the file declares several).
+        self.module: str | None = frame.f_globals.get("__name__")
+        #: Bumped on every declaration, so a cached graph knows it is stale.
+        self.revision = 0
         self._nodes: list[NodeSpec] = []
         self._handles: list[Node] = []
         self._params: list[Param] = []
         self._datasets: list[Dataset] = []
-        self._graph: PipelineGraph | None = None
         #: Transform name -> the model step declared for it implicitly.
         self._companions: dict[str, str] = {}
 
@@ -402,42 +409,37 @@ class Pipeline:
         )
         return self._add(Node(spec, self))
 
-    # ------------------------------------------------------------ results
-    def validate(self) -> PipelineGraph:
-        """Check the whole pipeline; return the immutable validated graph.
+    # ------------------------------------------------------------ what the graph layer reads
+    #: A declared pipeline is held to every rule (an imported definition only to the service's).
+    imported: bool = False
+    #: Problems found before the graph is built: none for a declaration (see ImportedDeclarations).
+    reading_problems: tuple[Problem, ...] = ()
+    #: Top-level definition keys: only an imported definition has them.
+    definition_top: None = None
 
-        Raises :class:`~dagml.errors.PipelineValidationError` listing every
-        problem. Warnings (e.g. unused params) are on the returned graph's
-        ``warnings`` and are also emitted as :class:`~dagml.errors.DagmlWarning`.
+    @property
+    def provenance(self) -> Provenance:
+        """Where it was declared: the file and, when the file declares several pipelines, the attribute."""
+        return Provenance(file=self.source_file, attribute=self._attribute())
+
+    def _attribute(self) -> str | None:
+        """The module attribute naming this pipeline when its file declares several, else None.
+
+        A job (or a worker) re-loads the pipeline from its file; with one pipeline in
+        the file the file alone names it, with several it needs ``file.py:attr``.
         """
-        if self._graph is None:
-            from dagml._gc import paused_gc
-            from dagml.graph.build import build_graph
-
-            with paused_gc():  # millions of acyclic objects at 100,000 steps: see dagml/_gc.py
-                self._graph = build_graph(self)
-        return self._graph
-
-    def run(
-        self,
-        params: Mapping[str, Any] | None = None,
-        *,
-        workers: int | None = None,
-        cache: bool = True,
-        resume: str | None = None,
-        home: str | None = None,
-    ) -> Any:
-        """Run the pipeline locally; return a :class:`dagml.local.result.RunResult`.
-
-        Same semantics as ``dagml run``: steps run in worker processes through
-        the SageMaker step runtime, conditions decide as the compiled pipeline
-        would, results land in the run store (``$DAGML_HOME`` or ``.dagml``).
-        Call it under ``if __name__ == "__main__":`` in a script, since workers
-        re-load the pipeline's file.
-        """
-        from dagml.local.runner import run_pipeline
-
-        return run_pipeline(self, params=params, workers=workers, cache=cache, resume=resume, home=home)
+        if self.source_file is None:
+            return None
+        source = os.path.abspath(self.source_file)
+        declared = sys.modules.get(self.module or "")
+        modules = [declared] if declared is not None and getattr(declared, "__file__", None) else list(sys.modules.values())
+        for module in modules:
+            if os.path.abspath(getattr(module, "__file__", "") or "") != source:
+                continue
+            names = sorted(n for n, v in vars(module).items() if isinstance(v, PipelineDeclaration))
+            if len({id(getattr(module, n)) for n in names}) > 1:
+                return next((n for n in names if getattr(module, n) is self), None)
+        return None
 
     @property
     def nodes(self) -> tuple[NodeSpec, ...]:
@@ -457,31 +459,10 @@ class Pipeline:
         for handle in self._handles:
             if handle.name == name:
                 return handle
-        from dagml.errors import did_you_mean
-
         raise KeyError(f"pipeline {self.name!r} has no step {name!r}{did_you_mean(name, (h.name for h in self._handles))}")
 
     def __repr__(self) -> str:
         return f"<Pipeline {self.name!r}: {len(self._nodes)} steps, {len(self._params)} params>"
-
-    # ------------------------------------------------------------ drawing
-    def render(self, path: str | os.PathLike[str] | None = None, format: str | None = None, params: bool = False, **options: Any) -> Drawing:
-        """Draw the validated pipeline; write it to ``path`` (.svg, .png, .dot, .mmd, .md) when given.
-
-        Returns a :class:`dagml.render.Drawing` (which displays itself in
-        Jupyter). Options as :func:`dagml.render.render`.
-        """
-        from dagml.render import render
-
-        return render(self.validate(), path, format=format, params=params, **options)
-
-    def _repr_svg_(self) -> str:
-        return self.render().svg()
-
-    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
-        from dagml.render.output import notebook_bundle
-
-        return notebook_bundle(self)
 
     # ------------------------------------------------------------ helpers
     def _with_companions(self, names: tuple[str, ...]) -> tuple[str, ...]:
@@ -499,7 +480,7 @@ class Pipeline:
         return handle
 
     def _changed(self) -> None:
-        self._graph = None
+        self.revision += 1
 
     def _own(self, value: Param | Dataset | Node, where: str) -> None:
         """Refuse params, datasets and steps that belong to another pipeline."""

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Union
 import attrs
 
 from dagml.spec.conditions import Expr
+from dagml.spec.errors import DeclarationError
 from dagml.spec.params import Dataset, Param
-from dagml.errors import DeclarationError
 
 if TYPE_CHECKING:
     from dagml.spec.imported import ImportedSpec

@@ -6,13 +6,13 @@ import functools
 from typing import TYPE_CHECKING, Callable, Generic, TypeVar
 
 from dagml.spec.conditions import MetricRef
+from dagml.spec.errors import DeclarationError
 from dagml.spec.specs import FunctionSpec, NodeSpec
-from dagml.errors import DeclarationError
 
 if TYPE_CHECKING:
     from typing_extensions import ParamSpec
 
-    from dagml.spec.pipeline import Pipeline
+    from dagml.spec.pipeline import PipelineDeclaration as Pipeline
 
     P = ParamSpec("P")
 else:  # ParamSpec is only needed by type checkers

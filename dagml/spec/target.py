@@ -14,10 +14,11 @@ import sys
 import traceback
 from types import ModuleType
 
-from dagml.spec.pipeline import Pipeline
-from dagml.errors import DagmlError, TargetError, did_you_mean
+from dagml.errors import DagmlError, did_you_mean
+from dagml.spec.errors import TargetError
+from dagml.spec.pipeline import PipelineDeclaration
 
-__all__ = ["attr_of", "load_module", "load_target", "split_target"]
+__all__ = ["load_module", "load_target", "split_target"]
 
 
 def split_target(target: str) -> tuple[str, str | None]:
@@ -127,15 +128,15 @@ def load_module(spec: str) -> ModuleType:
         raise TargetError(f"loading {spec!r} raised an error in your code:\n{_user_traceback(exc, None)}") from exc
 
 
-def load_target(target: str) -> Pipeline:
-    """The :class:`Pipeline` a TARGET names.
+def load_target(target: str) -> PipelineDeclaration:
+    """The pipeline (a :class:`dagml.Pipeline`) a TARGET names.
 
     With ``:attr`` that attribute; without it, the one Pipeline the module
     defines (several are listed, so the user can pick).
     """
     spec, attr = split_target(target)
     module = load_module(spec)
-    found = {name: value for name, value in vars(module).items() if isinstance(value, Pipeline)}
+    found = {name: value for name, value in vars(module).items() if isinstance(value, PipelineDeclaration)}
     if attr is not None:
         if not hasattr(module, attr):
             raise TargetError(
@@ -143,7 +144,7 @@ def load_target(target: str) -> Pipeline:
                 f"Fix: use {spec}:<name of the Pipeline object>."
             )
         value = getattr(module, attr)
-        if not isinstance(value, Pipeline):
+        if not isinstance(value, PipelineDeclaration):
             raise TargetError(f"{spec}:{attr} is a {type(value).__name__}, not a dagml Pipeline.")
         return value
     unique: dict[int, str] = {}
@@ -155,21 +156,3 @@ def load_target(target: str) -> Pipeline:
         choices = ", ".join(f"{spec}:{name}" for name in sorted(unique.values()))
         raise TargetError(f"{spec!r} defines {len(unique)} pipelines; pick one: {choices}.")
     return found[next(iter(unique.values()))]
-
-
-def attr_of(pipe: Pipeline) -> str | None:
-    """The module attribute naming ``pipe`` when its file defines several pipelines, else None.
-
-    A job (or a worker) re-loads the pipeline from its file; with one Pipeline in
-    the file the file alone names it, with several it needs ``file.py:attr``.
-    """
-    source = pipe.source_file
-    if source is None:
-        return None
-    for module in list(sys.modules.values()):
-        if os.path.abspath(getattr(module, "__file__", "") or "") != os.path.abspath(source):
-            continue
-        names = sorted(n for n, v in vars(module).items() if isinstance(v, Pipeline))
-        if len({id(getattr(module, n)) for n in names}) > 1:
-            return next((n for n in names if getattr(module, n) is pipe), None)
-    return None

@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from dagml.api import graph_of
 from dagml.sagemaker.images import DEFAULT_FRAMEWORK_VERSION
 from tests.containers.controlplane import ControlPlane
 from tests.containers.envs import environment
@@ -42,7 +43,7 @@ def bed(image_env, tmp_path):
             version = {} if image.framework_version == DEFAULT_FRAMEWORK_VERSION else {"framework_version": image.framework_version}
             settings = Settings(**version, **SETTINGS)
             assert settings.image.endswith(f"/sagemaker-scikit-learn:{image.framework_version}-cpu-py3")
-            compiled = compile_pipeline(load_target(source), settings)
+            compiled = compile_pipeline(graph_of(load_target(source)), settings)
             for upload in uploads(compiled):
                 s3.put(upload.uri, upload.body())
             return compiled

@@ -14,6 +14,7 @@ import json
 import os
 import textwrap
 
+from dagml.api import graph_of
 from dagml.cli.main import main
 from dagml.sagemaker import Settings, compile_pipeline
 from dagml.sagemaker.lint import S3_THRESHOLD_CHARS
@@ -49,7 +50,7 @@ def write_flow(directory, default=0.5):
 
 def compiled_for(target, endpoint, bucket=None):
     settings = Settings(role_arn=endpoint.role, bucket=bucket or endpoint.bucket, region=endpoint.region)
-    return compile_pipeline(load_target(target), settings)
+    return compile_pipeline(graph_of(load_target(target)), settings)
 
 
 def s3_body(endpoint, uri):

@@ -13,6 +13,7 @@ from typing import Iterator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dagml.api import graph_of
 from dagml.local.runner import run_pipeline
 from dagml.spec.target import load_target
 from tests.conftest import examples
@@ -118,10 +119,10 @@ def test_a_cached_run_returns_what_an_uncached_run_returns(data):
     world = data.draw(cache_worlds())
     changed = data.draw(cache_changes(world))
     with _project() as (root, home):
-        run_pipeline(_load(_write(root, world)), home=home, workers=1)
+        run_pipeline(graph_of(_load(_write(root, world))), home=home, workers=1)
         pipe = _load(_write(root, changed))
-        cached = run_pipeline(pipe, home=home, workers=1)
-        uncached = run_pipeline(pipe, home=home, workers=1, cache=False)
+        cached = run_pipeline(graph_of(pipe), home=home, workers=1)
+        uncached = run_pipeline(graph_of(pipe), home=home, workers=1, cache=False)
         assert cached.ok and uncached.ok, (cached.error, uncached.error)
         for step in ("first", "second"):
             assert cached.output(step) == uncached.output(step), (step, world, changed)
@@ -136,6 +137,6 @@ def test_a_dependency_installed_outside_site_packages_is_in_the_key():
         "param": 0, "input": "", "name": "cache-one", "dependency": "1.0",
     }
     with _project() as (root, home):
-        assert run_pipeline(_load(_write(root, world)), home=home, workers=1).output("first")[8] == "1.0"
-        again = run_pipeline(_load(_write(root, {**world, "dependency": "1.1"})), home=home, workers=1)
+        assert run_pipeline(graph_of(_load(_write(root, world))), home=home, workers=1).output("first")[8] == "1.0"
+        again = run_pipeline(graph_of(_load(_write(root, {**world, "dependency": "1.1"}))), home=home, workers=1)
         assert again.output("first")[8] == "1.1" and again.steps["first"].status == "succeeded"

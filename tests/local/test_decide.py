@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 
 from dagml import Pipeline
+from dagml.graph.lowered import lower_conditions
 from dagml.local.decide import ConditionError, describe_values, evaluate_conditions, evaluate_expression
-from dagml.sagemaker.expressions import lower_conditions
 from tests.strategies import condition_cases
 
 

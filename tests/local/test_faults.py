@@ -9,6 +9,7 @@ import textwrap
 
 import pytest
 
+from dagml.api import graph_of
 from dagml.local.registry import ModelRegistry
 from dagml.local.runner import run_pipeline
 from dagml.spec.target import load_target
@@ -61,7 +62,7 @@ def test_a_full_run_store_fails_one_step_and_resume_completes(tmp_path, small_di
     sys.modules.pop("filler", None)
     pipe = load_target(str(path))
     home = str(small_disk / "home")
-    result = run_pipeline(pipe, home=home, workers=1)
+    result = run_pipeline(graph_of(pipe), home=home, workers=1)
     steps = result.steps
     assert result.status == "Failed"
     assert steps["big"].status == "failed" and "No space left on device" in steps["big"].error
@@ -74,7 +75,7 @@ def test_a_full_run_store_fails_one_step_and_resume_completes(tmp_path, small_di
     assert leftovers == []  # a failed write leaves no partial file behind
     remount = subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], capture_output=True, text=True)
     assert remount.returncode == 0, remount.stderr
-    resumed = run_pipeline(pipe, home=home, resume=result.run_id, workers=1)
+    resumed = run_pipeline(graph_of(pipe), home=home, resume=result.run_id, workers=1)
     assert resumed.ok, resumed.error
     assert resumed.output("after_big") == 12 * 1024 * 1024
     assert resumed.steps["small"].finished == steps["small"].finished  # not re-run

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from dagml.api import graph_of
 from dagml.local.registry import ModelRegistry
 from dagml.local.runner import ParamError, run_pipeline
 from dagml.spec.target import load_target
@@ -32,7 +33,7 @@ def home(tmp_path):
 
 
 def test_iris_end_to_end_registers_and_scores(home):
-    result = run_pipeline(load_target(IRIS), home=home, workers=2)
+    result = run_pipeline(graph_of(load_target(IRIS)), home=home, workers=2)
     assert result.ok, result.error
     statuses = {n: r.status for n, r in result.steps.items()}
     assert statuses["AccuracyTooLow"] == "skipped"
@@ -50,7 +51,7 @@ def test_iris_end_to_end_registers_and_scores(home):
 
 
 def test_iris_below_the_threshold_fails_at_the_gate_and_registers_nothing(home):
-    result = run_pipeline(load_target(IRIS), params={"AccuracyThreshold": "1.01"}, home=home)
+    result = run_pipeline(graph_of(load_target(IRIS)), params={"AccuracyThreshold": "1.01"}, home=home)
     assert result.status == "Failed"
     assert result.error.startswith("AccuracyTooLow: Held-out accuracy is below the threshold 1.01")
     assert {n: r.status for n, r in result.steps.items() if n in ("RegisterModel", "BatchTransform")} == {
@@ -98,7 +99,7 @@ def after_fine(fine):
 
 
 def test_each_failure_fails_alone_and_independent_steps_finish(tmp_path, home):
-    result = run_pipeline(write_pipeline(tmp_path, FAILURES), home=home, workers=2, cache=False)
+    result = run_pipeline(graph_of(write_pipeline(tmp_path, FAILURES)), home=home, workers=2, cache=False)
     s = result.steps
     assert result.status == "Failed" and result.error.startswith("step 'boom' failed: ")
     assert "ValueError: bad input row 7" in s["boom"].error
@@ -144,7 +145,7 @@ def intervals(path):
 def test_independent_steps_run_at_once_up_to_the_worker_count(tmp_path, home, monkeypatch, workers, overlap):
     stamps = tmp_path / f"stamps{workers}"
     monkeypatch.setenv("STAMPS", str(stamps))
-    assert run_pipeline(write_pipeline(tmp_path, PARALLEL, f"par{workers}"), home=home, workers=workers, cache=False).ok
+    assert run_pipeline(graph_of(write_pipeline(tmp_path, PARALLEL, f"par{workers}")), home=home, workers=workers, cache=False).ok
     (a0, a1), (b0, b1) = intervals(stamps)["a"], intervals(stamps)["b"]
     assert (a0 < b1 and b0 < a1) is overlap
 
@@ -184,27 +185,27 @@ def test_cache_reuses_unchanged_steps_and_reruns_what_changed(tmp_path, home, mo
     log = tmp_path / "counts"
     monkeypatch.setenv("COUNTS", str(log))
     pipe = write_pipeline(tmp_path, COUNTED)
-    first = run_pipeline(pipe, home=home)
+    first = run_pipeline(graph_of(pipe), home=home)
     assert counts(log) == ["first", "second", "third"]
-    again = run_pipeline(pipe, home=home)
+    again = run_pipeline(graph_of(pipe), home=home)
     assert counts(log) == ["first", "second", "third"]
     assert {r.status for r in again.steps.values()} == {"cached"} and again.output("third") == 11
     assert again.steps["third"].cached_from == first.run_id
-    changed = run_pipeline(pipe, params={"N": 2}, home=home)
+    changed = run_pipeline(graph_of(pipe), params={"N": 2}, home=home)
     assert counts(log)[3:] == ["second", "third"] and changed.output("third") == 21
     assert changed.steps["first"].status == "cached"
-    run_pipeline(pipe, home=home, cache=False)
+    run_pipeline(graph_of(pipe), home=home, cache=False)
     assert counts(log)[5:] == ["first", "second", "third"]
 
 
 def test_param_overrides_are_type_checked(tmp_path, home):
     pipe = write_pipeline(tmp_path, COUNTED)
     with pytest.raises(ParamError, match=r"param 'N' \(Integer\): 'abc' is not a valid Integer"):
-        run_pipeline(pipe, params={"N": "abc"}, home=home)
+        run_pipeline(graph_of(pipe), params={"N": "abc"}, home=home)
     with pytest.raises(ParamError, match="no param 'NN'.*did you mean 'N'"):
-        run_pipeline(pipe, params={"NN": "1"}, home=home)
+        run_pipeline(graph_of(pipe), params={"NN": "1"}, home=home)
     with pytest.raises(ParamError, match="got 1.5"):
-        run_pipeline(pipe, params={"N": 1.5}, home=home)
+        run_pipeline(graph_of(pipe), params={"N": 1.5}, home=home)
 
 
 def _param_graph():
@@ -317,11 +318,11 @@ def test_resume_refuses_new_params(tmp_path, home):
     pipe = write_pipeline(tmp_path, COUNTED)
     os.environ["COUNTS"] = str(tmp_path / "c")
     try:
-        first = run_pipeline(pipe, home=home)
+        first = run_pipeline(graph_of(pipe), home=home)
         from dagml.errors import ConfigurationError
 
         with pytest.raises(ConfigurationError, match="reuses run"):
-            run_pipeline(pipe, params={"N": 3}, resume=first.run_id, home=home)
+            run_pipeline(graph_of(pipe), params={"N": 3}, resume=first.run_id, home=home)
     finally:
         del os.environ["COUNTS"]
 
@@ -335,14 +336,14 @@ def test_resume_after_a_kill_between_registering_and_recording_does_not_register
         "pipe.register_model('Register', model=fit, group='Once', metrics=score)\n"
     )
     pipe = write_pipeline(tmp_path, flow, "regonce")
-    first = run_pipeline(pipe, home=home)
+    first = run_pipeline(graph_of(pipe), home=home)
     assert first.ok
     db = sqlite3.connect(os.path.join(home, "runs.db"))
     db.execute("UPDATE steps SET status='running' WHERE run_id=? AND step='Register'", (first.run_id,))
     db.execute("UPDATE runs SET status='Running' WHERE run_id=?", (first.run_id,))
     db.commit()
     db.close()
-    resumed = run_pipeline(pipe, home=home, resume=first.run_id)
+    resumed = run_pipeline(graph_of(pipe), home=home, resume=first.run_id)
     assert resumed.ok and resumed.steps["Register"].detail["version"] == 1
     assert [v.version for v in ModelRegistry(home).versions("Once")] == [1]
 
@@ -383,7 +384,7 @@ pipe.condition("Outer", score["accuracy"] >= limit, then=[inner], otherwise=[oth
 def test_nested_conditions_run_locally_branch_within_branch(tmp_path, home, params, ran):
     """A condition in a branch runs only when that branch is taken; its branches only under it."""
     pipe = write_pipeline(tmp_path, "pipe = Pipeline('nested')\n" + NESTED, name="nested_flow")
-    result = run_pipeline(pipe, params=params, home=home)
+    result = run_pipeline(graph_of(pipe), params=params, home=home)
     assert result.ok, result.error
     statuses = {n: r.status for n, r in result.steps.items()}
     assert {n for n in ("deep", "shallow", "other") if statuses[n] == "succeeded"} == ran

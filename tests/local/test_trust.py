@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from dagml.api import graph_of
 from dagml.local.registry import ModelRegistry
 from dagml.local.runner import RunBusyError, _run_lock, run_pipeline
 from dagml.local.store import RunStore
@@ -50,8 +51,8 @@ def test_two_pipelines_from_one_factory_do_not_share_cached_results(tmp_path, ho
     """
     small = _load(tmp_path / "factory.py", "factory", source, "small")
     large = load_target(str(tmp_path / "factory.py") + ":large")
-    assert run_pipeline(small, home=home).output("count") == 10
-    result = run_pipeline(large, home=home)
+    assert run_pipeline(graph_of(small), home=home).output("count") == 10
+    result = run_pipeline(graph_of(large), home=home)
     assert result.output("count") == 1000 and result.steps["count"].status == "succeeded"
 
 
@@ -69,12 +70,12 @@ def test_a_default_from_an_environment_dependent_constant_is_in_the_key(tmp_path
         return n * SCALE
     """
     monkeypatch.setenv("ROWS", "10")
-    assert run_pipeline(_load(tmp_path / "envconst.py", "envconst", source), home=home).output("count") == 10
+    assert run_pipeline(graph_of(_load(tmp_path / "envconst.py", "envconst", source)), home=home).output("count") == 10
     monkeypatch.setenv("ROWS", "1000")
-    assert run_pipeline(_load(tmp_path / "envconst.py", "envconst", source), home=home).output("count") == 1000
+    assert run_pipeline(graph_of(_load(tmp_path / "envconst.py", "envconst", source)), home=home).output("count") == 1000
     monkeypatch.setenv("SCALE", "3")  # a module value the body reads, not a default
-    assert run_pipeline(_load(tmp_path / "envconst.py", "envconst", source), home=home).output("count") == 3000
-    again = run_pipeline(_load(tmp_path / "envconst.py", "envconst", source), home=home)
+    assert run_pipeline(graph_of(_load(tmp_path / "envconst.py", "envconst", source)), home=home).output("count") == 3000
+    again = run_pipeline(graph_of(_load(tmp_path / "envconst.py", "envconst", source)), home=home)
     assert again.steps["count"].status == "cached" and again.output("count") == 3000
 
 
@@ -97,10 +98,10 @@ def test_a_helper_imported_from_outside_the_pipeline_folder_is_in_the_key(tmp_pa
         return outside_helper.value()
     """
     sys.modules.pop("outside_helper", None)
-    assert run_pipeline(_load(project / "flow.py", "flow", source), home=home).output("read") == 1
+    assert run_pipeline(graph_of(_load(project / "flow.py", "flow", source)), home=home).output("read") == 1
     (elsewhere / "outside_helper.py").write_text("def value():\n    return 2\n")
     sys.modules.pop("outside_helper", None)
-    assert run_pipeline(_load(project / "flow.py", "flow", source), home=home).output("read") == 2
+    assert run_pipeline(graph_of(_load(project / "flow.py", "flow", source)), home=home).output("read") == 2
     sys.modules.pop("outside_helper", None)
 
 
@@ -123,10 +124,10 @@ pipe.register_model("Register", model=fit, group="Verified", approval="Approved"
 
 def test_a_cache_hit_whose_artifact_vanished_runs_the_step_again(tmp_path, home):
     pipe = _load(tmp_path / "verified.py", "verified", TRAIN)
-    first = run_pipeline(pipe, home=home)
+    first = run_pipeline(graph_of(pipe), home=home)
     assert first.ok
     os.remove(os.path.join(first.step_dir("fit"), "model", "model.pkl"))
-    second = run_pipeline(pipe, home=home)
+    second = run_pipeline(graph_of(pipe), home=home)
     assert second.ok, second.error
     assert second.steps["fit"].status == "succeeded"  # not "cached" from the damaged run
     versions = ModelRegistry(home).versions("Verified")
@@ -143,7 +144,7 @@ def test_registration_refuses_a_model_changed_after_training(tmp_path, home):
         "    steps = os.path.dirname(os.environ['DAGML_CONTAINER_ROOT'])\n"
         "    open(os.path.join(steps, 'fit', 'model', 'model.pkl'), 'wb').write(b'not the model')\n",
     )
-    result = run_pipeline(_load(tmp_path / "tamper.py", "tamper", source), home=home, cache=False)
+    result = run_pipeline(graph_of(_load(tmp_path / "tamper.py", "tamper", source)), home=home, cache=False)
     register = result.steps["Register"]
     assert register.status == "failed" and "missing or changed since that step finished" in register.error
     with pytest.raises(LookupError):
@@ -169,11 +170,11 @@ def test_resume_reruns_a_finished_step_whose_output_was_deleted(tmp_path, home):
         return upstream + 1
     """
     pipe = _load(tmp_path / "resumev.py", "resumev", source)
-    first = run_pipeline(pipe, home=home, cache=False)
+    first = run_pipeline(graph_of(pipe), home=home, cache=False)
     assert first.steps["downstream"].status == "failed"
     os.remove(os.path.join(first.step_dir("upstream"), "processing", "output", "output.pkl"))
     marker.write_text("")
-    resumed = run_pipeline(pipe, home=home, resume=first.run_id)
+    resumed = run_pipeline(graph_of(pipe), home=home, resume=first.run_id)
     assert resumed.ok, resumed.error
     assert resumed.output("downstream") == 42
     assert resumed.steps["upstream"].finished != first.steps["upstream"].finished  # ran again
@@ -181,11 +182,11 @@ def test_resume_reruns_a_finished_step_whose_output_was_deleted(tmp_path, home):
 
 def test_one_runner_per_run(tmp_path, home):
     pipe = _load(tmp_path / "busy.py", "busy", "from dagml import Pipeline\npipe = Pipeline('busy')\n@pipe.step\ndef a():\n    return 1\n")
-    first = run_pipeline(pipe, home=home)
+    first = run_pipeline(graph_of(pipe), home=home)
     store = RunStore(home)
     with _run_lock(store, first.run_id):  # another runner has it
         with pytest.raises(RunBusyError, match="being run by another dagml process"):
-            run_pipeline(pipe, home=home, resume=first.run_id)
+            run_pipeline(graph_of(pipe), home=home, resume=first.run_id)
 
 
 STEPS_LIKE_CONTAINERS = """
@@ -222,7 +223,7 @@ def clean():
 def test_steps_start_like_fresh_containers(tmp_path, home):
     pipe = _load(tmp_path / "fresh.py", "fresh", STEPS_LIKE_CONTAINERS)
     here = os.getcwd()
-    result = run_pipeline(pipe, home=home, workers=1, cache=False)
+    result = run_pipeline(graph_of(pipe), home=home, workers=1, cache=False)
     assert result.ok, result.error
     assert result.output("pool") == [1, 4, 9]  # workers are not daemonic
     assert result.output("clean") == (None, here)  # nothing leaks from the step before on the same worker
@@ -271,7 +272,7 @@ def _spawner(tmp_path, timeout: str = "") -> str:
 def test_a_step_timeout_kills_the_processes_the_step_started(tmp_path, home):
     pidfile = _spawner(tmp_path, "timeout=3")
     sys.modules.pop("spawner", None)
-    result = run_pipeline(load_target(str(tmp_path / "spawner.py")), home=home, cache=False)
+    result = run_pipeline(graph_of(load_target(str(tmp_path / "spawner.py"))), home=home, cache=False)
     assert result.steps["spawn"].status == "failed" and "timed out" in result.steps["spawn"].error
     assert _wait_dead(int(open(pidfile).read()))
 

@@ -15,9 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dagml import DagmlError, Pipeline
+from dagml.contract import CSV_FILE, METRICS_FILE, MODEL_FILE, OUTPUT_FILE
 from dagml.runtime import artifacts
 from dagml.runtime.artifacts import ArtifactError, MissingInputError
-from dagml.contract import CSV_FILE, METRICS_FILE, MODEL_FILE, OUTPUT_FILE
 from dagml.spec.target import load_target
 
 from ..conftest import EXAMPLES
@@ -155,32 +155,3 @@ def test_csv_text_writes_rows_of_numbers(tmp_path):
 def test_csv_text_refuses_what_a_transform_cannot_score(value):
     with pytest.raises(ArtifactError, match="'features'.*Fix:"):
         artifacts.csv_text(value, "features")
-
-
-def test_which_steps_write_metrics_and_csv():
-    graph = load_target(os.path.join(EXAMPLES, "iris_pipeline.py")).validate()
-    assert artifacts.metrics_required(graph, "evaluate") and artifacts.is_metrics_step(graph, "evaluate")
-    assert not artifacts.metrics_required(graph, "prepare")
-    assert not artifacts.is_metrics_step(graph, "train")
-    assert not any(artifacts.csv_required(graph, s) for s in graph.order)
-
-    pipe = Pipeline("kinds")
-    data = pipe.dataset("Raw", local="raw.csv")
-
-    @pipe.step
-    def features(raw=data) -> list:
-        return [[1.0]]
-
-    @pipe.step
-    def report(features):
-        return {"rows": len(features)}
-
-    @pipe.step(kind="training")
-    def fit(features):
-        return object()
-
-    pipe.batch_transform("Score", model=fit, data=features)
-    graph = pipe.validate()
-    assert artifacts.csv_required(graph, "features") and not artifacts.csv_required(graph, "fit")
-    assert artifacts.is_metrics_step(graph, "report") and not artifacts.metrics_required(graph, "report")
-    assert not artifacts.is_metrics_step(graph, "features")

@@ -17,8 +17,8 @@ import attrs
 import pytest
 
 from dagml import DagmlError
-from dagml.runtime.bundle import BundleError, code_root, make_bundle, python_satisfies
 from dagml.contract import BUNDLE_NAME, ENTRY_SCRIPT, INFERENCE_SCRIPT, ROOT_ENV
+from dagml.runtime.bundle import BundleError, code_root, make_bundle, python_satisfies
 
 from ..conftest import EXAMPLES, ROOT
 

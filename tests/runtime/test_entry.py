@@ -15,8 +15,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dagml import Pipeline
-from dagml.runtime import entry
-from dagml.runtime.bundle import make_bundle
 from dagml.contract import (
     CSV_FILE,
     ENTRY_SCRIPT,
@@ -33,6 +31,8 @@ from dagml.contract import (
     ROOT_ENV,
     TRAINING_CHANNEL_DIR,
 )
+from dagml.runtime import entry
+from dagml.runtime.bundle import make_bundle
 from dagml.runtime.entry import Invocation, StepRuntimeError, StepUsageError, convert_param, parse_invocation
 
 from ..conftest import EXAMPLES

@@ -10,12 +10,14 @@ import jsonschema
 import pytest
 
 from dagml import Pipeline
+from dagml.api import graph_of
 from dagml.cli.main import main
 from dagml.sagemaker import CompileError, compile_pipeline
 from dagml.spec.target import load_target
 from tests.conftest import ROOT
 from tests.golden_json import GOLDEN_SETTINGS, PIPELINES, compile_golden, golden_sources, normalize
-from tests.sagemaker.schema_allowlist import ALLOWLIST, normalize as allow
+from tests.sagemaker.schema_allowlist import ALLOWLIST
+from tests.sagemaker.schema_allowlist import normalize as allow
 
 IRIS = os.path.join(ROOT, "examples", "iris_pipeline.py")
 SCHEMA = os.path.join(os.path.dirname(__file__), "data", "sagemaker-pipeline-definition.schema.json")
@@ -170,7 +172,7 @@ def test_compiled_json_has_no_absolute_path_version_or_secret(monkeypatch, setti
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
-    text = compile_pipeline(load_target(IRIS), settings).json
+    text = compile_pipeline(graph_of(load_target(IRIS)), settings).json
     assert ROOT not in text and os.path.expanduser("~") not in text
     assert dagml.__version__ not in text.replace("2020-12-01", "")
     assert "AKIAIOSFODNN7EXAMPLE" not in text and "EXAMPLEKEY" not in text
@@ -209,10 +211,10 @@ def test_two_processes_two_checkouts_same_bytes(tmp_path):
 def test_code_changes_change_the_bundle_key(tmp_path, settings):
     src = tmp_path / "flow.py"
     src.write_text("from dagml import Pipeline\npipe = Pipeline('flow')\n@pipe.step\ndef a():\n    return 1\n")
-    first = compile_pipeline(load_target(str(src)), settings).code_prefix
+    first = compile_pipeline(graph_of(load_target(str(src))), settings).code_prefix
     src.write_text("from dagml import Pipeline\npipe = Pipeline('flow')\n@pipe.step\ndef a():\n    return 2\n")
     sys.modules.pop("flow", None)
-    second = compile_pipeline(load_target(str(src)), settings).code_prefix
+    second = compile_pipeline(graph_of(load_target(str(src))), settings).code_prefix
     assert first != second
 
 
@@ -245,7 +247,7 @@ def test_local_dataset_must_exist(tmp_path, settings):
         "@pipe.step\ndef a(x=d):\n    return x\n"
     )
     with pytest.raises(CompileError, match=r"dataset 'Raw'.*missing.csv"):
-        compile_pipeline(load_target(str(src)), settings)
+        compile_pipeline(graph_of(load_target(str(src))), settings)
 
 
 def test_a_pipeline_without_a_file_cannot_ship(settings):
@@ -257,7 +259,7 @@ def test_a_pipeline_without_a_file_cannot_ship(settings):
         pass
 
     with pytest.raises(CompileError, match="not declared in a .py file"):
-        compile_pipeline(pipe, settings)
+        compile_pipeline(graph_of(pipe), settings)
 
 
 def test_a_register_step_waits_for_its_metrics_step(tmp_path, settings):
@@ -269,7 +271,7 @@ def test_a_register_step_waits_for_its_metrics_step(tmp_path, settings):
         "@pipe.step(metrics=True)\ndef score(fit):\n    return {'accuracy': 1.0}\n"
         "pipe.register_model('Register', model=fit, group='G', metrics=score)\n"
     )
-    steps = {s["Name"]: s for s in compile_pipeline(load_target(str(src)), settings).definition["Steps"]}
+    steps = {s["Name"]: s for s in compile_pipeline(graph_of(load_target(str(src))), settings).definition["Steps"]}
     assert steps["Register"]["DependsOn"] == ["score"]
     iris = {s["Name"]: s for s in walk(load_definition("iris")["Steps"])}
     assert "DependsOn" not in iris["RegisterModel"]  # the condition already orders evaluate first
@@ -294,7 +296,7 @@ def test_bundle_include_and_exclude_settings_choose_the_shipped_files(tmp_path, 
     monkeypatch.chdir(project)
     settings = load_settings(environ={})
     assert settings.bundle_include == ("conf/*.yaml",) and settings.bundle_exclude == ("scripts/*",)
-    names = compile_pipeline(load_target(str(src)), settings).bundle.names
+    names = compile_pipeline(graph_of(load_target(str(src))), settings).bundle.names
     assert "conf/model.yaml" in names and "bundled_flow.py" in names
     assert not any(n.startswith("scripts/") for n in names)
 
@@ -323,10 +325,10 @@ def test_a_nested_condition_compiles_into_its_branch_and_imports_back(tmp_path, 
     src = tmp_path / "nested_flow.py"
     src.write_text(NESTED_FLOW)
     sys.modules.pop("nested_flow", None)
-    compiled = compile_pipeline(load_target(str(src)), settings)
+    compiled = compile_pipeline(graph_of(load_target(str(src))), settings)
     (outer,) = [s for s in compiled.definition["Steps"] if s["Type"] == "Condition"]
     (inner,) = outer["Arguments"]["IfSteps"]
     assert inner["Name"] == "Inner" and [s["Name"] for s in inner["Arguments"]["IfSteps"]] == ["LowPrecision"]
-    graph = import_definition(compiled.json, name="nested-flow").validate()
+    graph = import_definition(compiled.json, name="nested-flow")
     assert graph.enclosing("LowPrecision") == (("Outer", "then"), ("Inner", "then"))
-    assert compile_pipeline(import_definition(compiled.json, name="nested-flow"), None).json == compiled.json
+    assert compile_pipeline(graph_of(import_definition(compiled.json, name="nested-flow")), None).json == compiled.json

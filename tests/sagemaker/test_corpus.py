@@ -19,10 +19,11 @@ from typing import Any, Iterator
 
 import pytest
 
-from dagml.errors import DagmlError, DagmlWarning, PipelineValidationError
+from dagml.drawing import render
+from dagml.drawing.dot import quote
+from dagml.errors import DagmlError, DagmlWarning
+from dagml.graph.errors import PipelineValidationError
 from dagml.graph.model import AFTER
-from dagml.render import render
-from dagml.render.dot import quote
 from dagml.sagemaker import compile_pipeline
 from dagml.sagemaker.diff import diff_pipelines
 from dagml.sagemaker.importer import import_definition, load_definition
@@ -111,8 +112,7 @@ def test_an_accepted_definition_imports_validates_draws_compiles_back_and_diffs_
     data = original(entry)
     steps = list(walk(data["Steps"]))
 
-    pipe = load_definition(path_of(entry))
-    graph = quiet(pipe.validate)
+    graph = quiet(load_definition, path_of(entry))
     assert sorted(s.name for s in graph) == sorted(s["Name"] for s in steps)
     after = {(e.source, e.target) for e in graph.edges(AFTER)}
     assert {(dep, s["Name"]) for s in steps for dep in s.get("DependsOn", [])} <= after
@@ -120,14 +120,14 @@ def test_an_accepted_definition_imports_validates_draws_compiles_back_and_diffs_
     dot = render(graph).dot  # what `dagml show FILE.json -o x.dot` writes
     assert dot.startswith("digraph") and all(f"{quote(s['Name'])} [" in dot for s in steps)
 
-    compiled = quiet(compile_pipeline, pipe, None)
+    compiled = quiet(compile_pipeline, graph, None)
     assert json.loads(compiled.json) == data  # the same definition, after JSON normalisation
-    again = import_definition(compiled.json, name=pipe.name)
+    again = quiet(lambda: import_definition(compiled.json, name=graph.name))
     # compile -> import -> compile gives the same bytes
     assert quiet(compile_pipeline, again, None).json == compiled.json
 
-    for other in (load_definition(path_of(entry)), again):  # itself, and itself compiled back
-        difference = diff_pipelines(load_definition(path_of(entry)), other)
+    for other in (quiet(load_definition, path_of(entry)), again):  # itself, and itself compiled back
+        difference = diff_pipelines(quiet(load_definition, path_of(entry)), other)
         assert difference.same, difference.format()
 
 
@@ -138,6 +138,6 @@ def test_an_accepted_definition_imports_validates_draws_compiles_back_and_diffs_
 def test_a_definition_the_service_refuses_is_refused_with_its_problem_kind(entry):
     kind = entry["expected"].split(":", 1)[1].strip()
     with pytest.raises(DagmlError) as info:
-        quiet(load_definition(path_of(entry)).validate)
+        quiet(load_definition, path_of(entry))
     assert isinstance(info.value, PipelineValidationError), str(info.value)
     assert kind in info.value.kinds, str(info.value)

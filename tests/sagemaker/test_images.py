@@ -1,6 +1,7 @@
 import pytest
 
 from dagml.errors import DagmlError
+from dagml.runtime import bundle
 from dagml.sagemaker import Settings
 from dagml.sagemaker.images import (
     DEFAULT_FRAMEWORK_VERSION,
@@ -12,7 +13,6 @@ from dagml.sagemaker.images import (
     check_framework_version,
     sklearn_image,
 )
-from dagml.runtime import bundle
 
 SETTINGS = {"role_arn": "arn:aws:iam::111122223333:role/R", "bucket": "b-1", "region": "us-east-1"}
 

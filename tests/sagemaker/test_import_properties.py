@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dagml.api import graph_of
 from dagml.errors import DagmlError, DagmlWarning
 from dagml.graph.model import AFTER, DATA
 from dagml.runtime.bundle import make_bundle
@@ -39,12 +40,12 @@ def shape(graph):
 def test_import_of_compile_gives_the_programs_graph(context, program):
     bundle, config = context
     pipe = build(program)
-    compiled = compile_pipeline(pipe, config, bundle=bundle)
+    compiled = compile_pipeline(graph_of(pipe), config, bundle=bundle)
     imported = import_definition(compiled.json, name=pipe.name)
-    original, back = shape(pipe.validate()), shape(imported.validate())
+    original, back = shape(pipe.validate()), shape(imported)
     assert back[0] == original[0] and back[2] == original[2] and back[3] == original[3]
     assert back[1] == original[1]
-    assert compile_pipeline(imported, config).json == compiled.json
+    assert compile_pipeline(graph_of(imported), config).json == compiled.json
 
 
 class Hang(Exception):
@@ -65,11 +66,10 @@ def test_mutated_definitions_get_only_clear_errors(definition):
     previous = signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(30)
     try:
-        imported = import_definition(definition, name="fuzzed")
         with warnings.catch_warnings():  # a mutation may leave a param unused: a warning, not an error
             warnings.simplefilter("ignore", DagmlWarning)
-            graph = imported.validate()
-        compile_pipeline(imported, Settings(**GOLDEN_SETTINGS))
+            graph = imported = import_definition(definition, name="fuzzed")
+        compile_pipeline(graph_of(imported), Settings(**GOLDEN_SETTINGS))
         # no steps: nothing documents that the service refuses it, so it is a warning (docs/deploy.md)
         assert len(graph) >= 1 or [w.kind for w in graph.warnings] == ["empty-pipeline"]
     except DagmlError as exc:

@@ -7,16 +7,18 @@ import os
 import pytest
 from hypothesis import given, settings
 
+from dagml.api import graph_of
+from dagml.drawing import to_dot
+from dagml.errors import DagmlError, DagmlWarning
+from dagml.graph.errors import PipelineValidationError
+from dagml.graph.model import AFTER, DATA, OTHERWISE, THEN
+from dagml.local.decide import evaluate_expression
+from dagml.runtime.bundle import make_bundle
+from dagml.sagemaker import Settings, compile_pipeline
+from dagml.sagemaker.importer import DefinitionError, definition_of, import_definition, load_definition
 from dagml.spec.conditions import Compare, Not
 from dagml.spec.imported import ImportedCondition, ImportedRef, ImportedSpec
 from dagml.spec.specs import ConditionSpec
-from dagml.errors import DagmlError, DagmlWarning, PipelineValidationError
-from dagml.graph.model import AFTER, DATA, OTHERWISE, THEN
-from dagml.local.decide import evaluate_expression
-from dagml.render import to_dot
-from dagml.runtime.bundle import make_bundle
-from dagml.sagemaker import Settings, compile_pipeline
-from dagml.sagemaker.importer import DefinitionError, import_definition, load_definition
 from tests.golden_json import GOLDEN_SETTINGS, PIPELINES, compile_golden, golden_sources
 from tests.strategies import build, programs
 
@@ -38,8 +40,8 @@ def imported(text, name="imported"):
 @pytest.mark.parametrize("name", sorted(golden_sources()))
 def test_compile_import_compile_gives_the_same_bytes(name):
     text = compile_golden(golden_sources()[name])
-    assert compile_pipeline(imported(text), None).json == text
-    assert compile_pipeline(load_definition(os.path.join(PIPELINES, f"{name}.json")), None).json == golden(
+    assert compile_pipeline(graph_of(imported(text)), None).json == text
+    assert compile_pipeline(graph_of(load_definition(os.path.join(PIPELINES, f"{name}.json"))), None).json == golden(
         name
     )
 
@@ -49,7 +51,7 @@ def test_the_imported_graph_is_the_pipelines_graph(name):
     from dagml.spec.target import load_target
 
     ours = load_target(golden_sources()[name]).validate()
-    theirs = imported(golden(name), ours.name).validate()
+    theirs = imported(golden(name), ours.name)
     # the same generations; within one, steps are in document order instead of declaration order
     assert [set(g) for g in theirs.generations] == [set(g) for g in ours.generations]
     assert dict(theirs.branch_of) == dict(ours.branch_of)
@@ -71,10 +73,10 @@ def test_the_imported_graph_is_the_pipelines_graph(name):
 @given(programs(max_steps=25))
 def test_random_programs_round_trip_with_the_same_graph(program):
     pipe = build(program)
-    compiled = compile_pipeline(pipe, Settings(**GOLDEN_SETTINGS), bundle=make_bundle(STRATEGIES))
+    compiled = compile_pipeline(graph_of(pipe), Settings(**GOLDEN_SETTINGS), bundle=make_bundle(STRATEGIES))
     back = imported(compiled.json, pipe.name)
-    assert compile_pipeline(back, None).json == compiled.json
-    ours, theirs = pipe.validate(), back.validate()
+    assert compile_pipeline(graph_of(back), None).json == compiled.json
+    ours, theirs = pipe.validate(), back
     assert {(e.source, e.target, e.kind) for e in theirs.edges()} == {
         (e.source, e.target, e.kind) for e in ours.edges()
     }
@@ -89,7 +91,7 @@ def test_random_programs_round_trip_with_the_same_graph(program):
 
 
 def test_steps_params_edges_and_conditions_of_iris():
-    graph = imported(golden("iris"), "iris-classifier").validate()
+    graph = imported(golden("iris"), "iris-classifier")
     assert isinstance(graph["train"], ImportedSpec) and graph["train"].kind == "training"
     assert graph["RegisterModel"].kind == "register" and graph["BatchTransform"].step_type == "Transform"
     check = graph["CheckAccuracy"]
@@ -115,13 +117,13 @@ def test_steps_params_edges_and_conditions_of_iris():
 
 
 def test_depends_on_is_an_ordering_edge_at_its_json_path():
-    graph = imported(golden("options"), "options-showcase").validate()
+    graph = imported(golden("options"), "options-showcase")
     after = {(e.source, e.target): e.via for e in graph.edges(AFTER)}
     assert after[("load", "fit")].endswith(".DependsOn") and after[("load", "fit")].startswith("$.Steps[")
 
 
 def test_not_equals_and_the_and_inside_or_read_back_as_written():
-    graph = imported(golden("branches"), "branches").validate()
+    graph = imported(golden("branches"), "branches")
     text = graph.describe_condition("Gate", defaults=False)
     assert "score.classes != 2" in text
     assert text.startswith(
@@ -166,8 +168,7 @@ MINIMAL = {
 
 
 def test_other_step_types_are_drawn_with_their_type_and_compiled_back_unchanged():
-    pipe = imported(json.dumps(MINIMAL), "sdk-made")
-    graph = pipe.validate()
+    graph = pipe = imported(json.dumps(MINIMAL), "sdk-made")
     assert graph["Notify"].kind == "other" and graph["Notify"].step_type == "Lambda"
     assert graph.upstream("Notify") == ("Prep",) and graph.upstream("Gate") == ("Notify",)
     dot = to_dot(graph)
@@ -177,21 +178,21 @@ def test_other_step_types_are_drawn_with_their_type_and_compiled_back_unchanged(
     )
     assert 'shape="diamond"' in dot and '"Gate" -> "Stop"' in dot and '"Prep" -> "Notify"' in dot
     assert (
-        json.loads(compile_pipeline(pipe, None).json) == MINIMAL
+        json.loads(compile_pipeline(graph_of(pipe), None).json) == MINIMAL
     )  # no ElseSteps added, no DefaultValue invented
 
 
 def test_a_parameter_without_default_gets_a_placeholder_and_stays_without_one():
-    graph = imported(json.dumps(MINIMAL)).validate()
+    graph = imported(json.dumps(MINIMAL))
     assert graph.param("Mode").default == "" and graph.param("Rate").default == 1.0
     assert (
         "DefaultValue"
-        not in compile_pipeline(imported(json.dumps(MINIMAL)), None).definition["Parameters"][0]
+        not in compile_pipeline(graph_of(imported(json.dumps(MINIMAL))), None).definition["Parameters"][0]
     )
 
 
 def test_a_step_property_condition_compares_with_any_type():
-    graph = imported(json.dumps(MINIMAL)).validate()
+    graph = imported(json.dumps(MINIMAL))
     expr = graph["Gate"].expression
     assert (
         graph.describe_condition("Gate", defaults=False)
@@ -277,9 +278,8 @@ def test_a_cycle_through_depends_on_is_a_cycle_problem_with_its_json_paths():
     def cycle(d):
         d["Steps"][0]["DependsOn"] = ["evaluate"]
 
-    pipe = imported(broken(cycle), "iris-classifier")
     with pytest.raises(PipelineValidationError) as info:
-        pipe.validate()
+        imported(broken(cycle), "iris-classifier")
     assert info.value.kinds == {"cycle"}
     (problem,) = info.value.problems
     assert set(problem.steps) == {"prepare", "train", "evaluate"}
@@ -296,22 +296,22 @@ def test_a_step_name_only_the_schema_refuses_is_a_warning_for_an_imported_defini
             s.update(json.loads(text))
 
     with pytest.warns(DagmlWarning, match="published schema's StepName"):
-        graph = imported(broken(bad), "iris-classifier").validate()
+        graph = imported(broken(bad), "iris-classifier")
     assert [(w.kind, w.steps, w.severity) for w in graph.warnings] == [("invalid-name", ("prepare step!",), "warning")]
 
 
 def test_a_pipeline_name_the_service_refuses_is_still_an_error():
     """CreatePipeline's PipelineName pattern (API_CreatePipeline) binds imported definitions too."""
     with pytest.raises(PipelineValidationError) as info:
-        imported(golden("minimal"), "bad.name").validate()
+        imported(golden("minimal"), "bad.name")
     assert info.value.kinds == {"invalid-name"}
     # 83 to 256 characters: beyond dagml's own margin, within what the service accepts
-    assert len(imported(golden("minimal"), "p" * 200).validate()) > 0
+    assert len(imported(golden("minimal"), "p" * 200)) > 0
 
 
 def test_raw_json_is_copied_not_shared():
     data = json.loads(golden("minimal"))
     pipe = import_definition(data, name="minimal")
-    before = copy.deepcopy(pipe.definition())
+    before = copy.deepcopy(definition_of(pipe))
     data["Steps"][0]["Name"] = "changed"
-    assert pipe.definition() == before
+    assert definition_of(pipe) == before

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dagml.api import graph_of
 from dagml.sagemaker.jsontext import dumps
 
 from ..golden_json import GOLDEN_SETTINGS, golden_sources
@@ -35,7 +36,7 @@ def test_golden_definitions_give_the_standard_librarys_text(name):
     from dagml.sagemaker import Settings, compile_pipeline
     from dagml.spec.target import load_target
 
-    definition = compile_pipeline(load_target(golden_sources()[name]), Settings(**GOLDEN_SETTINGS)).definition
+    definition = compile_pipeline(graph_of(load_target(golden_sources()[name])), Settings(**GOLDEN_SETTINGS)).definition
     assert dumps(definition) == _stdlib(definition)
 
 

@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 from hypothesis import given, settings
 
+from dagml.api import graph_of
 from dagml.runtime.bundle import make_bundle
 from dagml.sagemaker import Settings, compile_pipeline
 from tests.conftest import examples
@@ -51,8 +52,8 @@ def references(node):
 @given(programs(max_steps=40))
 def test_random_programs_compile_deterministically_to_valid_resolvable_json(context, program):
     validator, bundle, config = context
-    first = compile_pipeline(build(program), config, bundle=bundle)
-    second = compile_pipeline(build(program), config, bundle=bundle)
+    first = compile_pipeline(graph_of(build(program)), config, bundle=bundle)
+    second = compile_pipeline(graph_of(build(program)), config, bundle=bundle)
     assert first.json == second.json
     definition = json.loads(first.json)
     normalized, _ = normalize(definition)

@@ -5,7 +5,8 @@ import textwrap
 
 import pytest
 
-from dagml.errors import PipelineValidationError
+from dagml.api import graph_of
+from dagml.graph.errors import PipelineValidationError
 from dagml.sagemaker import Settings, compile_pipeline
 from dagml.sagemaker.pycompat import check_sources
 from dagml.spec.target import load_target
@@ -26,7 +27,7 @@ def _pipeline(tmp_path, body: str, helper: str | None = None) -> str:
 
 def _problems(path):
     with pytest.raises(PipelineValidationError) as info:
-        compile_pipeline(load_target(path), SETTINGS)
+        compile_pipeline(graph_of(load_target(path)), SETTINGS)
     return info.value.problems
 
 

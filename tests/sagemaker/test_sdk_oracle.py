@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from dagml.api import graph_of
 from dagml.sagemaker import Settings, compile_pipeline
 from dagml.spec.target import load_target
 from tests.conftest import ROOT
@@ -69,9 +70,9 @@ with offline_sdk_environment(settings.region):
     session = pipeline_session(settings)
     out = {"to_sdk": {}}
     for name, source in {**golden_sources(), "extras": EXTRAS}.items():
-        out["to_sdk"][name] = json.loads(to_sdk(load_target(source), settings, session=session).definition())
+        out["to_sdk"][name] = json.loads(to_sdk(load_target(source).validate(), settings, session=session).definition())
     from tests.sagemaker import sdk_iris
-    iris = compile_pipeline(load_target(golden_sources()["iris"]), settings).definition
+    iris = compile_pipeline(load_target(golden_sources()["iris"]).validate(), settings).definition
     out["sdk_iris"] = json.loads(sdk_iris.build(session, **sdk_iris.locations(iris)).definition())
 out["network"] = attempts
 out["environment_restored"] = before == {k: os.environ.get(k) for k in watched}
@@ -104,7 +105,7 @@ def sdk() -> dict[str, Any]:
 
 def dagml_definition(name: str) -> dict[str, Any]:
     source = EXTRAS if name == "extras" else golden_sources()[name]
-    return compile_pipeline(load_target(source), Settings(**GOLDEN_SETTINGS)).definition
+    return compile_pipeline(graph_of(load_target(source)), Settings(**GOLDEN_SETTINGS)).definition
 
 
 # ---------------------------------------------------------------- the comparison
@@ -370,7 +371,6 @@ def test_sdk_built_definitions_import_validate_and_compile_back_to_the_same_json
     from dagml.sagemaker.importer import import_definition
 
     definition = sdk["sdk_iris"] if name == "sdk_iris" else sdk["to_sdk"][name]
-    pipe = import_definition(json.dumps(definition), name="sdk-built")
-    graph = pipe.validate()
+    graph = pipe = import_definition(json.dumps(definition), name="sdk-built")
     assert {s["Name"] for s, _ in walk(definition["Steps"])} == set(graph.nodes)
-    assert compile_pipeline(pipe, None).definition == definition  # MlflowConfig: null and all
+    assert compile_pipeline(graph_of(pipe), None).definition == definition  # MlflowConfig: null and all

@@ -10,19 +10,21 @@ import warnings
 
 import pytest
 
-from dagml.spec.imported import ImportedRef
-from dagml.errors import DagmlWarning, PipelineValidationError
+from dagml.api import graph_of
+from dagml.drawing import to_dot, to_mermaid
+from dagml.errors import DagmlWarning
+from dagml.graph.errors import PipelineValidationError
 from dagml.graph.model import DATA
-from dagml.render import to_dot, to_mermaid
 from dagml.sagemaker import compile_pipeline
 from dagml.sagemaker.importer import import_definition
+from dagml.spec.imported import ImportedRef
 
 
 def quietly(definition, name="imported"):
     """The graph and its warnings (asserted by each test), DagmlWarning silenced."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DagmlWarning)
-        return import_definition(json.dumps(definition), name=name).validate()
+        return import_definition(json.dumps(definition), name=name)
 
 
 def warning_kinds(graph):
@@ -65,15 +67,14 @@ def airflow_nested():
 
 def test_thirty_one_nested_conditions_import_draw_and_compile_back():
     definition = airflow_nested()
-    imported = import_definition(json.dumps(definition), name="nested")
     with pytest.warns(DagmlWarning):
-        graph = imported.validate()
+        graph = imported = import_definition(json.dumps(definition), name="nested")
     assert len(graph.conditions) == 32
     assert graph.branch_of["DummyCond"] == ("DummyCond0", "then")
     assert len(graph.enclosing("DummyCond")) == 31 and graph.enclosing("DummyCond")[0] == ("DummyCond30", "then")
     # literal-only conditions, and the innermost decides nothing: warnings, never errors
     assert warning_kinds(graph) == ["constant-condition", "empty-condition"]
-    assert json.loads(compile_pipeline(imported, None).json) == definition
+    assert json.loads(compile_pipeline(graph_of(imported), None).json) == definition
     dot = to_dot(graph)
     assert dot.count('subgraph "cluster_then:') == 31
     # each branch is drawn inside the one that encloses it: the innermost is 31 levels deep
@@ -140,7 +141,7 @@ def test_an_empty_condition_nothing_reads_is_a_warning():
         condition("C", conditions=[{"Type": "Equals", "LeftValue": {"Get": "Parameters.P"}, "RightValue": 1}])
     ]}
     with pytest.warns(DagmlWarning, match="decides nothing"):
-        import_definition(json.dumps(definition), name="empty").validate()
+        import_definition(json.dumps(definition), name="empty")
 
 
 # ---------------------------------------------------------------- what the service still refuses
@@ -150,7 +151,7 @@ def test_a_step_that_depends_on_a_condition_is_refused():
     """aws/sagemaker-python-sdk#3565: pipeline creation fails when a step depends on a condition step."""
     steps = [condition("Gate", if_steps=[fail("F")]), processing("After", DependsOn=["Gate"])]
     with pytest.raises(PipelineValidationError) as info:
-        import_definition(json.dumps({"Version": "2020-12-01", "Steps": steps}), name="x").validate()
+        import_definition(json.dumps({"Version": "2020-12-01", "Steps": steps}), name="x")
     assert [(p.kind, p.steps) for p in info.value.problems] == [("after-condition", ("After", "Gate"))]
 
 
@@ -158,7 +159,7 @@ def test_a_condition_that_depends_on_a_fail_step_is_refused():
     """test_invalid_pipeline_depended_on_fail_step: "CondStep can not depends on FailStep"."""
     steps = [condition("CondStep", DependsOn=["FailStep"]), fail("FailStep")]
     with pytest.raises(PipelineValidationError) as info:
-        import_definition(json.dumps({"Version": "2020-12-01", "Steps": steps}), name="x").validate()
+        import_definition(json.dumps({"Version": "2020-12-01", "Steps": steps}), name="x")
     assert [(p.kind, p.steps) for p in info.value.problems] == [("after-fail", ("CondStep", "FailStep"))]
 
 
@@ -214,10 +215,9 @@ def test_a_string_parameter_without_type_is_a_string_and_compiles_back_without_o
             "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": {"Get": "Parameters.InstanceCount"}},
         }}],
     }
-    imported = import_definition(json.dumps(definition), name="cfn-example")
-    graph = imported.validate()
+    graph = imported = import_definition(json.dumps(definition), name="cfn-example")
     assert graph.param("InputDataSource").type == "String" and graph.param("InputDataSource").default == ""
-    assert json.loads(compile_pipeline(imported, None).json) == definition
+    assert json.loads(compile_pipeline(graph_of(imported), None).json) == definition
 
 
 # ---------------------------------------------------------------- property files

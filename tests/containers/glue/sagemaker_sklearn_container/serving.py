@@ -14,7 +14,15 @@ falling back to the image's default) feed ``sagemaker_containers``'
 import importlib
 
 import numpy as np
-from sagemaker_containers.beta.framework import content_types, encoders, env, modules, server, transformer, worker
+from sagemaker_containers.beta.framework import (
+    content_types,
+    encoders,
+    env,
+    modules,
+    server,
+    transformer,
+    worker,
+)
 
 
 class UserError(Exception):

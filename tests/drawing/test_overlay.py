@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from dagml import DagmlError
-from dagml.render import STATUSES, RunOverlayError, StepRun, to_dot, to_mermaid
-from dagml.render.overlay import format_duration, normalize_run
-from dagml.render.style import CLUSTER_STYLES, KIND_STYLES, NEUTRAL_FILL, STATUS_STYLES
+from dagml.drawing import STATUSES, RunOverlayError, StepRun, to_dot, to_mermaid
+from dagml.drawing.overlay import format_duration, normalize_run
+from dagml.drawing.style import CLUSTER_STYLES, KIND_STYLES, NEUTRAL_FILL, STATUS_STYLES
 
 from .conftest import parse_dot
 
@@ -81,7 +81,7 @@ def test_mermaid_overlay_uses_status_classes(iris_graph):
         ({"train": "succeded"}, ["unknown status 'succeded'", "did you mean 'succeeded'"]),
         ({"train": StepRun("succeeded", outcome=True)}, ["describe a condition", "training step"]),
         ({"train": StepRun("succeeded", duration=-1)}, ["duration=-1"]),
-        ({"train": 3}, ["status string or dagml.render.StepRun"]),
+        ({"train": 3}, ["status string or dagml.drawing.StepRun"]),
     ],
 )
 def test_bad_overlays_name_the_step_and_the_fix(iris_graph, run, words):

@@ -6,8 +6,8 @@ import os
 import re
 
 from dagml import Pipeline
-from dagml.render import render, to_mermaid
-from dagml.render.style import KIND_STYLES
+from dagml.drawing import render, to_mermaid
+from dagml.drawing.style import KIND_STYLES
 from dagml.spec.target import load_target
 
 from .conftest import PIPELINES

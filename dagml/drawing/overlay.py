@@ -87,7 +87,7 @@ def normalize_run(graph: PipelineGraph, run: Mapping[str, RunStatus]) -> dict[st
         step_run = StepRun(value) if isinstance(value, str) else value
         if not isinstance(step_run, StepRun):
             raise RunOverlayError(
-                f"run overlay, step {name!r}: got {value!r}; use a status string or dagml.render.StepRun(...)."
+                f"run overlay, step {name!r}: got {value!r}; use a status string or dagml.drawing.StepRun(...)."
             )
         _check(name, step_run, graph)
         result[name] = step_run

@@ -17,6 +17,10 @@ import attrs
 
 from dagml._gc import paused_gc
 from dagml._text import visible
+from dagml.drawing.errors import RenderError
+from dagml.drawing.overlay import STATUSES, RunStatus, StepRun, format_duration, normalize_run
+from dagml.drawing.style import INPUT_KINDS
+from dagml.graph.model import AFTER, DATA, OTHERWISE, THEN, PipelineGraph
 from dagml.spec.conditions import MetricRef, operands
 from dagml.spec.imported import ImportedSpec
 from dagml.spec.params import Param
@@ -30,10 +34,6 @@ from dagml.spec.specs import (
     RegisterSpec,
     TransformSpec,
 )
-from dagml.graph.model import AFTER, DATA, OTHERWISE, THEN, PipelineGraph
-from dagml.render.errors import RenderError
-from dagml.render.overlay import STATUSES, RunStatus, StepRun, format_duration, normalize_run
-from dagml.render.style import INPUT_KINDS
 
 __all__ = ["Cluster", "Legend", "Scene", "SceneEdge", "SceneNode", "build_scene"]
 
@@ -342,7 +342,7 @@ def build_scene(
     caption: str | None = None,
     direction: str | None = None,
 ) -> Scene:
-    """Decide what to draw for ``graph``; see :func:`dagml.render.to_dot` for the options."""
+    """Decide what to draw for ``graph``; see :func:`dagml.drawing.to_dot` for the options."""
     if direction is None:
         direction = auto_direction(graph)
     elif direction not in DIRECTIONS:

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 
 from dagml import Pipeline, __version__
+from dagml.drawing import to_dot
+from dagml.drawing.scene import ROW, auto_direction
+from dagml.drawing.style import EDGE_STYLES, KIND_STYLES
 from dagml.graph.model import AFTER, DATA
-from dagml.render import to_dot
-from dagml.render.scene import ROW, auto_direction
-from dagml.render.style import EDGE_STYLES, KIND_STYLES
 from dagml.spec.target import load_target
 from tests.conftest import ROOT
 from tests.golden_dot import dot_golden, golden_sources
@@ -143,7 +143,7 @@ def test_dot_is_deterministic_and_independent_of_declaration_order():
 def test_to_dot_imports_no_graphviz():
     code = (
         "import sys\n"
-        "from dagml.render import to_dot, to_mermaid\n"
+        "from dagml.drawing import to_dot, to_mermaid\n"
         "from dagml.spec.target import load_target\n"
         "g = load_target('examples/iris_pipeline.py').validate()\n"
         "to_dot(g); to_mermaid(g)\n"

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dagml.render.style import EDGE_STYLES, KIND_STYLES, MUTED, NEUTRAL_FILL, NEUTRAL_PEN, STATUS_STYLES
+from dagml.drawing.style import EDGE_STYLES, KIND_STYLES, MUTED, NEUTRAL_FILL, NEUTRAL_PEN, STATUS_STYLES
 
 if TYPE_CHECKING:
-    from dagml.render.scene import Legend
+    from dagml.drawing.scene import Legend
 
 __all__ = ["LEGEND_PREFIX", "legend_dot", "legend_mermaid"]
 
@@ -32,7 +32,7 @@ def legend_dot(legend: Legend, direction: str = "TB") -> list[str]:
     Top to bottom it is a grid, :data:`PER_ROW` samples a row; left to right
     it is one column (a rank) of samples, each edge sample pointing right.
     """
-    from dagml.render.dot import attrs_text, quote
+    from dagml.drawing.dot import attrs_text, quote
 
     lines = [
         f"  subgraph {quote('cluster_legend')} {{",

@@ -1,5 +1,5 @@
 from dagml import Pipeline
-from dagml.sagemaker.expressions import lower_conditions
+from dagml.graph.lowered import lower_conditions
 
 
 def parts():

@@ -12,11 +12,11 @@ from typing import Iterable, Mapping
 
 from dagml._gc import paused_gc
 from dagml._text import visible
+from dagml.drawing.legend import legend_dot
+from dagml.drawing.overlay import RunStatus
+from dagml.drawing.scene import Cluster, Scene, SceneEdge, SceneNode, build_scene
+from dagml.drawing.style import CLUSTER_STYLES, EDGE_STYLES, FONT, KIND_STYLES, MUTED, STATUS_STYLES
 from dagml.graph.model import PipelineGraph
-from dagml.render.legend import legend_dot
-from dagml.render.overlay import RunStatus
-from dagml.render.scene import Cluster, Scene, SceneEdge, SceneNode, build_scene
-from dagml.render.style import CLUSTER_STYLES, EDGE_STYLES, FONT, KIND_STYLES, MUTED, STATUS_STYLES
 
 __all__ = ["quote", "scene_to_dot", "to_dot"]
 
@@ -182,8 +182,8 @@ def to_dot(
 
     ``params=True`` draws params and datasets as their own nodes;
     ``legend=False`` leaves the legend out; ``run`` overlays one run (step
-    name -> :class:`~dagml.render.StepRun` or status string; see
-    :mod:`dagml.render.overlay`); ``caption`` is a line under the title;
+    name -> :class:`~dagml.drawing.StepRun` or status string; see
+    :mod:`dagml.drawing.overlay`); ``caption`` is a line under the title;
     ``direction`` is "TB" or "LR" (default: TB, or LR when a generation is
     wider than 8 steps).
     """

@@ -2,19 +2,19 @@
 
 Every drawing reads the validated :class:`~dagml.PipelineGraph` only.
 
->>> drawing = render(pipe, "iris.svg")          # doctest: +SKIP
+>>> drawing = render(pipe.validate(), "iris.svg")   # doctest: +SKIP
 >>> print(to_dot(pipe.validate()))              # doctest: +SKIP
 
 The visual grammar (shapes, colours, line styles) is in
-:mod:`dagml.render.style` and ``docs/render.md``. Importing this package does
+:mod:`dagml.drawing.style` and ``docs/render.md``. Importing this package does
 not import the graphviz package; drawing SVG or PNG does.
 """
 
-from dagml.render.dot import to_dot
-from dagml.render.errors import GraphvizNotFoundError, RenderError
-from dagml.render.mermaid import to_mermaid
-from dagml.render.output import EXTENSIONS, FORMATS, Drawing, format_for, render
-from dagml.render.overlay import STATUSES, RunOverlayError, StepRun
+from dagml.drawing.dot import to_dot
+from dagml.drawing.errors import GraphvizNotFoundError, RenderError
+from dagml.drawing.mermaid import to_mermaid
+from dagml.drawing.output import EXTENSIONS, FORMATS, Drawing, format_for, render
+from dagml.drawing.overlay import STATUSES, RunOverlayError, StepRun
 
 __all__ = [
     "EXTENSIONS",

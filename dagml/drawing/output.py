@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, Union
+from typing import Mapping
 
+from dagml.drawing.dot import scene_to_dot
+from dagml.drawing.errors import GraphvizNotFoundError, RenderError
+from dagml.drawing.mermaid import markdown_block, scene_to_mermaid
+from dagml.drawing.overlay import RunStatus
+from dagml.drawing.scene import Scene, build_scene
 from dagml.graph.model import PipelineGraph
-from dagml.render.dot import scene_to_dot
-from dagml.render.errors import GraphvizNotFoundError, RenderError
-from dagml.render.mermaid import markdown_block, scene_to_mermaid
-from dagml.render.overlay import RunStatus
-from dagml.render.scene import Scene, build_scene
-
-if TYPE_CHECKING:
-    from dagml.spec.pipeline import Pipeline
 
 __all__ = [
     "EXTENSIONS",
@@ -160,11 +157,8 @@ class Drawing:
         return f"<Drawing of pipeline {self.scene.name!r}: {steps} steps{run}>"
 
 
-Renderable = Union[PipelineGraph, "Pipeline"]
-
-
 def render(
-    pipeline: Renderable,
+    graph: PipelineGraph,
     path: str | os.PathLike[str] | None = None,
     *,
     format: str | None = None,
@@ -174,39 +168,23 @@ def render(
     caption: str | None = None,
     direction: str | None = None,
 ) -> Drawing:
-    """Draw a pipeline; write it to ``path`` when given. Returns the :class:`Drawing`.
+    """Draw a validated pipeline graph; write it to ``path`` when given. Returns the :class:`Drawing`.
 
-    ``pipeline`` is a validated :class:`~dagml.PipelineGraph` or a
-    :class:`~dagml.Pipeline` (validated first). The format comes from the
+    ``graph`` is a :class:`~dagml.PipelineGraph` (``pipe.validate()``;
+    :func:`dagml.render` also takes the Pipeline itself). The format comes from the
     path's extension (``.svg``, ``.png``, ``.dot``, ``.mmd``, ``.md``) or
     ``format``. ``params=True`` draws params and datasets as nodes;
-    ``run`` overlays one run's step statuses (see :class:`~dagml.render.StepRun`);
+    ``run`` overlays one run's step statuses (see :class:`~dagml.drawing.StepRun`);
     ``caption`` is a line under the title; ``direction`` is "TB" or "LR"
     (default: TB, or LR when a generation is too wide to read top to bottom).
     """
-    graph = pipeline.validate() if hasattr(pipeline, "validate") else pipeline
     if not isinstance(graph, PipelineGraph):
         raise RenderError(
-            f"render() draws a dagml Pipeline or a validated PipelineGraph, got {pipeline!r}. "
-            "Fix: pass the Pipeline object (or pipe.validate())."
+            f"render() draws a validated PipelineGraph, got {graph!r}. "
+            "Fix: pass pipe.validate(), or call dagml.render(pipe) or pipe.render()."
         )
     fmt = format_for(path, format) if path is not None or format is not None else None
     drawing = Drawing(build_scene(graph, params=params, legend=legend, run=run, caption=caption, direction=direction))
     if path is not None:
         drawing.save(path, fmt)
     return drawing
-
-
-def notebook_bundle(pipeline: Renderable) -> dict[str, str]:
-    """What Jupyter shows for a pipeline: its SVG, or its problems when it is invalid.
-
-    An invalid pipeline shows every problem as text (it cannot be drawn); a
-    missing ``dot`` raises :class:`GraphvizNotFoundError`, which Jupyter shows.
-    """
-    from dagml.errors import PipelineValidationError
-
-    try:
-        drawing = render(pipeline)
-    except PipelineValidationError as exc:
-        return {"text/plain": f"{pipeline!r}\n{exc}"}
-    return {"image/svg+xml": drawing.svg(), "text/plain": repr(pipeline)}

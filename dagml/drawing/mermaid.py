@@ -1,7 +1,7 @@
 """Mermaid flowcharts of a pipeline: the same scene as the DOT drawing, in Mermaid's words.
 
 Mermaid cannot draw every Graphviz shape, so each kind gets the closest
-Mermaid shape (see :data:`dagml.render.style.KIND_STYLES`) and the same
+Mermaid shape (see :data:`dagml.drawing.style.KIND_STYLES`) and the same
 colours; ``after=`` edges are dotted (Mermaid has no dashed arrow) and grey.
 GitHub renders a ```` ```mermaid ```` block in Markdown, which is what the
 ``.md`` format writes.
@@ -14,11 +14,18 @@ import re
 from typing import Mapping
 
 from dagml._gc import paused_gc
+from dagml.drawing.legend import legend_mermaid
+from dagml.drawing.overlay import RunStatus
+from dagml.drawing.scene import Cluster, Scene, SceneEdge, SceneNode, build_scene
+from dagml.drawing.style import (
+    CLUSTER_STYLES,
+    EDGE_STYLES,
+    KIND_STYLES,
+    NEUTRAL_FILL,
+    NEUTRAL_PEN,
+    STATUS_STYLES,
+)
 from dagml.graph.model import PipelineGraph
-from dagml.render.legend import legend_mermaid
-from dagml.render.overlay import RunStatus
-from dagml.render.scene import Cluster, Scene, SceneEdge, SceneNode, build_scene
-from dagml.render.style import CLUSTER_STYLES, EDGE_STYLES, KIND_STYLES, NEUTRAL_FILL, NEUTRAL_PEN, STATUS_STYLES
 
 __all__ = ["markdown_block", "scene_to_mermaid", "to_mermaid"]
 
@@ -145,5 +152,5 @@ def to_mermaid(
     caption: str | None = None,
     direction: str | None = None,
 ) -> str:
-    """The pipeline as a Mermaid flowchart (options as :func:`dagml.render.to_dot`)."""
+    """The pipeline as a Mermaid flowchart (options as :func:`dagml.drawing.to_dot`)."""
     return scene_to_mermaid(build_scene(graph, params=params, legend=legend, run=run, caption=caption, direction=direction))
