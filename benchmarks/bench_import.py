@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import DAGML, PYTHON, Section, check, child_json, mb, run_child, seconds  # noqa: E402
+from harness import DAGML, PYTHON, Section, check, child_json, mb, run_child, seconds
 
 SIZES = (250, 500, 1000, 2000)
 QUICK_SIZES = (250, 500)

@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import PYTHON, SETTINGS, Section, child_json, mb, run_child, seconds  # noqa: E402
+from harness import PYTHON, SETTINGS, Section, child_json, mb, run_child, seconds
 
 from dagml.api import graph_of
 

@@ -20,10 +20,10 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench_validate import declare, shape, timed  # noqa: E402
+from bench_validate import declare, shape, timed
 
-from dagml.drawing import to_dot, to_mermaid  # noqa: E402
-from dagml.graph.model import PipelineGraph  # noqa: E402
+from dagml.drawing import to_dot, to_mermaid
+from dagml.graph.model import PipelineGraph
 
 
 def reference(graph: PipelineGraph) -> str:

@@ -22,7 +22,7 @@ import networkx as nx
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from dagml import Pipeline  # noqa: E402
+from dagml import Pipeline
 
 
 def make_fn(name: str, deps: list[str]):

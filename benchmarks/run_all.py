@@ -20,13 +20,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import bench_compile  # noqa: E402
-import bench_import  # noqa: E402
-import bench_iris  # noqa: E402
-import bench_memory  # noqa: E402
-import bench_run  # noqa: E402
-import bench_scaling  # noqa: E402
-from harness import ROOT, Section, machine, print_section, seconds  # noqa: E402
+import bench_compile
+import bench_import
+import bench_iris
+import bench_memory
+import bench_run
+import bench_scaling
+from harness import ROOT, Section, machine, print_section, seconds
 
 BENCHMARKS = {
     "compile": bench_compile.run,

@@ -15,7 +15,8 @@ The layers above the graph are imported when a function is called, not when
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from dagml.graph.build import build_graph
 from dagml.graph.errors import PipelineValidationError

@@ -16,7 +16,8 @@ and tools can inspect instead of matching prose.
 from __future__ import annotations
 
 import difflib
-from typing import Iterable, Literal
+from collections.abc import Iterable
+from typing import Literal
 
 import attrs
 

@@ -12,7 +12,7 @@ import argparse
 import json
 import os
 import sys
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from dagml._text import visible
 from dagml._version import __version__

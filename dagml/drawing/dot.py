@@ -8,7 +8,7 @@ written. Golden tests compare it byte for byte.
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from dagml._gc import paused_gc
 from dagml._text import visible

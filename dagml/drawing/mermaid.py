@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 from dagml._gc import paused_gc
 from dagml.drawing.legend import legend_mermaid

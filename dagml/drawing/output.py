@@ -10,8 +10,8 @@ how to install them. Nothing falls back silently.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from dagml.drawing.dot import scene_to_dot
 from dagml.drawing.errors import GraphvizNotFoundError, RenderError

@@ -9,7 +9,8 @@ are drawn as "not run".
 from __future__ import annotations
 
 import math
-from typing import Mapping, Union
+from collections.abc import Mapping
+from typing import Union
 
 import attrs
 

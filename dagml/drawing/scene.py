@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import textwrap
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import attrs
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import warnings
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import networkx as nx
 

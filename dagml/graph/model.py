@@ -9,8 +9,9 @@ inside is frozen and the mappings are read-only.
 from __future__ import annotations
 
 import operator
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
-from typing import Any, Final, Iterator, Literal, Mapping
+from typing import Any, Final, Literal
 
 import attrs
 import networkx as nx

@@ -9,7 +9,8 @@ nothing in :mod:`dagml.graph.build` (which imports them).
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Protocol
+from collections.abc import Iterable, Mapping
+from typing import Protocol
 
 from dagml.errors import Problem, Severity
 from dagml.graph.wiring import Binding

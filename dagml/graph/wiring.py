@@ -6,7 +6,7 @@ the compiler all go through :func:`wire`.
 
 from __future__ import annotations
 
-from typing import Container
+from collections.abc import Container
 
 import attrs
 

@@ -27,8 +27,9 @@ the validation rules (dagml/graph/checks.py) and the drawings assume:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from dagml.errors import DagmlError
 from dagml.spec.conditions import And, Compare, Expr, In, MetricRef, Not, Or

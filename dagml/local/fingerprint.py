@@ -27,7 +27,8 @@ import os
 import pickle
 import sys
 import types
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 __all__ = ["Uncacheable", "dependency_versions", "function_fingerprint"]
 

@@ -25,7 +25,7 @@ import shlex
 import sqlite3
 import stat
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from dagml.errors import DagmlError
 

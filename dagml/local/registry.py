@@ -29,8 +29,9 @@ import os
 import random
 import sqlite3
 import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Iterator, Mapping, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 

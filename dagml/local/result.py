@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
 from dagml.local.store import RunRecord, RunStore, StepRecord, iso
 
-__all__ = ["RunResult", "STATUSES"]
+__all__ = ["STATUSES", "RunResult"]
 
 #: Step statuses, in the order a summary lists them.
 STATUSES = ("succeeded", "cached", "failed", "skipped", "not run", "running", "pending")

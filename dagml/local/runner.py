@@ -21,7 +21,8 @@ import os
 import shutil
 import signal
 import threading
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from dagml import contract as c
 from dagml.errors import ConfigurationError, DagmlError, did_you_mean
@@ -258,7 +259,7 @@ class _Run:
     ) -> None:
         self.graph, self.store, self.run_id, self.target = graph, store, run_id, target
         self.params, self.code_hash, self.cache, self.progress, self.home = params, code_hash, cache, progress, home
-        self.state: dict[str, str] = {n: "pending" for n in graph.order}
+        self.state: dict[str, str] = dict.fromkeys(graph.order, "pending")
         self.records: dict[str, StepRecord] = {}
         self.branch: dict[str, str] = {}
         self.keys: dict[str, str] = {}

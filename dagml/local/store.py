@@ -18,8 +18,9 @@ import secrets
 import shutil
 import sqlite3
 import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any
 
 import attrs
 

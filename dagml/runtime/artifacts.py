@@ -23,7 +23,8 @@ import os
 import pickle
 import tarfile
 import tempfile
-from typing import Any, BinaryIO, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any, BinaryIO
 
 from dagml.contract import CSV_FILE, METRICS_FILE, MODEL_FILE, OUTPUT_FILE
 from dagml.errors import DagmlError

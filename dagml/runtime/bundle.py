@@ -43,11 +43,11 @@ import re
 import struct
 import tarfile
 import zlib
-from typing import Sequence
+from collections.abc import Sequence
 
 import attrs
 
-import dagml
+from dagml._package import PACKAGE_DIR
 from dagml.contract import BUNDLE_NAME, DEFAULT_ROOT, ENTRY_SCRIPT, INFERENCE_SCRIPT, ROOT_ENV
 from dagml.errors import DagmlError
 from dagml.runtime import bootstrap
@@ -452,7 +452,7 @@ def make_bundle(
                 "Fix: rename that file."
             )
         members[rel] = _read(path)
-    package = os.path.dirname(os.path.abspath(dagml.__file__))
+    package = PACKAGE_DIR
     segments = [_segment("dagml", package, frozenset({"py.typed"}), frozenset({"__pycache__"}))]
     for name in VENDORED:
         module = importlib.import_module(name)

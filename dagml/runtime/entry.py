@@ -31,10 +31,12 @@ import math
 import os
 import sys
 import traceback
-from typing import Any, Mapping, NoReturn, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn
 
 import attrs
 
+from dagml._package import PACKAGE_DIR
 from dagml.contract import (
     CSV_FILE,
     DEFAULT_ROOT,
@@ -110,9 +112,7 @@ def container_root() -> str:
 
 def bundle_root() -> str:
     """The directory holding the imported ``dagml`` package (the extracted bundle)."""
-    import dagml
-
-    return os.path.dirname(os.path.dirname(os.path.abspath(dagml.__file__)))
+    return os.path.dirname(PACKAGE_DIR)
 
 
 # --------------------------------------------------------------------- arguments
@@ -121,7 +121,7 @@ class _Parser(argparse.ArgumentParser):
         raise StepUsageError(f"dagml step runtime: {message}. Fix: {self.format_usage().strip()}")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parser() -> _Parser:
     """The argument parser (built once: a local run calls the runtime once per step)."""
     parser = _Parser(prog="dagml_entry.py", allow_abbrev=False, add_help=False)

@@ -17,10 +17,12 @@ import site
 import sys
 import sysconfig
 
+from dagml._package import PACKAGE_DIR
+
 __all__ = ["library_roots", "user_modules"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def library_roots() -> tuple[str, ...]:
     """Directories holding the standard library and installed distributions (fixed per process)."""
     roots = set()
@@ -28,7 +30,7 @@ def library_roots() -> tuple[str, ...]:
         path = sysconfig.get_paths().get(key)
         if path:
             roots.add(os.path.realpath(path))
-    for path in list(getattr(site, "getsitepackages", lambda: [])()) + [site.getusersitepackages()]:
+    for path in list(getattr(site, "getsitepackages", list)()) + [site.getusersitepackages()]:
         roots.add(os.path.realpath(path))
     for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix}:
         roots.add(os.path.realpath(os.path.join(prefix, "lib")))
@@ -41,9 +43,7 @@ def _inside(path: str, roots: tuple[str, ...]) -> bool:
 
 def user_modules() -> dict[str, str]:
     """Module name -> real path of every imported ``.py`` module that is the user's own code."""
-    import dagml
-
-    roots = library_roots() + (os.path.realpath(os.path.dirname(dagml.__file__)),)
+    roots = library_roots() + (os.path.realpath(PACKAGE_DIR),)
     found = {}
     for name, module in list(sys.modules.items()):
         path = getattr(module, "__file__", None)

@@ -11,7 +11,8 @@ type (a change there makes a cached step run again).
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import attrs
 

@@ -8,8 +8,9 @@ execution's own status still decides.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 import attrs
 

@@ -26,7 +26,8 @@ import json
 import os
 import re
 import sys
-from typing import Any, Mapping, NoReturn
+from collections.abc import Mapping
+from typing import Any, NoReturn
 
 from dagml._text import visible
 from dagml.errors import DagmlError, Problem, did_you_mean

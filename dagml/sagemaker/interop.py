@@ -19,7 +19,8 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from dagml.graph.model import PipelineGraph
 from dagml.sagemaker import compiler

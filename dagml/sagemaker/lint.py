@@ -11,7 +11,8 @@ schema's allow-list is stale; docs/deploy.md).
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from dagml.errors import Problem
 

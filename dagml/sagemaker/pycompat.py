@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import ast
 import os
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from dagml.errors import Problem
 from dagml.graph.model import PipelineGraph

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import attrs
+import tomllib
 
 from dagml.errors import ConfigurationError
 from dagml.sagemaker.images import (

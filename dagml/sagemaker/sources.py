@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 from dagml.errors import DagmlWarning
 from dagml.graph.build import build_graph

@@ -7,7 +7,8 @@ docs/sagemaker.md for the mapping and the deliberate differences).
 from __future__ import annotations
 
 import posixpath
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 import networkx as nx

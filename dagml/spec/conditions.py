@@ -13,7 +13,8 @@ raises :class:`~dagml.errors.ConditionUsageError`.
 
 from __future__ import annotations
 
-from typing import ClassVar, Iterable, Union
+from collections.abc import Iterable
+from typing import ClassVar, Union
 
 import attrs
 

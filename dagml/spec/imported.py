@@ -16,7 +16,8 @@ the declarations, so the graph and the renderer need nothing from AWS.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import attrs
 
@@ -24,7 +25,7 @@ from dagml.errors import Problem
 from dagml.spec.conditions import MetricRef
 from dagml.spec.params import Dataset, Param
 from dagml.spec.provenance import Provenance
-from dagml.spec.specs import ConditionSpec, NodeSpec
+from dagml.spec.specs import ConditionSpec, Kind, NodeSpec
 
 __all__ = [
     "KIND_OF_TYPE",
@@ -37,10 +38,10 @@ __all__ = [
 ]
 
 #: The kind of a step whose type dagml does not declare itself (Lambda, Tuning, ...).
-OTHER = "other"
+OTHER: Kind = "other"
 
 #: Definition step ``Type`` -> dagml kind; any other known type is :data:`OTHER`.
-KIND_OF_TYPE: Mapping[str, str] = {
+KIND_OF_TYPE: Mapping[str, Kind] = {
     "Processing": "processing",
     "Training": "training",
     "Model": "model",
@@ -106,7 +107,7 @@ class ImportedSpec:
 
     name: str
     #: processing, training, model, register, transform, fail, or "other".
-    kind: str
+    kind: Kind
     #: The definition's ``Type`` (``Processing``, ``Lambda``, ...).
     step_type: str
     #: The step's JSON exactly as imported; compiling re-emits it unchanged.

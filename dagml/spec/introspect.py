@@ -8,7 +8,8 @@ import os
 import re
 import sys
 import textwrap
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from dagml.spec.errors import DeclarationError
 from dagml.spec.specs import Parameter

@@ -20,7 +20,7 @@ from dagml.spec.errors import DeclarationError
 if TYPE_CHECKING:
     from dagml.spec.conditions import Expr
 
-__all__ = ["Dataset", "Param", "ParamValue", "TEXT_FORMS", "param_type_of", "parse_param_text"]
+__all__ = ["TEXT_FORMS", "Dataset", "Param", "ParamValue", "param_type_of", "parse_param_text"]
 
 ParamValue = Union[str, int, float, bool]
 

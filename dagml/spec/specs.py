@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Union
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 import attrs
 
@@ -27,7 +28,9 @@ __all__ = [
     "Cache",
     "ConditionSpec",
     "FailSpec",
+    "FunctionKind",
     "FunctionSpec",
+    "Kind",
     "ModelSpec",
     "NodeSpec",
     "Parameter",
@@ -38,10 +41,13 @@ __all__ = [
 ]
 
 #: Kinds a decorated function can have.
-FUNCTION_KINDS = ("processing", "training")
+FunctionKind = Literal["processing", "training"]
+FUNCTION_KINDS: tuple[FunctionKind, ...] = ("processing", "training")
 #: Every node kind in a pipeline graph ("other": a step of an imported definition of
-#: another type, such as Lambda; see dagml.spec.imported).
-KINDS = FUNCTION_KINDS + ("model", "register", "transform", "fail", "condition", "other")
+#: another type, such as Lambda; see dagml.spec.imported). Dispatch on a spec's type
+#: (``isinstance``) where its fields matter, so the type checker knows which spec it is.
+Kind = Literal["processing", "training", "model", "register", "transform", "fail", "condition", "other"]
+KINDS: tuple[Kind, ...] = (*FUNCTION_KINDS, "model", "register", "transform", "fail", "condition", "other")
 
 #: What SageMaker retries: step-level exception types of a RetryPolicy.
 RETRYABLE = (
@@ -203,7 +209,7 @@ class FunctionSpec:
     """A decorated Python function: a Processing or Training step."""
 
     name: str
-    kind: str
+    kind: FunctionKind
     fn: Callable[..., Any] = attrs.field(eq=False, repr=False)
     parameters: tuple[Parameter, ...]
     after: tuple[str, ...] = ()
@@ -229,7 +235,7 @@ class ModelSpec:
     after: tuple[str, ...] = ()
     description: str | None = None
     origin: str = ""
-    kind: str = attrs.field(default="model", init=False)
+    kind: Literal["model"] = attrs.field(default="model", init=False)
 
 
 @attrs.frozen
@@ -248,7 +254,7 @@ class RegisterSpec:
     after: tuple[str, ...] = ()
     description: str | None = None
     origin: str = ""
-    kind: str = attrs.field(default="register", init=False)
+    kind: Literal["register"] = attrs.field(default="register", init=False)
 
 
 @attrs.frozen
@@ -265,7 +271,7 @@ class TransformSpec:
     options: StepOptions = StepOptions()
     after: tuple[str, ...] = ()
     origin: str = ""
-    kind: str = attrs.field(default="transform", init=False)
+    kind: Literal["transform"] = attrs.field(default="transform", init=False)
 
 
 @attrs.frozen
@@ -276,7 +282,7 @@ class FailSpec:
     message: tuple[str | Param, ...]
     after: tuple[str, ...] = ()
     origin: str = ""
-    kind: str = attrs.field(default="fail", init=False)
+    kind: Literal["fail"] = attrs.field(default="fail", init=False)
 
 
 @attrs.frozen
@@ -289,7 +295,7 @@ class ConditionSpec:
     otherwise: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
     origin: str = ""
-    kind: str = attrs.field(default="condition", init=False)
+    kind: Literal["condition"] = attrs.field(default="condition", init=False)
 
 
 #: ``ImportedSpec`` (dagml.spec.imported) is a step of an imported definition.

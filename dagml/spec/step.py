@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Callable, Generic, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from dagml.spec.conditions import MetricRef
 from dagml.spec.errors import DeclarationError
@@ -30,7 +31,7 @@ class Node:
     ``model=train``).
     """
 
-    __slots__ = ("_spec", "_pipeline")
+    __slots__ = ("_pipeline", "_spec")
 
     def __init__(self, spec: NodeSpec, pipeline: Pipeline) -> None:
         self._spec = spec

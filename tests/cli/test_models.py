@@ -36,7 +36,7 @@ def models(*args, home=None):
 def test_list_shows_every_version_as_a_table(home, capsys):
     assert models("list", home=home) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == "GROUP VERSION STATUS METRICS PIPELINE RUN CREATED (UTC)".split()
+    assert lines[0].split() == ["GROUP", "VERSION", "STATUS", "METRICS", "PIPELINE", "RUN", "CREATED", "(UTC)"]
     assert [line.split()[:3] for line in lines[1:]] == [
         ["Churn", "1", "PendingManualApproval"],
         ["SklearnIris", "1", "Approved"],

@@ -45,7 +45,8 @@ import os
 import re
 import shutil
 import tarfile
-from typing import Any, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import attrs
 

@@ -21,7 +21,7 @@ must equal this table's keys: a test checks it).
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import attrs
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
 

@@ -38,7 +38,7 @@ CSV_ROWS = b"5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n5.9,3.0,4.2,1.5\n"
 
 def test_the_bed_proves_exactly_the_versions_dagml_accepts():
     assert sorted(IMAGES) == sorted(PROVEN_VERSIONS)
-    assert DEFAULT_FRAMEWORK_VERSION == max(PROVEN_VERSIONS, key=lambda v: [int(x) for x in v.replace("-", ".").split(".")])
+    assert max(PROVEN_VERSIONS, key=lambda v: [int(x) for x in v.replace("-", ".").split(".")]) == DEFAULT_FRAMEWORK_VERSION
     for version, image in IMAGES.items():
         assert image.python == ".".join(map(str, IMAGE_PYTHON[version]))
 

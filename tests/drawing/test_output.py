@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import sys
 
-import dagml
-
 import pytest
 
+import dagml
 from dagml import DagmlError, Pipeline
 from dagml.drawing import Drawing, GraphvizNotFoundError, RenderError, format_for, render
 

@@ -8,7 +8,7 @@ import os
 import shutil
 import sys
 import tempfile
-from typing import Iterator
+from collections.abc import Iterator
 
 from hypothesis import given, settings
 from hypothesis import strategies as st

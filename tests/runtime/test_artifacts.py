@@ -14,13 +14,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dagml import DagmlError, Pipeline
+from dagml import DagmlError
 from dagml.contract import CSV_FILE, METRICS_FILE, MODEL_FILE, OUTPUT_FILE
 from dagml.runtime import artifacts
 from dagml.runtime.artifacts import ArtifactError, MissingInputError
-from dagml.spec.target import load_target
-
-from ..conftest import EXAMPLES
 
 
 def _files(directory: str) -> list[str]:

@@ -11,10 +11,10 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import tomllib
 
 import attrs
 import pytest
+import tomllib
 
 from dagml import DagmlError
 from dagml.contract import BUNDLE_NAME, ENTRY_SCRIPT, INFERENCE_SCRIPT, ROOT_ENV

@@ -12,7 +12,8 @@ scikit-learn image (see the container contract in docs/sagemaker.md); docs/sagem
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 Definition = dict[str, Any]
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 

@@ -28,7 +28,7 @@ def test_all_six_comparisons_build_a_compare(parts, op):
 
 def test_reflected_comparisons_keep_meaning(parts):
     _, evaluate, t = parts
-    expr = 0.5 < evaluate["accuracy"]  # Python reflects to accuracy > 0.5
+    expr = evaluate["accuracy"] > 0.5  # Python reflects to accuracy > 0.5
     assert isinstance(expr, Compare) and expr.op == ">" and expr.right == 0.5
     expr = t == evaluate["accuracy"]  # Param has identity ==, so the metric's __eq__ runs
     assert isinstance(expr, Compare) and expr.op == "=="
