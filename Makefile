@@ -2,13 +2,15 @@
 #   make demo   set up .venv and run the iris pipeline end to end
 #   make test   set up .venv with the dev extras and run the test suite
 #   make bench  run every benchmark and write docs/performance.md (not part of the tests)
+#   make lint   the gate CI runs before the tests: ruff, mypy --strict, and the layering contract
+#               (docs/architecture.md)
 #   make container-bed  only the container test bed (part of `make test`): the compiled pipelines in
 #               SageMaker's images, emulated from their own Python and packages, network cut (root)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test container-bed bench setup-demo setup-dev setup-dot golden docs-images clean
+.PHONY: demo test lint container-bed bench setup-demo setup-dev setup-dot golden docs-images clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +52,13 @@ demo: setup-demo setup-dot
 
 test: setup-dev setup-dot
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# ruff: style and the py310 floor of the step runtime; mypy --strict over dagml; lint-imports: every
+# import points down the layers (pyproject.toml [tool.importlinter], docs/architecture.md).
+lint: setup-dev
+	$(BIN)/ruff check dagml tests benchmarks examples
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 container-bed: setup-dev
 	$(BIN)/python -m pytest tests/containers $(PYTEST_ARGS)

@@ -77,3 +77,13 @@ CSV_FILE = "data.csv"
 
 #: Inside the container, the processing code input's name (SageMaker's convention).
 CODE_INPUT_NAME = "code"
+
+#: Why a job failed (relative to the root): SageMaker reads ``/opt/ml/output/failure`` as a
+#: training job's ``FailureReason`` ("How Amazon SageMaker AI Processes Training Output",
+#: https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-training-algo-output.html).
+#: The step runtime writes it for every job; the local runner reads it as the step's error.
+FAILURE_FILE = "output/failure"
+#: A processing job's ``ExitMessage`` (relative to the root): SageMaker keeps the first 1 KB of
+#: ``/opt/ml/output/message`` ("Save and Access Metadata Information About Your Processing Job",
+#: https://docs.aws.amazon.com/sagemaker/latest/dg/byoc-metadata.html).
+MESSAGE_FILE = "output/message"

@@ -16,6 +16,7 @@ and tools can inspect instead of matching prose.
 from __future__ import annotations
 
 import difflib
+import sys
 from collections.abc import Iterable
 from typing import Literal
 
@@ -25,19 +26,27 @@ from dagml._text import visible
 
 __all__ = [
     "ERROR",
+    "NOTE",
     "WARNING",
     "ConfigurationError",
     "DagmlError",
     "DagmlWarning",
     "Problem",
     "Severity",
+    "add_note",
     "did_you_mean",
 ]
 
-#: ``"error"``: the problem makes the pipeline unusable; ``"warning"``: worth fixing, blocks nothing.
-Severity = Literal["error", "warning"]
+#: ``"error"``: the problem makes the pipeline unusable; ``"warning"``: worth fixing, blocks nothing;
+#: ``"note"``: information only, nothing to fix (lint's "sent through S3").
+Severity = Literal["error", "warning", "note"]
 ERROR: Severity = "error"
 WARNING: Severity = "warning"
+NOTE: Severity = "note"
+
+
+def _names(steps: Iterable[str]) -> tuple[str, ...]:
+    return tuple(steps)
 
 
 @attrs.frozen(order=False)
@@ -50,7 +59,7 @@ class Problem:
     """
 
     kind: str
-    steps: tuple[str, ...] = attrs.field(converter=tuple)
+    steps: tuple[str, ...] = attrs.field(converter=_names)
     message: str
     fix: str = ""
     severity: Severity = ERROR
@@ -94,6 +103,17 @@ class DagmlWarning(UserWarning):
 
 class ConfigurationError(DagmlError, ValueError):
     """A setting or command-line value is missing or malformed (a usage error)."""
+
+
+def add_note(exc: BaseException, note: str) -> None:
+    """``exc.add_note(note)``, also on Python 3.10 (the runtime's floor), which has no ``add_note``.
+
+    dagml's CLI prints ``__notes__`` itself, so a note added on 3.10 is not lost.
+    """
+    if sys.version_info >= (3, 11):
+        exc.add_note(note)
+    else:
+        exc.__notes__ = [*getattr(exc, "__notes__", ()), note]  # type: ignore[attr-defined,unused-ignore]
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:

@@ -28,7 +28,7 @@ def main() -> None:
     import tempfile
 
     pipe = load_target(os.path.join(ROOT, "examples", "iris_pipeline.py"))
-    render(pipe, os.path.join(IMAGES, "iris.svg"))
+    render(pipe.validate(), os.path.join(IMAGES, "iris.svg"))
     print("wrote docs/images/iris.svg")
     with tempfile.TemporaryDirectory() as home:
         result = pipe.run({"AccuracyThreshold": 1.01}, home=home)

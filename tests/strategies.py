@@ -148,7 +148,7 @@ def programs(draw: st.DrawFn, max_steps: int = 40, max_conditions: int = 3, min_
         metrics = kind == "processing" and draw(st.booleans())
         steps.append(StepDesc(f"s{i}", kind, tuple(deps), tuple(after), metrics))
     # every param bound somewhere so no unused-param warning
-    for j, p in enumerate(params):
+    for p in params:
         k = draw(st.integers(0, n - 1))
         steps[k] = attrs.evolve(steps[k], params=(*steps[k].params, p))
     conditions: list[CondDesc] = []

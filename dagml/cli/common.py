@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from dagml._text import visible
 from dagml.api import graph_of
@@ -19,6 +19,7 @@ from dagml.sagemaker.images import DEFAULT_FRAMEWORK_VERSION
 from dagml.spec.target import load_target
 
 if TYPE_CHECKING:
+    from dagml.sagemaker.aws import Aws
     from dagml.sagemaker.settings import Settings
 
 __all__ = [
@@ -105,7 +106,7 @@ def add_aws_arguments(p: argparse.ArgumentParser, region: bool = True) -> None:
     )
 
 
-def aws_from_args(args: argparse.Namespace, region: str | None = None) -> Any:
+def aws_from_args(args: argparse.Namespace, region: str | None = None) -> Aws:
     """An :class:`dagml.sagemaker.aws.Aws` for the command's region and endpoint."""
     from dagml.sagemaker.aws import Aws
     from dagml.sagemaker.settings import configured_region
@@ -132,7 +133,7 @@ def format_summary(graph: PipelineGraph) -> str:
         lines.append(f"  {i:>3}  " + ", ".join(cells))
     if graph.params or graph.datasets:
         lines += ["", "params:"]
-        width = max(len(p.name) for p in [*graph.params, *graph.datasets])
+        width = max(map(len, [*(p.name for p in graph.params), *(d.name for d in graph.datasets)]))
         for p in graph.params:
             enum = f"  one of {list(p.enum)!r}" if p.enum else ""
             lines.append(f"  {p.name:<{width}}  {p.type:<7}  = {p.default!r}{enum}")

@@ -9,7 +9,7 @@ import sys
 from dagml.cli.common import add_settings_arguments, check_output, load_graph, settings_from_args
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "compile",
         help="compile a pipeline to SageMaker's pipeline definition JSON",

@@ -22,7 +22,7 @@ from dagml.spec.errors import TargetError
 TARGET_HELP = "path/to/file.py[:attr] or package.module[:attr]"
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "deploy",
         help="upload the code, create or update the pipeline on SageMaker, optionally start and watch it",

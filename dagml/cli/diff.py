@@ -5,12 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import warnings
+from typing import TYPE_CHECKING
 
 from dagml.cli.common import add_aws_arguments, add_settings_arguments, aws_from_args, settings_from_args
 from dagml.errors import DagmlWarning
 
+if TYPE_CHECKING:
+    from dagml.sagemaker.aws import Aws
+    from dagml.sagemaker.settings import Settings
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "diff",
         help="compare two pipelines (TARGET, FILE.json or deployed:NAME)",
@@ -31,10 +36,10 @@ def run(args: argparse.Namespace) -> int:
     from dagml.sagemaker.diff import diff_pipelines
     from dagml.sagemaker.sources import is_definition, load_source
 
-    def aws():  # type: ignore[no-untyped-def]
+    def aws() -> Aws:
         return aws_from_args(args)
 
-    def settings(name: str):  # type: ignore[no-untyped-def]
+    def settings(name: str) -> Settings:
         return settings_from_args(args, name)
 
     def load(source: str) -> PipelineGraph:

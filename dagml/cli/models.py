@@ -36,7 +36,7 @@ def _version(text: str) -> int:
         raise argparse.ArgumentTypeError(message) from None
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--home", metavar="DIR", help="dagml state directory (default: $DAGML_HOME, else .dagml)"

@@ -11,7 +11,7 @@ from dagml.drawing import FORMATS, RenderError, format_for, render
 from dagml.errors import DagmlWarning
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "render",
         help="draw a pipeline (SVG, PNG, DOT, Mermaid)",

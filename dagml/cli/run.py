@@ -12,7 +12,7 @@ from dagml.cli.common import UsageError, check_output, load_graph, parse_params
 from dagml.graph.model import PipelineGraph
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "run",
         help="run a pipeline locally, branch for branch",

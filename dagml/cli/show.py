@@ -12,7 +12,7 @@ from dagml.cli.common import UsageError, add_aws_arguments, aws_from_args, check
 from dagml.errors import DagmlWarning
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "show",
         help="import a SageMaker pipeline definition (a file or deployed:NAME), check and draw it",
@@ -34,6 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 def run(args: argparse.Namespace) -> int:
     from dagml.drawing import RenderError, format_for, render
     from dagml.sagemaker.sources import load_source
+    from dagml.spec.imported import OTHER, ImportedSpec
 
     fmt = None
     if args.output:
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         print(format_summary(graph))
-        other = sorted({f"{s.name} ({s.step_type})" for s in graph if getattr(s, "kind", "") == "other"})
+        other = sorted({f"{s.name} ({s.step_type})" for s in graph if isinstance(s, ImportedSpec) and s.kind == OTHER})
         if other:
             print(f"\nnot run locally by dagml (shown and compiled back unchanged): {visible(', '.join(other))}")
     if args.output:

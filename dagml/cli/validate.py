@@ -10,7 +10,7 @@ from dagml.cli.common import format_summary, load_graph
 from dagml.errors import DagmlWarning
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "validate",
         help="check a pipeline and print a summary",

@@ -7,6 +7,8 @@ drawing uses, in a fixed order, so it is as deterministic as the rest.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from dagml.drawing.style import EDGE_STYLES, KIND_STYLES, MUTED, NEUTRAL_FILL, NEUTRAL_PEN, STATUS_STYLES
@@ -50,8 +52,8 @@ def legend_dot(legend: Legend, direction: str = "TB") -> list[str]:
     for status in legend.statuses:
         fill, pen, font = STATUS_STYLES[status]
         node_id = f"{LEGEND_PREFIX}status:{status}"
-        style = "rounded,filled" + (",dashed" if status == "not run" else "")
-        pairs = [("label", status), ("shape", "box"), ("style", style), ("fillcolor", fill), ("color", pen), ("fontcolor", font)]
+        box_style = "rounded,filled" + (",dashed" if status == "not run" else "")
+        pairs = [("label", status), ("shape", "box"), ("style", box_style), ("fillcolor", fill), ("color", pen), ("fontcolor", font)]
         lines.append(f"    {quote(node_id)} {attrs_text(pairs)};")
         items.append((node_id,))
     for kind in legend.edges:
@@ -72,15 +74,15 @@ def legend_dot(legend: Legend, direction: str = "TB") -> list[str]:
     for row in rows:
         ids = [node_id for item in row for node_id in item]
         lines.append("    { rank=same; " + " ".join(f"{quote(i)};" for i in ids) + " }")
-        for left, right in zip(row, row[1:]):  # keep the samples of a row in order
+        for left, right in itertools.pairwise(row):  # keep the samples of a row in order
             lines.append(f"    {quote(left[-1])} -> {quote(right[0])} [style=invis];")
-    for upper, lower in zip(rows, rows[1:]):  # stack the rows
+    for upper, lower in itertools.pairwise(rows):  # stack the rows
         lines.append(f"    {quote(upper[0][0])} -> {quote(lower[0][0])} [style=invis];")
     lines.append("  }")
     return lines
 
 
-def legend_mermaid(legend: Legend, node_id: str) -> list[str]:
+def legend_mermaid(legend: Legend, node_id: Callable[[str], str]) -> list[str]:
     """Mermaid lines for a legend subgraph (``node_id`` makes a Mermaid id from a legend key)."""
     lines = ['  subgraph legend["Legend"]', "    direction TB"]
     for kind in legend.kinds:

@@ -10,7 +10,7 @@ how to install them. Nothing falls back silently.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from dagml.drawing.dot import scene_to_dot
@@ -78,7 +78,8 @@ def run_dot(dot_text: str, fmt: str) -> bytes:
             "Fix: pip install 'dagml[viz]' (and Graphviz's dot: apt-get install graphviz / brew install graphviz)."
         ) from None
     try:
-        return graphviz.pipe("dot", fmt, dot_text.encode("utf-8"), quiet=True)
+        image: bytes = graphviz.pipe("dot", fmt, dot_text.encode("utf-8"), quiet=True)
+        return image
     except graphviz.ExecutableNotFound:
         raise GraphvizNotFoundError(f"drawing {fmt.upper()} needs Graphviz's `dot`, which is not on PATH. {INSTALL_DOT}") from None
     except graphviz.CalledProcessError as exc:
@@ -126,7 +127,13 @@ class Drawing:
         fmt = format_for(None, format)
         if fmt == "png":
             return self.png()
-        text = {"svg": self.svg, "dot": lambda: self.dot, "mmd": lambda: self.mermaid, "md": lambda: self.markdown}[fmt]()
+        texts: dict[str, Callable[[], str]] = {
+            "svg": self.svg,
+            "dot": lambda: self.dot,
+            "mmd": lambda: self.mermaid,
+            "md": lambda: self.markdown,
+        }
+        text = texts[fmt]()
         return text.encode("utf-8")
 
     def save(self, path: str | os.PathLike[str], format: str | None = None) -> Path:

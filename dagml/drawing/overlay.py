@@ -99,7 +99,7 @@ def format_duration(seconds: float) -> str:
     """``0.4 s``, ``12.3 s``, ``4 min 05 s``, ``1 h 02 min``."""
     if seconds < 59.95:  # rounds to 60.0 s otherwise
         return f"{seconds:.1f} s"
-    whole = int(round(seconds))
+    whole = round(seconds)
     if whole < 3600:
         return f"{whole // 60} min {whole % 60:02d} s"
     return f"{whole // 3600} h {(whole % 3600) // 60:02d} min"

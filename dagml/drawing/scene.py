@@ -9,6 +9,7 @@ the same scene, whatever order its steps were declared in.
 
 from __future__ import annotations
 
+import itertools
 import re
 import textwrap
 from collections.abc import Iterable, Mapping
@@ -174,9 +175,8 @@ def details(graph: PipelineGraph, spec: NodeSpec) -> tuple[str, ...]:
         return wrap(f"fail: {message}" if message else "fail", max_lines=3)
     if isinstance(spec, ConditionSpec):
         return wrap(graph.describe_condition(spec.name), width=40, max_lines=8)
-    if isinstance(spec, ImportedSpec):
-        return spec.details
-    return (spec.kind,)  # pragma: no cover - every kind is handled above
+    assert isinstance(spec, ImportedSpec), spec  # every spec type is handled above
+    return spec.details
 
 
 def _edge_label(graph: PipelineGraph, source: str, target: str) -> str | None:
@@ -232,7 +232,7 @@ def _row_edges(graph: PipelineGraph, limit: int) -> list[SceneEdge]:
             continue
         members = sorted(generation, key=_natural)
         rows = [members[i : i + limit] for i in range(0, len(members), limit)]
-        for upper, lower in zip(rows, rows[1:]):
+        for upper, lower in itertools.pairwise(rows):
             edges += [SceneEdge(upper[i], node, "layout", hidden=True) for i, node in enumerate(lower)]
     return edges
 
@@ -359,8 +359,8 @@ def build_scene(
             if not members:
                 continue
             taken = _taken(runs[cond.name], side) if runs is not None else None
-            place = graph.branch_of.get(cond.name)  # a nested condition: drawn inside its own branch
-            parent = f"{place[1]}:{place[0]}" if place is not None else None
+            outer = graph.branch_of.get(cond.name)  # a nested condition: drawn inside its own branch
+            parent = f"{outer[1]}:{outer[0]}" if outer is not None else None
             cluster = Cluster(f"{side}:{cond.name}", cond.name, side, members, taken, parent)
             clusters.append(cluster)
             cluster_of.update((m, cluster.id) for m in members)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import warnings
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import networkx as nx
 
@@ -105,7 +106,7 @@ class GraphBuilder:
                     append(Edge(name, spec.name, AFTER, via))
                 else:
                     self.ref(spec.name, name, "after=")
-            if imported:
+            if isinstance(spec, (ImportedSpec, ImportedCondition)):
                 self.imported_edges(spec)
             elif isinstance(spec, FunctionSpec):
                 self.function_edges(spec)
@@ -228,7 +229,8 @@ class GraphBuilder:
         self.branch_edges(spec)
 
     def branch_edges(self, spec: ConditionSpec) -> None:
-        for kind, members in ((THEN, spec.then), (OTHERWISE, spec.otherwise)):
+        branches: tuple[tuple[EdgeKind, tuple[str, ...]], ...] = ((THEN, spec.then), (OTHERWISE, spec.otherwise))
+        for kind, members in branches:
             for member in members:
                 if self.ref(spec.name, member, f"{kind}=") is not None:
                     self.add(spec.name, member, kind, f"{kind}=")
@@ -348,7 +350,7 @@ def build_graph(pipe: Declarations) -> PipelineGraph:
     )
 
 
-def _facts(specs: Mapping[str, NodeSpec]) -> dict[str, object]:
+def _facts(specs: Mapping[str, NodeSpec]) -> dict[str, Any]:
     """What the compiler, the runtime and the runner all need to know about the steps, found once.
 
     A step has a metrics report when it declares one (``metrics=True`` or a ``Metrics``

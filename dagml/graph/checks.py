@@ -27,7 +27,7 @@ from dagml.graph.model import DATA, OTHERWISE, THEN, Edge
 from dagml.graph.wiring import DATASET, PARAM
 from dagml.spec.conditions import Compare, In, MetricRef, describe, iter_compares, operand_type, operands
 from dagml.spec.imported import ImportedCondition, ImportedSpec
-from dagml.spec.params import Param
+from dagml.spec.params import Dataset, Param
 from dagml.spec.specs import (
     APPROVAL_STATUSES,
     ConditionSpec,
@@ -115,7 +115,8 @@ def names(b: Builder) -> None:
                 f"step name {name!r} is not accepted by SageMaker ({naming.rule_text('step')}).",
                 f"Rename it, e.g. name={naming.suggest('step', name)!r}.",
             )
-    for item in [*pipe.params, *pipe.datasets]:
+    items: list[Param | Dataset] = [*pipe.params, *pipe.datasets]
+    for item in items:
         if not naming.check_name("param", item.name):
             what = "param" if isinstance(item, Param) else "dataset"
             if b.imported:  # API_Parameter: an execution can only pass [A-Za-z0-9\-_]{1,256}; a warning
@@ -527,7 +528,8 @@ def unused(b: Builder) -> None:
             used.update(spec.params)
         elif isinstance(spec, ConditionSpec):
             used.update(o.name for o in operands(spec.expression) if isinstance(o, Param))
-    for item in [*b.pipe.params, *b.pipe.datasets]:
+    declared: list[Param | Dataset] = [*b.pipe.params, *b.pipe.datasets]
+    for item in declared:
         if item.name not in used:
             what = "param" if isinstance(item, Param) else "dataset"
             b.problem(

@@ -82,7 +82,7 @@ class PipelineGraph:
     #: A condition may itself be in a branch (nested conditions): see :meth:`enclosing`.
     branch_of: Mapping[str, tuple[str, str]] = attrs.field(converter=_readonly)
     warnings: tuple[Problem, ...] = ()
-    provenance: Provenance = Provenance()
+    provenance: Provenance = Provenance()  # noqa: RUF009 - frozen, so one shared default is safe
     #: Every step name in declaration order (document order for an imported definition).
     declaration_order: tuple[str, ...] = ()
     # ------------------------------------------------------------ derived facts, computed once at build

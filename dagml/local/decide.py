@@ -27,19 +27,15 @@ the validation rules (dagml/graph/checks.py) and the drawings assume:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from dagml.errors import DagmlError
+from dagml.local.errors import ConditionError
 from dagml.spec.conditions import And, Compare, Expr, In, MetricRef, Not, Or
 from dagml.spec.params import Param
 
 __all__ = ["ConditionError", "describe_values", "evaluate_conditions", "evaluate_expression"]
-
-
-class ConditionError(DagmlError, ValueError):
-    """A condition cannot be decided (a metric is missing or not a number)."""
 
 
 Metrics = Mapping[str, Mapping[str, float]]
@@ -123,7 +119,7 @@ def _order(op: str, a: Any, b: Any, where: str) -> bool:
     x, y = _comparable(a, b, op, where)
     if isinstance(x, float) and (math.isnan(x) or math.isnan(y)):
         return False
-    return {"GreaterThan": x > y, "GreaterThanOrEqualTo": x >= y, "LessThan": x < y, "LessThanOrEqualTo": x <= y}[op]
+    return bool({"GreaterThan": x > y, "GreaterThanOrEqualTo": x >= y, "LessThan": x < y, "LessThanOrEqualTo": x <= y}[op])
 
 
 def _equals_values(a: Any, b: Any) -> bool:
@@ -152,7 +148,7 @@ def _decide(cond: Mapping[str, Any], resolve: Callable[[Any], Any], where: str) 
 
 
 def evaluate_conditions(
-    conditions: list[Mapping[str, Any]],
+    conditions: Sequence[Mapping[str, Any]],
     metrics: Metrics,
     params: Mapping[str, Any],
     where: str = "condition",
@@ -185,7 +181,7 @@ def evaluate_expression(expr: Expr, metrics: Metrics, params: Mapping[str, Any])
             return not _equals(a, b)
         if not (_number(a) and _number(b)) and not (isinstance(a, str) and isinstance(b, str)):
             raise ConditionError(f"condition: {expr.op} needs two numbers or two strings, got {a!r} and {b!r}.")
-        return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[expr.op]
+        return bool({"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[expr.op])
     if isinstance(expr, In):
         v = _value(expr.value, metrics, params)
         return any(_equals(v, _value(o, metrics, params)) for o in expr.options)

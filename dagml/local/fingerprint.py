@@ -88,7 +88,7 @@ def _value(value: Any, seen: set[int], depth: int) -> Any:
         return ("step", _function(fn, seen, depth + 1))
     try:
         data = pickle.dumps(value, protocol=4)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever pickling raises, the value has no stable fingerprint
         raise Uncacheable(f"a value of type {type(value).__qualname__} cannot be pickled ({exc})") from None
     return ("pickle", type(value).__qualname__, hashlib.sha256(data).hexdigest())
 

@@ -27,7 +27,14 @@ import stat
 import time
 from collections.abc import Callable, Iterator
 
-from dagml.errors import DagmlError
+from dagml.local.errors import (
+    StoreAccessError,
+    StoreBusyError,
+    StoreDatabaseError,
+    StoreError,
+    StoreFullError,
+    StoreIOError,
+)
 
 __all__ = [
     "HOME_ENV",
@@ -50,42 +57,6 @@ _NEARLY_FULL = 1 << 20
 #: process; older than that, it is reported as empty.
 _CREATING = 2.0
 _NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
-
-
-class StoreError(DagmlError):
-    """A local database or the state directory cannot be used.
-
-    ``.path`` is the file, ``.fault`` says what is wrong, as a stable identifier: ``"directory"``,
-    ``"not-a-file"``, ``"empty"``, ``"not-a-database"``, ``"truncated"``, ``"malformed"``,
-    ``"missing-tables"``, ``"newer-schema"``, ``"stale-wal"`` (a :class:`StoreDatabaseError`);
-    ``"permission"``, ``"read-only"`` (:class:`StoreAccessError`); ``"full"``; ``"locked"``;
-    ``"not-a-directory"``, ``"cannot-open"``, ``"io"`` (:class:`StoreIOError`).
-    """
-
-    def __init__(self, message: str, path: str = "", fault: str = "") -> None:
-        super().__init__(message)
-        self.path = path
-        self.fault = fault
-
-
-class StoreDatabaseError(StoreError, RuntimeError):
-    """The file is there but is no database this dagml can use (damaged, or from a newer dagml)."""
-
-
-class StoreAccessError(StoreError, PermissionError):
-    """No permission to read or write the file or its directory."""
-
-
-class StoreFullError(StoreError, OSError):
-    """The disk holding the file is full."""
-
-
-class StoreBusyError(StoreError, TimeoutError):
-    """The database stayed locked by another process past the busy timeout."""
-
-
-class StoreIOError(StoreError, OSError):
-    """Any other failure to open, read or write the file (a disk or file-system error)."""
 
 
 def dagml_home(home: str | os.PathLike[str] | None = None) -> str:

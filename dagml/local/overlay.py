@@ -7,11 +7,12 @@ from typing import Any
 
 from dagml.graph.model import PipelineGraph
 from dagml.local.result import RunResult
+from dagml.local.status import StepStatus
 
 __all__ = ["render_run", "run_statuses"]
 
 #: Runner statuses the drawing does not know map to "not run" (a run killed mid-step).
-_DRAWN = {"succeeded", "failed", "cached", "skipped", "not run"}
+_DRAWN: frozenset[StepStatus] = frozenset({"succeeded", "failed", "cached", "skipped", "not run"})
 
 
 def run_statuses(graph: PipelineGraph, result: RunResult) -> dict[str, Any]:

@@ -7,11 +7,14 @@ from typing import TextIO
 
 from dagml._text import visible
 from dagml.local.result import RunResult
+from dagml.local.status import StepStatus
 from dagml.local.store import StepRecord
 
 __all__ = ["Progress", "summary_table"]
 
-_MARKS = {
+#: The mark a live line shows for each status.
+_MARKS: dict[StepStatus, str] = {
+    "pending": " ",
     "running": "…",
     "succeeded": "✓",
     "cached": "≡",
@@ -31,7 +34,7 @@ class Progress:
     def step(self, record: StepRecord, total: int, done: int) -> None:
         if not self.live:
             return
-        mark = _MARKS.get(record.status, "?")
+        mark = _MARKS[record.status]
         extra = ""
         if record.duration is not None and record.status in ("succeeded", "failed"):
             extra = f" ({record.duration:.2f}s)"

@@ -31,13 +31,20 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import attrs
 
-from dagml.errors import DagmlError, did_you_mean
+from dagml.errors import did_you_mean
 from dagml.graph.names import check_name, rule_text, suggest
-from dagml.local.home import Database, StoreBusyError, StoreDatabaseError, dagml_home
+from dagml.local.errors import (
+    ModelNotFoundError,
+    RegistryBusyError,
+    RegistryDatabaseError,
+    RegistryValueError,
+    StoreBusyError,
+)
+from dagml.local.home import Database, dagml_home
 from dagml.spec.specs import APPROVAL_STATUSES
 
 __all__ = [
@@ -81,26 +88,6 @@ _PLACEHOLDERS = ", ".join("?" * len(_COLUMNS.split(",")))
 _BUSY_TIMEOUT = 10.0
 _ATTEMPTS = 6
 _BACKOFF = (0.05, 1.0)  # first delay, longest delay (seconds)
-
-
-class ModelNotFoundError(DagmlError, LookupError):
-    """No such model group, or no such version in it."""
-
-
-class RegistryValueError(DagmlError, ValueError):
-    """A group name, status, version or metrics report the registry cannot store."""
-
-
-class RegistryBusyError(StoreBusyError):
-    """``registry.db`` stayed locked by other processes through every retry (also a ``TimeoutError``)."""
-
-
-class RegistryDatabaseError(StoreDatabaseError):
-    """``registry.db`` is there but unusable: damaged, not a registry, or written by a newer dagml.
-
-    Also a ``RuntimeError``; a full disk, missing permissions or an I/O error are the other
-    :class:`~dagml.local.home.StoreError` subclasses.
-    """
 
 
 class _ReadOnlyMetrics(Mapping[str, float]):
@@ -501,7 +488,7 @@ def _immediate(db: sqlite3.Connection) -> Iterator[None]:
     db.execute("COMMIT")
 
 
-def _fail(exc: Exception) -> Any:
+def _fail(exc: Exception) -> NoReturn:
     raise exc
 
 

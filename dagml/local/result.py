@@ -9,12 +9,11 @@ from typing import Any
 
 import attrs
 
+from dagml import contract as c
+from dagml.local.status import DONE, STATUSES
 from dagml.local.store import RunRecord, RunStore, StepRecord, iso
 
 __all__ = ["STATUSES", "RunResult"]
-
-#: Step statuses, in the order a summary lists them.
-STATUSES = ("succeeded", "cached", "failed", "skipped", "not run", "running", "pending")
 
 
 @attrs.frozen(eq=False)
@@ -54,11 +53,12 @@ class RunResult:
         return self.store.step_dir(self.run_id, step)
 
     def metrics(self, step: str) -> dict[str, float] | None:
-        path = os.path.join(self.step_dir(step), "processing", "metrics", "evaluation.json")
+        path = os.path.join(self.step_dir(step), c.PROCESSING_METRICS_DIR, c.METRICS_FILE)
         if not os.path.isfile(path):
             return None
         with open(path, encoding="utf-8") as f:
-            return json.load(f)
+            report: dict[str, float] = json.load(f)
+        return report
 
     def output(self, step: str) -> Any:
         """The value a function step returned (loaded from this run's store)."""
@@ -66,8 +66,8 @@ class RunResult:
 
         record = self.steps[step]
         if record.kind == "training":
-            return artifacts.load_model(os.path.join(self.step_dir(step), "model"), step, "output")
-        return artifacts.load_output(os.path.join(self.step_dir(step), "processing", "output"), step, "output")
+            return artifacts.load_model(os.path.join(self.step_dir(step), c.MODEL_DIR), step, "output")
+        return artifacts.load_output(os.path.join(self.step_dir(step), c.PROCESSING_OUTPUT_DIR), step, "output")
 
     @property
     def conditions(self) -> dict[str, dict[str, Any]]:
@@ -93,7 +93,7 @@ class RunResult:
                     "cached_from": r.cached_from,
                     "error": r.error,
                     "detail": r.detail,
-                    "metrics": self.metrics(name) if r.kind == "processing" and r.status in ("succeeded", "cached") else None,
+                    "metrics": self.metrics(name) if r.kind == "processing" and r.status in DONE else None,
                     "dir": self.step_dir(name),
                 }
                 for name in self.order

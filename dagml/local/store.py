@@ -24,17 +24,19 @@ from typing import Any
 
 import attrs
 
-from dagml.errors import DagmlError, did_you_mean
-from dagml.local.home import (
-    Database,
+from dagml.errors import did_you_mean
+from dagml.local.errors import (
+    RunNotFound,
     StoreAccessError,
     StoreBusyError,
     StoreDatabaseError,
     StoreError,
     StoreFullError,
     StoreIOError,
-    dagml_home,
 )
+from dagml.local.home import Database, dagml_home
+from dagml.local.status import RunStatus, StepStatus, step_status
+from dagml.spec.specs import KINDS, Kind
 
 __all__ = [
     "RunNotFound",
@@ -66,10 +68,7 @@ CREATE TABLE IF NOT EXISTS cache (
 """
 #: SQLite's wait for a lock (seconds); creating the store retries "locked" for as long again.
 _BUSY_TIMEOUT = 30.0
-
-
-class RunNotFound(DagmlError, LookupError):
-    """No run with that id in the store."""
+_KINDS: dict[str, Kind] = {kind: kind for kind in KINDS}
 
 
 def now() -> float:
@@ -83,8 +82,8 @@ def iso(ts: float | None) -> str | None:
 @attrs.frozen
 class StepRecord:
     step: str
-    kind: str
-    status: str
+    kind: Kind
+    status: StepStatus
     started: float | None = None
     finished: float | None = None
     cache_key: str | None = None
@@ -182,7 +181,7 @@ class RunStore:
     def __del__(self) -> None:
         try:
             self.close()
-        except Exception:  # interpreter shutdown: sqlite3 may be half torn down
+        except Exception:  # noqa: BLE001 - interpreter shutdown: sqlite3 may be half torn down
             pass
 
     # ------------------------------------------------------------ paths
@@ -212,7 +211,7 @@ class RunStore:
             db.execute("UPDATE runs SET status='Running', finished=NULL, error=NULL WHERE run_id=?", (run_id,))
         return self.run(run_id)
 
-    def finish_run(self, run_id: str, status: str, error: str | None) -> None:
+    def finish_run(self, run_id: str, status: RunStatus, error: str | None) -> None:
         with self._connect(run_id) as db:
             db.execute("UPDATE runs SET status=?, finished=?, error=? WHERE run_id=?", (status, now(), error, run_id))
 
@@ -253,9 +252,20 @@ class RunStore:
     def steps(self, run_id: str) -> dict[str, StepRecord]:
         with self._connect() as db:
             rows = db.execute("SELECT * FROM steps WHERE run_id=?", (run_id,)).fetchall()
-        return {
-            r[1]: StepRecord(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], json.loads(r[9] or "{}")) for r in rows
-        }
+        return {r[1]: self._step_record(run_id, r) for r in rows}
+
+    def _step_record(self, run_id: str, row: tuple[Any, ...]) -> StepRecord:
+        step, kind_text, status_text = row[1], row[2], row[3]
+        kind, status = _KINDS.get(kind_text), step_status(status_text)
+        if kind is None or status is None:
+            what = f"kind {kind_text!r}" if kind is None else f"status {status_text!r}"
+            raise StoreDatabaseError(
+                f"{self.db_path}: step {step!r} of run {run_id!r} has the {what}, which this dagml does not "
+                "know. Fix: upgrade dagml to read it, or use another --home/DAGML_HOME.",
+                self.db_path,
+                "malformed",
+            )
+        return StepRecord(step, kind, status, row[4], row[5], row[6], row[7], row[8], json.loads(row[9] or "{}"))
 
     # ------------------------------------------------------------ cache
     def cached(self, cache_key: str) -> tuple[str, str] | None:

@@ -31,9 +31,11 @@ import sys
 import time
 import traceback
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import Any, Literal
 
 import attrs
+
+from dagml.contract import FAILURE_FILE, ROOT_ENV
 
 __all__ = ["Outcome", "Task", "WorkerPool"]
 
@@ -43,7 +45,7 @@ class Task:
     """One unit of work: a step function through the runtime entry point, or a batch transform."""
 
     step: str
-    kind: str  # "function" | "transform"
+    kind: Literal["function", "transform"]
     root: str  # the container root the step sees
     log: str  # stdout and stderr go here
     argv: tuple[str, ...] = ()
@@ -68,8 +70,6 @@ def _die_with_parent() -> None:
 
 
 def _execute(task: Task) -> Outcome:
-    from dagml.contract import ROOT_ENV
-
     os.makedirs(os.path.dirname(task.log), exist_ok=True)
     sys.stdout.flush()
     sys.stderr.flush()
@@ -79,21 +79,22 @@ def _execute(task: Task) -> Outcome:
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
         # sys.stdout may not write to fd 1 (pytest, Jupyter): point both at the log.
-        sys.stdout = open(1, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)
-        sys.stderr = open(2, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)
+        # Not closed: closefd=False, and the finally below puts the runner's own streams back.
+        sys.stdout = open(1, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)  # noqa: SIM115
         faulthandler.enable(file=sys.stderr)  # a crash leaves its Python stack in the step's log
         try:
             if task.kind == "transform":
                 assert task.transform is not None
-                return _transform(task)
+                return _transform(task.step, task.transform)
             os.environ[ROOT_ENV] = task.root
             from dagml.runtime.entry import main
 
             code = main(list(task.argv))
             if code == 0:
                 return Outcome(task.step, True)
-            return Outcome(task.step, False, _failure_reason(task.root) or f"exited with status {code}")
-        except BaseException as exc:  # the runtime catches user errors; this is a last resort
+            return Outcome(task.step, False, _failure_reason(task.root, task.step) or f"exited with status {code}")
+        except BaseException as exc:  # noqa: BLE001 - the runtime catches user errors; this is a last resort
             traceback.print_exc()
             return Outcome(task.step, False, f"{type(exc).__name__}: {exc}")
         finally:
@@ -106,10 +107,10 @@ def _execute(task: Task) -> Outcome:
             os.close(saved[1])
 
 
-def _transform(task: Task) -> Outcome:
+def _transform(step: str, transform: tuple[str, str, str]) -> Outcome:
     from dagml.runtime.inference import transform_file
 
-    model_dir, source, out_dir = task.transform  # type: ignore[misc]
+    model_dir, source, out_dir = transform
     try:
         os.makedirs(out_dir, exist_ok=True)
         inputs = (
@@ -118,22 +119,30 @@ def _transform(task: Task) -> Outcome:
             else [source]
         )
         if not inputs:
-            return Outcome(task.step, False, f"batch transform input {source!r} holds no files")
+            return Outcome(step, False, f"batch transform input {source!r} holds no files")
         for path in inputs:
             transform_file(model_dir, path, out_dir)
-        return Outcome(task.step, True)
-    except Exception as exc:
+        return Outcome(step, True)
+    except Exception as exc:  # noqa: BLE001 - whatever the model or the data raise fails this step alone
         traceback.print_exc()
-        return Outcome(task.step, False, f"{type(exc).__name__}: {exc}")
+        return Outcome(step, False, f"{type(exc).__name__}: {exc}")
 
 
-def _failure_reason(root: str) -> str | None:
-    path = os.path.join(root, "output", "failure")
+def _failure_reason(root: str, step: str) -> str | None:
+    """Why the step failed, as the runtime wrote it for SageMaker, without the step's name in front:
+    the run's error names the step once (``step 'prepare' failed: ValueError: ...``)."""
+    from dagml.runtime.entry import step_failed
+
     try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read().strip() or None
+        with open(os.path.join(root, FAILURE_FILE), encoding="utf-8", errors="replace") as f:
+            reason = f.read().strip()
     except OSError:
         return None
+    for prefix in (step_failed(step), f"step {step!r}: "):
+        if reason.startswith(prefix):
+            reason = reason[len(prefix) :]
+            break
+    return reason or None
 
 
 def _kill_group(pgid: int) -> None:

@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
 from dagml.contract import CSV_FILE, METRICS_FILE, MODEL_FILE, OUTPUT_FILE
-from dagml.errors import DagmlError
+from dagml.runtime.errors import ArtifactError, MissingInputError
 
 __all__ = [
     "MODEL_ARCHIVE",
@@ -50,14 +50,6 @@ __all__ = [
 PICKLE_PROTOCOL = 5
 #: What SageMaker names a training job's uploaded ``<root>/model`` directory.
 MODEL_ARCHIVE = "model.tar.gz"
-
-
-class ArtifactError(DagmlError, ValueError):
-    """A step's input or output cannot be read or written as the contract says."""
-
-
-class MissingInputError(ArtifactError, FileNotFoundError):
-    """An input directory or file the step needs is not where the contract puts it."""
 
 
 @contextlib.contextmanager

@@ -34,6 +34,8 @@ ENTRY_SCRIPT = "dagml_entry.py"
 #: dagml.contract.ROOT_ENV and dagml.contract.DEFAULT_ROOT: where the job's files are.
 ROOT_ENV = "DAGML_CONTAINER_ROOT"
 DEFAULT_ROOT = "/opt/ml"
+FAILURE_FILE = "output/failure"  # dagml.contract.FAILURE_FILE
+MESSAGE_FILE = "output/message"  # dagml.contract.MESSAGE_FILE
 #: dagml.runtime.bundle.RUNTIME_PYTHON (the same as dagml.sagemaker.images.RUNTIME_PYTHON):
 #: the oldest Python dagml's step runtime runs on.
 RUNTIME_PYTHON = (3, 10)
@@ -160,10 +162,11 @@ def _report_failure(message: str) -> None:
     (output/failure) and a processing job's ExitMessage (output/message)."""
     print(message, file=sys.stderr)
     root = os.environ.get(ROOT_ENV) or DEFAULT_ROOT
-    for name in ("failure", "message"):
+    for name in (FAILURE_FILE, MESSAGE_FILE):
         try:
-            os.makedirs(os.path.join(root, "output"), exist_ok=True)
-            with open(os.path.join(root, "output", name), "w", encoding="utf-8") as handle:
+            path = os.path.join(root, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w", encoding="utf-8") as handle:
                 handle.write(message.encode("utf-8")[:1024].decode("utf-8", "ignore"))
         except OSError:
             pass

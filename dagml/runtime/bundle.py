@@ -48,10 +48,18 @@ from collections.abc import Sequence
 import attrs
 
 from dagml._package import PACKAGE_DIR
-from dagml.contract import BUNDLE_NAME, DEFAULT_ROOT, ENTRY_SCRIPT, INFERENCE_SCRIPT, ROOT_ENV
-from dagml.errors import DagmlError
+from dagml.contract import (
+    BUNDLE_NAME,
+    DEFAULT_ROOT,
+    ENTRY_SCRIPT,
+    FAILURE_FILE,
+    INFERENCE_SCRIPT,
+    MESSAGE_FILE,
+    ROOT_ENV,
+)
 from dagml.runtime import bootstrap
 from dagml.runtime.artifacts import atomic_write
+from dagml.runtime.errors import BundleError
 
 __all__ = [
     "BUILD_BACKEND",
@@ -85,10 +93,6 @@ VENDORED = ("attr", "attrs", "networkx")
 #: The distribution each vendored package comes from.
 _DISTRIBUTION = {"attr": "attrs", "attrs": "attrs", "networkx": "networkx"}
 _VENDOR_SKIP = frozenset({"__pycache__", "tests", "testing"})
-
-
-class BundleError(DagmlError, ValueError):
-    """The code bundle cannot be built from the given pipeline file."""
 
 
 @attrs.frozen
@@ -480,6 +484,12 @@ def make_bundle(
     )
 
 
+def _metadata_field(meta: importlib.metadata.PackageMetadata, field: str) -> str:
+    """One field of a distribution's metadata, or "" (typeshed's ``PackageMetadata`` has ``get`` from 3.12 only)."""
+    values = meta.get_all(field)
+    return str(values[0]) if values else ""
+
+
 def _vendored() -> tuple[tuple[str, str, str], ...]:
     found = []
     for name in sorted(set(_DISTRIBUTION.values())):
@@ -487,7 +497,7 @@ def _vendored() -> tuple[tuple[str, str, str], ...]:
             meta = importlib.metadata.metadata(name)
         except importlib.metadata.PackageNotFoundError:
             continue
-        found.append((name, meta.get("Version") or "?", meta.get("Requires-Python") or ""))
+        found.append((name, _metadata_field(meta, "Version") or "?", _metadata_field(meta, "Requires-Python")))
     return tuple(found)
 
 
@@ -502,6 +512,8 @@ def _bootstrap_source() -> str:
         "ENTRY_SCRIPT": (bootstrap.ENTRY_SCRIPT, ENTRY_SCRIPT),
         "ROOT_ENV": (bootstrap.ROOT_ENV, ROOT_ENV),
         "DEFAULT_ROOT": (bootstrap.DEFAULT_ROOT, DEFAULT_ROOT),
+        "FAILURE_FILE": (bootstrap.FAILURE_FILE, FAILURE_FILE),
+        "MESSAGE_FILE": (bootstrap.MESSAGE_FILE, MESSAGE_FILE),
         "RUNTIME_PYTHON": (bootstrap.RUNTIME_PYTHON, RUNTIME_PYTHON),
     }
     wrong = [f"{name} is {mine!r}, not {real!r}" for name, (mine, real) in restated.items() if mine != real]

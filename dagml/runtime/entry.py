@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import math
 import os
 import sys
 import traceback
@@ -40,10 +39,12 @@ from dagml._package import PACKAGE_DIR
 from dagml.contract import (
     CSV_FILE,
     DEFAULT_ROOT,
+    FAILURE_FILE,
     HP_MODE,
     HP_STEP,
     HP_TARGET,
     HYPERPARAMETERS_FILE,
+    MESSAGE_FILE,
     MODEL_DIR,
     PROCESSING_CSV_DIR,
     PROCESSING_INPUT_DIR,
@@ -57,7 +58,8 @@ from dagml.graph.build import build_graph
 from dagml.graph.model import PipelineGraph
 from dagml.graph.wiring import CONSTANT, DATASET, PARAM, STEP
 from dagml.runtime import artifacts
-from dagml.spec.params import Param, ParamValue
+from dagml.runtime.errors import StepRuntimeError, StepUsageError
+from dagml.spec.params import TEXT_FORMS, Param, ParamValue, parse_param_text
 from dagml.spec.pipeline import PipelineDeclaration
 from dagml.spec.specs import FunctionSpec
 
@@ -72,23 +74,14 @@ __all__ = [
     "convert_param",
     "load_pipeline",
     "main",
+    "param_text",
     "parse_invocation",
     "run",
+    "step_failed",
 ]
 
-#: Where SageMaker reads a failed job's FailureReason (relative to the root).
-FAILURE_FILE = "output/failure"
-#: Where SageMaker reads a processing job's ExitMessage (relative to the root).
-MESSAGE_FILE = "output/message"
+#: SageMaker keeps the first 1 KB of a failure reason or an exit message.
 _MAX_REASON = 1024
-
-
-class StepRuntimeError(DagmlError, RuntimeError):
-    """The step cannot run as invoked: unknown step, missing param value, wrong mode."""
-
-
-class StepUsageError(StepRuntimeError, ValueError):
-    """The job's arguments or hyperparameters do not say what to run."""
 
 
 class _UserCodeError(Exception):
@@ -230,46 +223,32 @@ def parse_invocation(argv: Sequence[str], root: str) -> Invocation:
 
 
 # --------------------------------------------------------------------- values
+def param_text(value: object) -> str:
+    """A param value as SageMaker passes it to a job: a string (``true``, ``42``, ``0.5``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
 def convert_param(param: Param, raw: object, step: str = "?") -> ParamValue:
-    """A param's value as its type (Integer, Float, Boolean, String), from a string or a value."""
+    """A param's value as its type (Integer, Float, Boolean, String), from a string or a value.
+
+    Text is parsed by :func:`dagml.spec.params.parse_param_text`, the parser the
+    local runner uses for ``-p NAME=VALUE`` too.
+    """
     value = _unquote(raw)
-    bad = StepRuntimeError(
-        f"step {step!r}: pipeline param {param.name!r} is {param.type} but got {raw!r}. "
-        f"Fix: pass a{'n' if param.type[0] in 'IA' else ''} {param.type} value"
-        + (" (true or false)." if param.type == "Boolean" else ".")
-    )
     result: ParamValue
-    if param.type == "Boolean":
-        if isinstance(value, bool):
-            result = value
-        elif isinstance(value, str) and value.strip().lower() in ("true", "false"):
-            result = value.strip().lower() == "true"
-        else:
-            raise bad
-    elif param.type == "Integer":
-        if isinstance(value, bool):
-            raise bad
-        try:
-            result = int(value)  # type: ignore[call-overload]
-        except (TypeError, ValueError):
-            try:
-                number = float(value)  # type: ignore[arg-type]
-            except (TypeError, ValueError):
-                raise bad from None
-            if not number.is_integer():
-                raise bad from None
-            result = int(number)
-    elif param.type == "Float":
-        if isinstance(value, bool):
-            raise bad
-        try:
-            result = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise bad from None
-        if math.isnan(result):
-            raise bad
-    else:
+    if param.type == "String":
         result = value if isinstance(value, str) else json.dumps(value)
+    else:
+        try:
+            result = parse_param_text(param.type, value if isinstance(value, str) else param_text(value))
+        except ValueError:
+            article = "an" if param.type[0] in "IA" else "a"
+            raise StepRuntimeError(
+                f"step {step!r}: pipeline param {param.name!r} is {param.type} but got {raw!r}. "
+                f"Fix: pass {article} {param.type} value ({TEXT_FORMS[param.type]})."
+            ) from None
     if param.enum is not None and result not in param.enum:
         raise StepRuntimeError(
             f"step {step!r}: pipeline param {param.name!r} is {result!r}, not one of {list(param.enum)!r}. "
@@ -382,6 +361,16 @@ def run(invocation: Invocation, root: str) -> Any:
 
 
 # --------------------------------------------------------------------- main
+def step_failed(step: str) -> str:
+    """How the reason for a failed step starts: ``step 'prepare' failed: ``.
+
+    The runtime writes it for SageMaker, where the reason stands alone; the local
+    runner shows a step's reason under the step's name, without it, and puts it
+    in front of the run's error once.
+    """
+    return f"step {step!r} failed: "
+
+
 def _write_failure(root: str, reason: str) -> None:
     data = reason.encode("utf-8")[:_MAX_REASON].decode("utf-8", "ignore")
     for name in (FAILURE_FILE, MESSAGE_FILE):
@@ -407,13 +396,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         error = exc.__cause__
         assert error is not None
         traceback.print_exception(error, file=sys.stderr)
-        _write_failure(root, f"step {step!r} failed: {type(error).__name__}: {error}")
+        _write_failure(root, f"{step_failed(step)}{type(error).__name__}: {error}")
         return 1
     except DagmlError as exc:
         print(str(exc), file=sys.stderr)
         _write_failure(root, str(exc))
         return 1
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a bug of dagml's: its reason still reaches SageMaker
         traceback.print_exc(file=sys.stderr)
         _write_failure(root, f"step {step!r}: dagml step runtime error: {type(exc).__name__}: {exc}")
         return 1

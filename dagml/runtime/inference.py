@@ -24,8 +24,8 @@ import json
 import os
 from typing import Any
 
-from dagml.errors import DagmlError
 from dagml.runtime import artifacts
+from dagml.runtime.errors import InferenceError
 
 __all__ = [
     "CSV",
@@ -42,14 +42,6 @@ __all__ = [
 CSV = "text/csv"
 #: Suffix SageMaker batch transform appends to each scored input file's name.
 OUTPUT_SUFFIX = ".out"
-
-
-class InferenceError(DagmlError, ValueError):
-    """A request the default inference handler cannot serve; ``status`` is the HTTP answer."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def _media_type(content_type: str | None) -> str:

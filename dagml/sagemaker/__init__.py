@@ -4,12 +4,17 @@
 neither boto3 nor the SageMaker SDK; ``to_sdk`` imports the SDK when called.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
+from dagml.graph.model import PipelineGraph
 from dagml.sagemaker.compiler import CompiledPipeline, compile_pipeline, to_json
-from dagml.sagemaker.settings import Settings, SettingsError, load_settings
-from dagml.sagemaker.steps import CompileError
+from dagml.sagemaker.errors import CompileError, SettingsError
+from dagml.sagemaker.settings import Settings, load_settings
 
 
-def to_sdk(pipeline, settings, *, session=None):  # type: ignore[no-untyped-def]
+def to_sdk(pipeline: PipelineGraph, settings: Settings, *, session: Any = None) -> Any:
     """A ``sagemaker.mlops.workflow.pipeline.Pipeline`` built from the graph (needs ``dagml[sagemaker]``).
 
     See :func:`dagml.sagemaker.interop.to_sdk` for the environment the SDK needs.

@@ -19,7 +19,15 @@ from typing import Any
 import attrs
 
 from dagml._version import __version__
-from dagml.errors import ConfigurationError, DagmlError
+from dagml.errors import DagmlError
+from dagml.sagemaker.errors import (
+    AccessDeniedError,
+    AwsConfigurationError,
+    AwsError,
+    MissingBucketError,
+    NotFoundError,
+    ThrottledError,
+)
 
 __all__ = [
     "AccessDeniedError",
@@ -70,34 +78,6 @@ CREDENTIALS_FIX = (
 )
 
 
-class AwsError(DagmlError, RuntimeError):
-    """An AWS call failed; ``code`` is AWS's error code, ``action`` the IAM action."""
-
-    def __init__(self, message: str, code: str = "", action: str = "") -> None:
-        self.code, self.action = code, action
-        super().__init__(message)
-
-
-class AccessDeniedError(AwsError, PermissionError):
-    """The credentials are not allowed to do this."""
-
-
-class ThrottledError(AwsError):
-    """AWS kept throttling the call after every retry."""
-
-
-class NotFoundError(AwsError, LookupError):
-    """The pipeline, execution or object does not exist."""
-
-
-class AwsConfigurationError(ConfigurationError):
-    """No credentials, bad credentials or no region: fix the local AWS configuration."""
-
-
-class MissingBucketError(ConfigurationError):
-    """The bucket in the settings does not exist."""
-
-
 def _one_line(message: str, status: int | None) -> str:
     text = (message or "").strip()
     if not text or text.startswith("<"):  # an HTML error page (e.g. HTTP 500 from a proxy or emulator)
@@ -138,7 +118,7 @@ class Aws:
         """Whether boto3's chain finds credentials (without calling AWS)."""
         try:
             return self.session().get_credentials() is not None
-        except Exception:  # a broken profile: the calls will say what is wrong
+        except Exception:  # noqa: BLE001 - a broken profile (any of botocore's errors): the calls will say what is wrong
             return False
 
     def client(self, service: str) -> Any:
@@ -167,8 +147,9 @@ class Aws:
         method = getattr(client, operation)
         for attempt in range(1, self.max_attempts + 1):
             try:
-                return method(**kwargs)  # type: ignore[no-any-return]
-            except Exception as exc:
+                response: dict[str, Any] = method(**kwargs)  # boto3 is untyped: a response is a dict
+                return response
+            except Exception as exc:  # noqa: BLE001 - translate() re-raises what is not botocore's
                 error = self.translate(exc, client, operation, context, kwargs)
                 if not isinstance(error, ThrottledError) or attempt == self.max_attempts:
                     if isinstance(error, ThrottledError):

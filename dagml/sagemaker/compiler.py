@@ -16,9 +16,10 @@ from dagml.graph.errors import PipelineValidationError
 from dagml.graph.model import PipelineGraph
 from dagml.runtime.bundle import content_hash
 from dagml.sagemaker.definition import VERSION, CompiledPipeline, DatasetUpload, finish, to_json
+from dagml.sagemaker.errors import CompileError
 from dagml.sagemaker.importer import compile_imported
 from dagml.sagemaker.settings import Settings
-from dagml.sagemaker.steps import CompileError, Context
+from dagml.sagemaker.steps import Context
 
 __all__ = ["CompiledPipeline", "compile_pipeline", "to_json"]  # the first and last re-exported from .definition
 

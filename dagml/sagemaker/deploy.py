@@ -31,8 +31,9 @@ import attrs
 from dagml.contract import BUNDLE_NAME, ENTRY_SCRIPT
 from dagml.errors import ConfigurationError, DagmlError, DagmlWarning, did_you_mean
 from dagml.graph.model import PipelineGraph
-from dagml.sagemaker.aws import Aws, AwsError, NotFoundError
+from dagml.sagemaker.aws import Aws
 from dagml.sagemaker.diff import PipelineDiff, diff_pipelines
+from dagml.sagemaker.errors import AwsError, NotFoundError, ParameterError
 from dagml.sagemaker.importer import import_definition
 from dagml.sagemaker.lint import S3_THRESHOLD_CHARS
 from dagml.sagemaker.settings import Settings
@@ -49,10 +50,6 @@ __all__ = [
 ]
 
 Log = Callable[[str], None]
-
-
-class ParameterError(ConfigurationError):
-    """An execution parameter override names no parameter or has the wrong type."""
 
 
 def split_uri(uri: str) -> tuple[str, str]:

@@ -295,9 +295,12 @@ def _edges(ga: PipelineGraph, gb: PipelineGraph) -> list[Change]:
             for dst, data in out_a.items():
                 other = out_b.get(dst)
                 reasons = data["reasons"]
-                if other is not None and len(reasons) == 1 == len(other["reasons"]):
-                    if reasons[0].kind == other["reasons"][0].kind:
-                        continue  # the common case, without building sets
+                if (
+                    other is not None
+                    and len(reasons) == 1 == len(other["reasons"])
+                    and reasons[0].kind == other["reasons"][0].kind
+                ):
+                    continue  # the common case, without building sets
                 found += [(src, dst, kind) for kind in sorted(kinds(data) - kinds(other))]
         return found
 
@@ -307,17 +310,25 @@ def _edges(ga: PipelineGraph, gb: PipelineGraph) -> list[Change]:
     ]
 
 
+def _imported_condition(graph: PipelineGraph, name: str) -> ImportedCondition:
+    """A condition of an imported definition (the only kind diff compares), with its JSON."""
+    spec = graph[name]
+    if not isinstance(spec, ImportedCondition):
+        raise TypeError(f"pipeline {graph.name!r}: condition {name!r} was declared in Python; diff compares imported definitions")
+    return spec
+
+
 def _conditions(ga: PipelineGraph, gb: PipelineGraph) -> list[Change]:
     changes = []
     for name in sorted({c.name for c in ga.conditions} & {c.name for c in gb.conditions}):
-        ca, cb = ga[name], gb[name]
+        ca, cb = _imported_condition(ga, name), _imported_condition(gb, name)
         details = []
         old, new = ga.describe_condition(name, defaults=False), gb.describe_condition(name, defaults=False)
         if old != new or ca.raw.get("Arguments", {}).get("Conditions") != cb.raw.get("Arguments", {}).get(
             "Conditions"
-        ):  # type: ignore[union-attr]
+        ):
             details.append(f"{old}  ->  {new}" if old != new else "same in words, different JSON")
-        for side, x, y in (("then", ca.then, cb.then), ("otherwise", ca.otherwise, cb.otherwise)):  # type: ignore[union-attr]
+        for side, x, y in (("then", ca.then, cb.then), ("otherwise", ca.otherwise, cb.otherwise)):
             if x != y:
                 details.append(f"{side}: {', '.join(x) or '-'} -> {', '.join(y) or '-'}")
         if details:

@@ -15,7 +15,8 @@ from typing import Any
 import attrs
 
 from dagml._text import visible
-from dagml.sagemaker.aws import Aws, AwsError
+from dagml.sagemaker.aws import Aws
+from dagml.sagemaker.errors import AwsError
 
 __all__ = ["FINAL", "Execution", "describe", "latest", "list_executions", "steps", "wait"]
 

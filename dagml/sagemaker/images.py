@@ -8,7 +8,8 @@ scope). Computing the URI here keeps compile free of network calls and of the
 
 from __future__ import annotations
 
-from dagml.errors import DagmlError, did_you_mean
+from dagml.errors import did_you_mean
+from dagml.sagemaker.errors import ImageError
 
 __all__ = [
     "DEFAULT_FRAMEWORK_VERSION",
@@ -16,6 +17,7 @@ __all__ = [
     "PROVEN_VERSIONS",
     "RUNTIME_PYTHON",
     "SKLEARN_VERSIONS",
+    "ImageError",
     "check_framework_version",
     "image_python",
     "sklearn_image",
@@ -81,10 +83,6 @@ SKLEARN_ACCOUNTS = {
     "us-west-1": "746614075791",
     "us-west-2": "246618743249",
 }
-
-
-class ImageError(DagmlError, ValueError):
-    """No SageMaker scikit-learn image for the region or version asked for."""
 
 
 def _python(version: tuple[int, int]) -> str:

@@ -26,15 +26,16 @@ import json
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
-from dagml._text import visible
-from dagml.errors import DagmlError, Problem, did_you_mean
+from dagml._gc import paused_gc
+from dagml.errors import Problem, did_you_mean
 from dagml.graph import names as naming
 from dagml.graph.build import build_graph
 from dagml.graph.model import PipelineGraph
 from dagml.sagemaker.definition import CompiledPipeline, finish
+from dagml.sagemaker.errors import DefinitionError
 from dagml.spec.conditions import And, Compare, Expr, In, Not, Operand, Or
 from dagml.spec.errors import DeclarationError
 from dagml.spec.imported import (
@@ -49,7 +50,14 @@ from dagml.spec.imported import (
 from dagml.spec.params import Param
 from dagml.spec.specs import NodeSpec
 
-__all__ = ["DefinitionError", "compile_imported", "definition_of", "import_definition", "load_definition"]
+__all__ = [
+    "DefinitionError",
+    "compile_imported",
+    "definition_of",
+    "import_definition",
+    "load_definition",
+    "read_definition",
+]
 
 PARAM_TYPES = ("String", "Integer", "Float", "Boolean")
 #: The default dagml shows for a parameter without ``DefaultValue`` (an execution must then pass one).
@@ -68,14 +76,6 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _STEP_REF = re.compile(r"^Steps\.([^.\[\]]+)")
 #: ``Steps.X.PropertyFiles.Name`` (or ``['Name']``): the property file a Std:JsonGet reads.
 _PROPERTY_FILE = re.compile(r"^Steps\.([^.\[\]]+)\.PropertyFiles(?:\.(.+)|\['(.+)'\])$")
-
-
-class DefinitionError(DagmlError, ValueError):
-    """A definition cannot be imported; ``path`` is the JSON path of the problem."""
-
-    def __init__(self, source: str, path: str, message: str, fix: str) -> None:
-        self.source, self.path, self.fix = source, path, fix
-        super().__init__(visible(f"{source}: {path}: {message} Fix: {fix}"))  # the definition is untrusted
 
 
 def _steps_named(value: Any) -> list[str]:
@@ -125,6 +125,10 @@ def definition_of(graph: PipelineGraph) -> dict[str, Any]:
     return {**copy.deepcopy(dict(graph.definition_top)), "Steps": [emit(name) for name in top_level]}
 
 
+def _same(value: dict[str, Any]) -> dict[str, Any]:
+    return value
+
+
 class _Reader:
     """One pass over a definition; raises at the first malformed spot.
 
@@ -137,7 +141,7 @@ class _Reader:
     def __init__(self, source: str, owned: bool = False) -> None:
         self.source = source
         #: The parsed JSON belongs to this reader (it parsed the text): keep it instead of copying it.
-        self.copy = (lambda value: value) if owned else copy.deepcopy
+        self.copy: Callable[[dict[str, Any]], dict[str, Any]] = _same if owned else copy.deepcopy
         self.params: dict[str, Param] = {}
         self.nodes: list[NodeSpec | None] = []
         self.names: set[str] = set()
@@ -579,22 +583,32 @@ def import_definition(
     description: str | None = None,
     source: str | None = None,
 ) -> PipelineGraph:
-    """Import a definition (its JSON text or the parsed object) as pipeline ``name``.
+    """Import a definition (its JSON text or the parsed object) as pipeline ``name``: its validated graph.
 
-    Raises :class:`DefinitionError` for malformed input; call ``validate()`` on
-    the result for the graph (which raises every rule the pipeline breaks).
+    Raises :class:`DefinitionError` for malformed input and
+    :class:`~dagml.PipelineValidationError` listing every rule the pipeline breaks
+    (the rules the SageMaker service enforces; schema-only ones are warnings).
     """
-    from dagml._gc import paused_gc
+    return build_graph(read_definition(definition, name=name, description=description, source=source))
 
+
+def read_definition(
+    definition: str | bytes | Mapping[str, Any], *, name: str, description: str | None = None, source: str | None = None
+) -> ImportedDeclarations:
+    """Read a definition into the declarations the graph is built from (no rules checked yet).
+
+    :func:`import_definition` is this plus :func:`dagml.graph.build.build_graph`; the benchmark of
+    importing times the two apart.
+    """
     with paused_gc():  # json.loads and the reader build millions of acyclic objects: see dagml/_gc.py
-        return _import(definition, name, description, source or f"definition of {name!r}")
+        return _read(definition, name, description, source or f"definition of {name!r}")
 
 
-def _import(
+def _read(
     definition: str | bytes | Mapping[str, Any], name: str, description: str | None, source: str
-) -> PipelineGraph:
+) -> ImportedDeclarations:
     owned = isinstance(definition, (str, bytes))  # parsed here: nobody else holds the objects
-    if owned:
+    if isinstance(definition, (str, bytes)):
         try:
             data = json.loads(definition)
         except RecursionError:
@@ -615,10 +629,9 @@ def _import(
         raise DefinitionError(
             source, "$", "nested too deeply to be a pipeline definition.", "Give a pipeline definition in JSON."
         ) from None
-    declarations = ImportedDeclarations(
+    return ImportedDeclarations(
         name, description, params, nodes, top, source, reading_problems=tuple(reader.property_file_problems())
     )
-    return build_graph(declarations)
 
 
 def load_definition(path: str, name: str | None = None) -> PipelineGraph:

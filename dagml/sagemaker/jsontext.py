@@ -67,7 +67,7 @@ def _encode(value: Any, newline: str, start: str, end: str) -> str:
         if not value:
             return start + "{}" + end
         inner = newline + _INDENT
-        parts = []
+        parts: list[str] = []
         append = parts.append
         keys = _KEYS
         try:

@@ -207,7 +207,8 @@ class SdkBuilder:
 
     def common(self, spec: NodeSpec, *, description: bool = True) -> dict[str, Any]:
         """Keyword arguments every step class takes: depends_on, names, retry and cache."""
-        sdk, kwargs = self.sdk, {}
+        sdk = self.sdk
+        kwargs: dict[str, Any] = {}
         after, display_name, text, options = step_metadata(self.graph, spec)
         if after:
             kwargs["depends_on"] = after

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
-import tomllib
 
-from dagml.errors import ConfigurationError
+from dagml.errors import Problem, did_you_mean
+from dagml.sagemaker.errors import SettingsError
 from dagml.sagemaker.images import (
     DEFAULT_FRAMEWORK_VERSION,
     RUNTIME_PYTHON,
+    SKLEARN_ACCOUNTS,
     check_framework_version,
     image_python,
     sklearn_image,
@@ -61,10 +63,6 @@ FIELDS: dict[str, tuple[bool, str]] = {
 _LISTS = ("bundle_include", "bundle_exclude")
 
 
-class SettingsError(ConfigurationError):
-    """A setting is missing or malformed."""
-
-
 def _pattern_tuple(value: Any) -> Any:
     """A list of patterns as a tuple; a lone string stays one, for the check to refuse."""
     return value if isinstance(value, str) else tuple(value)
@@ -96,24 +94,10 @@ class Settings:
     bundle_exclude: tuple[str, ...] = attrs.field(default=(), converter=_pattern_tuple)
 
     def __attrs_post_init__(self) -> None:
-        problems = []
-        if not _ROLE.match(self.role_arn):
-            problems.append(f"role_arn {self.role_arn!r} is not an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)")
-        if not _BUCKET.match(self.bucket) or ".." in self.bucket:
-            problems.append(f"bucket {self.bucket!r} is not a valid S3 bucket name (just the name, no s3:// or key)")
-        if not _REGION.match(self.region):
-            problems.append(f"region {self.region!r} is not an AWS region name such as 'us-east-1'")
-        if self.prefix != self.prefix.strip("/") or "//" in self.prefix or " " in self.prefix:
-            problems.append(f"prefix {self.prefix!r} must not start or end with '/' or contain '//' or spaces")
-        if not self.instance_type.startswith("ml."):
-            problems.append(f"instance_type {self.instance_type!r} is not a SageMaker instance type (ml.*)")
-        for name in _LISTS:
-            value = getattr(self, name)
-            bad = [value] if isinstance(value, str) else [p for p in value if not isinstance(p, str) or not p.strip()]
-            if bad:
-                problems.append(f"{name} has {bad!r}; it is a list of glob patterns such as ['conf/*.yaml']")
+        problems = _invalid(self)
         if problems:
-            raise SettingsError("invalid settings: " + "; ".join(problems) + ".")
+            clauses = "; ".join(p.message.removesuffix(".") for p in problems)
+            raise SettingsError(f"invalid settings: {clauses}.", problems)
         if self.image_uri is None:
             check_framework_version(self.framework_version)
 
@@ -142,6 +126,63 @@ class Settings:
         return f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
 
 
+def _invalid(settings: Settings) -> list[Problem]:
+    """One ``invalid-setting`` problem per malformed setting, in the order the error's text lists them.
+
+    Each ``message`` is a clause of that text (``"invalid settings: <clause>; <clause>."``) with a period.
+    """
+    problems: list[Problem] = []
+
+    def bad(name: str, message: str, fix: str) -> None:
+        problems.append(Problem("invalid-setting", (name,), message, fix))
+
+    role, bucket, region, prefix = settings.role_arn, settings.bucket, settings.region, settings.prefix
+    if not _ROLE.match(role):
+        bad(
+            "role_arn",
+            f"role_arn {role!r} is not an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>).",
+            "Set role_arn to the ARN of the role the pipeline runs as, e.g. 'arn:aws:iam::111122223333:role/SageMakerRole'.",
+        )
+    if not _BUCKET.match(bucket) or ".." in bucket:
+        name = bucket.removeprefix("s3://").partition("/")[0]
+        example = name if _BUCKET.match(name) and ".." not in name else "my-bucket"
+        bad(
+            "bucket",
+            f"bucket {bucket!r} is not a valid S3 bucket name (just the name, no s3:// or key).",
+            f"Set bucket to the bucket's name alone, e.g. {example!r}.",
+        )
+    if not _REGION.match(region):
+        bad(
+            "region",
+            f"region {region!r} is not an AWS region name such as 'us-east-1'.",
+            f"Set region to an AWS region name{did_you_mean(region, SKLEARN_ACCOUNTS) or ', e.g. ' + repr('us-east-1')}.",
+        )
+    if prefix != prefix.strip("/") or "//" in prefix or " " in prefix:
+        spelled = "/".join(part for part in prefix.replace(" ", "-").split("/") if part)
+        bad(
+            "prefix",
+            f"prefix {prefix!r} must not start or end with '/' or contain '//' or spaces.",
+            f"Set prefix to {spelled!r}.",
+        )
+    itype = settings.instance_type
+    if not itype.startswith("ml."):
+        bad(
+            "instance_type",
+            f"instance_type {itype!r} is not a SageMaker instance type (ml.*).",
+            f"Set instance_type to an ml.* type, e.g. {'ml.' + itype if itype else 'ml.m5.large'!r}.",
+        )
+    for name in _LISTS:
+        value = getattr(settings, name)
+        wrong = [value] if isinstance(value, str) else [p for p in value if not isinstance(p, str) or not p.strip()]
+        if wrong:
+            bad(
+                name,
+                f"{name} has {wrong!r}; it is a list of glob patterns such as ['conf/*.yaml'].",
+                f"Set {name} to a list of non-empty glob patterns, e.g. {name} = [\"conf/*.yaml\"].",
+            )
+    return problems
+
+
 def _find_pyproject(start: Path) -> Path | None:
     for directory in (start, *start.parents):
         candidate = directory / "pyproject.toml"
@@ -154,18 +195,37 @@ def _from_pyproject(start: Path) -> tuple[dict[str, Any], str | None]:
     path = _find_pyproject(start)
     if path is None:
         return {}, None
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SettingsError(f"cannot read settings from {path}: {exc}") from None
-    table = data.get("tool", {}).get("dagml", {})
+    table = _read_toml(path).get("tool", {}).get("dagml", {})
     unknown = sorted(set(table) - set(FIELDS))
     if unknown:
+        problems = [
+            Problem(
+                "unknown-setting",
+                (name,),
+                f"unknown [tool.dagml] setting {name!r} in {path}.",
+                f"Remove it, or use a known setting{did_you_mean(name, FIELDS)}: {', '.join(FIELDS)}.",
+            )
+            for name in unknown
+        ]
         raise SettingsError(
-            f"{path}: unknown [tool.dagml] setting(s) {', '.join(map(repr, unknown))}; known: {', '.join(FIELDS)}."
+            f"{path}: unknown [tool.dagml] setting(s) {', '.join(map(repr, unknown))}; known: {', '.join(FIELDS)}.",
+            problems,
         )
     return dict(table), str(path)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """The parsed file. ``tomllib`` is 3.11+, as dagml is; the step runtime's Python (3.10) reads no settings."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        try:
+            with open(path, "rb") as f:
+                return tomllib.load(f)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"cannot read settings from {path}: {exc}") from None
+    else:
+        raise SettingsError(f"cannot read settings from {path}: reading TOML needs Python 3.11 or newer.")
 
 
 def _coerce(name: str, value: Any, *, from_env: bool = False) -> Any:
@@ -219,7 +279,16 @@ def load_settings(
             lines.append(f"  {_flag(n)} VALUE   or   {_env(n)}=VALUE   or   {n} = \"VALUE\" under [tool.dagml] in pyproject.toml")
         if source:
             lines.append(f"  (read {source}, which has no {', '.join(missing)})")
-        raise SettingsError("\n".join(lines))
+        problems = [
+            Problem(
+                "missing-setting",
+                (n,),
+                f"{n} ({FIELDS[n][1]}) is required{where} and is not set.",
+                f"Pass {_flag(n)} VALUE, set {_env(n)}=VALUE, or write {n} = \"VALUE\" under [tool.dagml] in pyproject.toml.",
+            )
+            for n in missing
+        ]
+        raise SettingsError("\n".join(lines), problems)
     return Settings(**values)
 
 

@@ -14,9 +14,9 @@ import attrs
 import networkx as nx
 
 from dagml import contract as c
-from dagml.errors import DagmlError
 from dagml.graph.model import PipelineGraph
 from dagml.graph.wiring import DATASET, PARAM, STEP
+from dagml.sagemaker.errors import CompileError
 from dagml.sagemaker.expressions import as_string, get, output_of, value
 from dagml.sagemaker.settings import Settings
 from dagml.spec.specs import (
@@ -46,10 +46,6 @@ TRAINING_ENTRYPOINT = ("python3", "-m", "sagemaker_training.cli.train")
 #: What the image's serving stack needs from a model container: CSV when a caller sends no Accept or
 #: */* (sagemaker_containers' default is application/json), the region, and INFO logs.
 DEFAULT_ACCEPT = "text/csv"
-
-
-class CompileError(DagmlError, ValueError):
-    """The pipeline cannot be expressed as a SageMaker definition."""
 
 
 def depends_on(graph: PipelineGraph, spec: NodeSpec) -> list[str]:
@@ -126,7 +122,8 @@ def _input_source(ctx: Context, parameter: str, source: str, ref: str) -> Any:
 
 def processing(ctx: Context, spec: FunctionSpec) -> dict[str, Any]:
     bindings = ctx.graph.bindings[spec.name]
-    inputs, arguments = [], ["--mode", "processing", "--target", ctx.target, "--step", spec.name]
+    inputs: list[dict[str, Any]] = []
+    arguments: list[str | dict[str, Any]] = ["--mode", "processing", "--target", ctx.target, "--step", spec.name]
     for b in bindings:
         if b.source in (STEP, DATASET):
             assert b.ref is not None

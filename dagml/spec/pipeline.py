@@ -83,16 +83,8 @@ def _check_plain_function(fn: Callable[..., Any], name: str) -> None:
 class PipelineDeclaration:
     """Everything declared on one pipeline: its steps, params, datasets and conditions, in order.
 
-    Users create the public subclass, :class:`dagml.Pipeline`:
-
-    >>> from dagml import Pipeline
-    >>> pipe = Pipeline("iris-classifier", description="Train and gate on accuracy")
-    >>> threshold = pipe.param("AccuracyThreshold", 0.9)
-    >>> @pipe.step
-    ... def prepare():
-    ...     return [1, 2, 3]
-    >>> prepare()
-    [1, 2, 3]
+    Users create the public subclass, :class:`dagml.Pipeline` (dagml/api.py), which adds
+    ``validate()``, ``run()``, ``render()`` and the notebook display; this class only declares.
     """
 
     def __init__(self, name: str, description: str | None = None) -> None:
@@ -126,7 +118,7 @@ class PipelineDeclaration:
         description: str | None = None,
     ) -> Param:
         """Declare a pipeline parameter; its type (String, Integer, Float, Boolean) comes from ``default``."""
-        param = Param(name, default, enum=enum, description=description)  # type: ignore[arg-type]
+        param = Param(name, default, enum=enum, description=description)
         self._params.append(param)
         self._changed()
         return param
@@ -281,16 +273,17 @@ class PipelineDeclaration:
                 self._own(value, where)
             elif not isinstance(value, str):
                 raise DeclarationError(f"{where}: {label}={value!r} must be a string or a String param.")
-        lists = {}
-        for label, value in (
+        lists: dict[str, tuple[str, ...]] = {}
+        choices: tuple[tuple[str, Sequence[str]], ...] = (
             ("content_types", content_types),
             ("response_types", response_types),
             ("inference_instances", inference_instances),
             ("transform_instances", transform_instances),
-        ):
-            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
-                raise DeclarationError(f"{where}: {label}={value!r} must be a list of strings.")
-            lists[label] = tuple(value)
+        )
+        for label, names in choices:
+            if isinstance(names, str) or not all(isinstance(v, str) for v in names):
+                raise DeclarationError(f"{where}: {label}={names!r} must be a list of strings.")
+            lists[label] = tuple(names)
         spec = RegisterSpec(
             name=name,
             model=self._name(model, f"{where}: model="),

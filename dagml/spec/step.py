@@ -76,7 +76,7 @@ class Step(Node, Generic[P, R]):
     @property
     def fn(self) -> Callable[P, R]:
         """The plain, undecorated function."""
-        return self._spec.fn  # type: ignore[union-attr, return-value]
+        return self._spec.fn  # type: ignore[union-attr]
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self._spec.fn(*args, **kwargs)  # type: ignore[union-attr, no-any-return]

@@ -14,7 +14,7 @@ import sys
 import traceback
 from types import ModuleType
 
-from dagml.errors import DagmlError, did_you_mean
+from dagml.errors import DagmlError, add_note, did_you_mean
 from dagml.spec.errors import TargetError
 from dagml.spec.pipeline import PipelineDeclaration
 
@@ -97,7 +97,7 @@ def load_module(spec: str) -> ModuleType:
             module_spec.loader.exec_module(module)
         except DagmlError as exc:
             del sys.modules[name]
-            exc.add_note(f"(raised while loading {spec!r}, at {_user_location(exc, path)})")
+            add_note(exc, f"(raised while loading {spec!r}, at {_user_location(exc, path)})")
             raise
         except SystemExit as exc:
             del sys.modules[name]
@@ -120,7 +120,7 @@ def load_module(spec: str) -> ModuleType:
             ) from None
         raise TargetError(f"loading {spec!r} raised an error in your code:\n{_user_traceback(exc, None)}") from exc
     except DagmlError as exc:
-        exc.add_note(f"(raised while loading {spec!r}, at {_user_location(exc)})")
+        add_note(exc, f"(raised while loading {spec!r}, at {_user_location(exc)})")
         raise
     except SystemExit as exc:
         raise _exited(spec, exc) from None

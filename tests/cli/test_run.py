@@ -41,7 +41,7 @@ def test_run_exit_codes_json_and_runs_commands(tmp_path, capsys):
     home = str(tmp_path / "home")
     assert main(["run", IRIS, "--home", home, "--json", "--workers", "2"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["status"] == "Succeeded" and [s["name"] for s in data["steps"]][0] == "prepare"
+    assert data["status"] == "Succeeded" and data["steps"][0]["name"] == "prepare"
     run_id = data["run_id"]
     assert main(["run", IRIS, "--home", home, "-p", "AccuracyThreshold=1.01"]) == 1
     out = capsys.readouterr().out

@@ -24,15 +24,15 @@ from dagml.local.registry import (
 
 
 def register(reg, group="SklearnIris", **overrides):
-    kwargs = dict(
-        approval="PendingManualApproval",
-        metrics={"accuracy": 0.97, "f1": 0.95},
-        artifact="/runs/r1/steps/train/model.tar.gz",
-        pipeline="iris-classifier",
-        run_id="r1",
-        step="RegisterModel",
-        code_hash="abc123",
-    )
+    kwargs = {
+        "approval": "PendingManualApproval",
+        "metrics": {"accuracy": 0.97, "f1": 0.95},
+        "artifact": "/runs/r1/steps/train/model.tar.gz",
+        "pipeline": "iris-classifier",
+        "run_id": "r1",
+        "step": "RegisterModel",
+        "code_hash": "abc123",
+    }
     kwargs.update(overrides)
     return reg.register(group, **kwargs)
 

@@ -116,6 +116,43 @@ def test_each_failure_fails_alone_and_independent_steps_finish(tmp_path, home):
     assert "about to fail" in log and "Traceback" in log and "bad input row 7" in log
 
 
+FAILING = """
+pipe = Pipeline("failing")
+
+@pipe.step
+def prepare():
+    raise ValueError("bad input row 7")
+
+@pipe.step
+def train(prepare):
+    return prepare
+"""
+
+
+def test_a_step_failure_names_the_step_once(tmp_path, home):
+    from dagml.local.progress import summary_table
+
+    result = run_pipeline(graph_of(write_pipeline(tmp_path, FAILING)), home=home, cache=False)
+    log = os.path.join(result.step_dir("prepare"), "log.txt")
+    assert result.error == f"step 'prepare' failed: ValueError: bad input row 7 (log: {log})"
+    assert result.steps["prepare"].error == f"ValueError: bad input row 7 (log: {log})"
+    assert summary_table(result).count("step 'prepare' failed") == 1
+    # SageMaker shows the failure file alone, so there it keeps the step's name.
+    with open(os.path.join(result.step_dir("prepare"), "output", "failure")) as f:
+        assert f.read() == "step 'prepare' failed: ValueError: bad input row 7"
+
+
+def test_an_imported_definition_is_refused_before_anything_runs(home):
+    from dagml.errors import ConfigurationError
+    from dagml.sagemaker.importer import import_definition
+
+    with open(os.path.join(ROOT, "tests", "pipelines", "minimal.json")) as f:
+        graph = graph_of(import_definition(f.read(), name="minimal"))
+    with pytest.raises(ConfigurationError, match="imported definition.*cannot run locally"):
+        run_pipeline(graph, home=home)
+    assert not os.path.exists(os.path.join(home, "runs"))
+
+
 PARALLEL = """
 import os, time
 pipe = Pipeline("parallel")

@@ -42,16 +42,16 @@ GROUP = "Models"
 
 
 def register(home, **overrides):
-    kwargs = dict(
-        approval="Approved",
-        metrics={"accuracy": 0.9},
-        artifact="/runs/r/steps/train/model.tar.gz",
-        pipeline="flow",
-        run_id="r",
-        step="Register",
-        code_hash="h",
-        description="d" * 400,
-    )
+    kwargs = {
+        "approval": "Approved",
+        "metrics": {"accuracy": 0.9},
+        "artifact": "/runs/r/steps/train/model.tar.gz",
+        "pipeline": "flow",
+        "run_id": "r",
+        "step": "Register",
+        "code_hash": "h",
+        "description": "d" * 400,
+    }
     kwargs.update(overrides)
     return ModelRegistry(home).register(GROUP, **kwargs)
 

@@ -29,6 +29,7 @@ IRIS = os.path.join(EXAMPLES, "iris_pipeline.py")
 def test_the_bootstrap_restates_dagmls_own_values():
     """It runs before dagml is importable, so it repeats them; they must not drift apart."""
     assert bootstrap.BUNDLE_NAME == contract.BUNDLE_NAME
+    assert (bootstrap.FAILURE_FILE, bootstrap.MESSAGE_FILE) == (contract.FAILURE_FILE, contract.MESSAGE_FILE)
     assert bootstrap.ENTRY_SCRIPT == contract.ENTRY_SCRIPT
     assert bootstrap.ROOT_ENV == contract.ROOT_ENV
     assert bootstrap.DEFAULT_ROOT == contract.DEFAULT_ROOT

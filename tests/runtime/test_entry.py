@@ -31,14 +31,17 @@ from dagml.contract import (
     ROOT_ENV,
     TRAINING_CHANNEL_DIR,
 )
+from dagml.local.params import ParamError, coerce_param
 from dagml.runtime import entry
 from dagml.runtime.bundle import make_bundle
 from dagml.runtime.entry import Invocation, StepRuntimeError, StepUsageError, convert_param, parse_invocation
+from dagml.spec.params import TEXT_FORMS
 
 from ..conftest import EXAMPLES
 
 TINY = '''
 from dagml import Pipeline
+from dagml.spec.params import TEXT_FORMS
 
 pipe = Pipeline("tiny")
 scale = pipe.param("Scale", 2)
@@ -248,7 +251,7 @@ def _pipe_params():
     return pipe.param("I", 1), pipe.param("F", 1.5), pipe.param("B", True), pipe.param("S", "s")
 
 
-@given(st.integers(), st.floats(allow_nan=False), st.booleans(), st.text())
+@given(st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.booleans(), st.text())
 def test_param_values_survive_string_and_json_quoting(i, f, b, s):
     pi, pf, pb, ps = _pipe_params()
     for raw in (str(i), json.dumps(str(i)), i):
@@ -260,11 +263,43 @@ def test_param_values_survive_string_and_json_quoting(i, f, b, s):
     assert convert_param(ps, json.dumps(s)) == s
 
 
-@pytest.mark.parametrize("index, raw", [(0, "1.5"), (0, "true"), (1, "abc"), (1, "nan"), (2, "1"), (2, "yes")])
+@pytest.mark.parametrize(
+    "index, raw",
+    [(0, "1.5"), (0, "true"), (0, "3.0"), (0, "1_000"), (0, 2.5), (0, True), (1, "abc"), (1, "nan"), (1, "inf"),
+     (1, float("-inf")), (2, "1"), (2, "yes")],
+)
 def test_bad_param_values_are_refused(index, raw):
     param = _pipe_params()[index]
-    with pytest.raises(StepRuntimeError, match=f"param {param.name!r} is {param.type}"):
+    with pytest.raises(StepRuntimeError, match=f"param {param.name!r} is {param.type}") as info:
         convert_param(param, raw, "step")
+    assert str(info.value).startswith("step 'step': ") and TEXT_FORMS[param.type] in str(info.value)
+
+
+def _json_quoted(text):
+    try:
+        return isinstance(json.loads(text), str)
+    except ValueError:
+        return False
+
+
+@given(
+    st.sampled_from(range(3)),
+    (st.text() | st.from_regex(r"\s*[+-]?[0-9]*\.?[0-9]*([eE][+-]?[0-9]+)?\s*", fullmatch=True)).filter(
+        lambda text: not _json_quoted(text)  # SageMaker's JSON quoting, which only the runtime undoes
+    ),
+)
+def test_the_runtime_and_the_local_runner_parse_param_text_alike(index, text):
+    """One parser (dagml.spec.params.parse_param_text): what -p accepts reaches the step as the same value."""
+    param = _pipe_params()[index]
+    try:
+        local = coerce_param(param, text, "types")
+    except ParamError:
+        local = "refused"
+    try:
+        runtime = convert_param(param, text, "step")
+    except StepRuntimeError:
+        runtime = "refused"
+    assert local == runtime and type(local) is type(runtime)
 
 
 # ------------------------------------------------------------------ end to end, in subprocesses

@@ -76,3 +76,60 @@ def test_bundle_patterns_are_optional_lists_of_strings(tmp_path):
         load_settings(environ={}, start=tmp_path)
     with pytest.raises(SettingsError, match="bundle_exclude"):
         Settings(role_arn=ROLE, bucket="bkt", region="us-east-1", bundle_exclude="scripts/*")
+
+
+def test_every_malformed_setting_is_one_problem_in_the_order_the_message_lists_them():
+    with pytest.raises(SettingsError) as info:
+        Settings(role_arn="SageMakerRole", bucket="s3://my-bucket/data", region="useast1", prefix="/a//b c/", instance_type="m5.large", bundle_include=["conf/*", " "])
+    problems = info.value.problems
+    assert [(p.kind, p.steps, p.severity) for p in problems] == [
+        ("invalid-setting", ("role_arn",), "error"),
+        ("invalid-setting", ("bucket",), "error"),
+        ("invalid-setting", ("region",), "error"),
+        ("invalid-setting", ("prefix",), "error"),
+        ("invalid-setting", ("instance_type",), "error"),
+        ("invalid-setting", ("bundle_include",), "error"),
+    ]
+    # the text is the problems' messages joined, as it always was
+    assert str(info.value) == "invalid settings: " + "; ".join(p.message.removesuffix(".") for p in problems) + "."
+    assert problems[0].message == "role_arn 'SageMakerRole' is not an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)."
+    fixes = {p.subject: p.fix for p in problems}
+    assert "'my-bucket'" in fixes["bucket"]
+    assert "did you mean 'us-east-1'?" in fixes["region"]
+    assert fixes["prefix"] == "Set prefix to 'a/b-c'."
+    assert "'ml.m5.large'" in fixes["instance_type"]
+    assert str(problems[1]).startswith("bucket: bucket 's3://my-bucket/data' is not a valid S3 bucket name")
+
+
+def test_one_malformed_setting_keeps_its_message_and_has_one_problem():
+    with pytest.raises(SettingsError) as info:
+        Settings(role_arn=ROLE, bucket="bkt", region="us-east-1", prefix="/lead")
+    assert str(info.value) == "invalid settings: prefix '/lead' must not start or end with '/' or contain '//' or spaces."
+    assert [(p.kind, p.steps) for p in info.value.problems] == [("invalid-setting", ("prefix",))]
+
+
+def test_missing_settings_are_one_problem_each(tmp_path):
+    with pytest.raises(SettingsError) as info:
+        load_settings({"region": "us-east-1"}, environ={}, start=tmp_path, pipeline="iris-classifier")
+    problems = info.value.problems
+    assert [(p.kind, p.steps) for p in problems] == [("missing-setting", ("role_arn",)), ("missing-setting", ("bucket",))]
+    assert "pipeline 'iris-classifier'" in problems[0].message
+    assert "--role-arn VALUE" in problems[0].fix and "DAGML_ROLE_ARN=VALUE" in problems[0].fix
+    assert str(info.value).startswith("missing required settings for pipeline 'iris-classifier': role_arn, bucket.")
+
+
+def test_unknown_pyproject_settings_are_one_problem_each_with_a_suggestion(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.dagml]\nrole = "x"\nbuckit = "y"\n')
+    with pytest.raises(SettingsError) as info:
+        load_settings(environ={}, start=tmp_path)
+    problems = info.value.problems
+    assert [(p.kind, p.steps) for p in problems] == [("unknown-setting", ("buckit",)), ("unknown-setting", ("role",))]
+    assert "did you mean 'bucket'?" in problems[0].fix and "did you mean 'role_arn'?" in problems[1].fix
+    assert "unknown [tool.dagml] setting(s) 'buckit', 'role'; known: role_arn, bucket," in str(info.value)
+
+
+def test_an_error_about_one_thing_has_no_problems(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(f'[tool.dagml]\nrole_arn = "{ROLE}"\nbucket = "b-1"\nregion = "us-east-1"\nbundle_include = "x"\n')
+    with pytest.raises(SettingsError) as info:
+        load_settings(environ={}, start=tmp_path)
+    assert info.value.problems == ()

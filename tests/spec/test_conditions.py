@@ -69,7 +69,7 @@ def test_bool_of_an_expression_is_a_clear_error(parts):
 def test_operands_must_be_metrics_params_or_literals(parts, bad):
     _, evaluate, _ = parts
     with pytest.raises(DeclarationError, match="cannot be used in a condition"):
-        evaluate["accuracy"] >= bad
+        _ = evaluate["accuracy"] >= bad
 
 
 def test_combining_non_expressions_is_refused(parts):
