@@ -299,6 +299,12 @@ class SdkBuilder:
         step_args = processor.run(inputs=inputs, outputs=outputs, arguments=arguments)
         return sdk.ProcessingStep(name=spec.name, step_args=step_args, **kwargs)
 
+    def location(self, step: str, *parts: str) -> Any:
+        """The compiler's per-execution location (:meth:`Context.step_uri`), as the SDK's Join."""
+        base, pipeline, _ = self.ctx.location_prefix()
+        values = [base, pipeline, self.sdk.ExecutionVariables.PIPELINE_EXECUTION_ID, step, *parts]
+        return self.sdk.Join(on="/", values=values)
+
     def _input(self, name: str, uri: Any, local_path: str) -> Any:
         s3 = self.sdk.ProcessingS3Input(
             s3_uri=uri, local_path=local_path, s3_data_type="S3Prefix", s3_input_mode="File"
@@ -307,7 +313,7 @@ class SdkBuilder:
 
     def _output(self, step: str, name: str, local_dir: str) -> Any:
         s3 = self.sdk.ProcessingS3Output(
-            s3_uri=self.ctx.step_uri(step, name),
+            s3_uri=self.location(step, name),
             local_path=posixpath.join(CONTAINER_ROOT, local_dir),
             s3_upload_mode="EndOfJob",
         )
@@ -335,7 +341,7 @@ class SdkBuilder:
             stopping_condition=sdk.StoppingCondition(
                 max_runtime_in_seconds=spec.options.timeout or DEFAULT_TRAINING_RUNTIME
             ),
-            output_data_config=sdk.OutputDataConfig(s3_output_path=ctx.step_uri(spec.name, "model")),
+            output_data_config=sdk.OutputDataConfig(s3_output_path=self.location(spec.name, "model")),
             hyperparameters=hyper,
             input_data_config=channels or None,
             environment=dict(spec.options.environment),
@@ -360,7 +366,8 @@ class SdkBuilder:
     def _register(self, spec: RegisterSpec) -> Any:
         sdk, metrics = self.sdk, None
         if spec.metrics is not None:
-            report = posixpath.join(self.ctx.step_uri(spec.metrics, c.METRICS_OUTPUT_NAME), c.METRICS_FILE)
+            metrics_dir = self.build(spec.metrics).properties.ProcessingOutputConfig.Outputs[c.METRICS_OUTPUT_NAME]
+            report = sdk.Join(on="/", values=[metrics_dir.S3Output.S3Uri, c.METRICS_FILE])
             statistics = sdk.MetricsSource(content_type="application/json", s3_uri=report)
             metrics = sdk.ModelMetrics(model_quality=sdk.ModelQuality(statistics=statistics))
         step_args = self._model_builder(spec.model).register(
@@ -393,7 +400,7 @@ class SdkBuilder:
             model_name=self.build(spec.model).properties.ModelName,
             instance_count=icount,
             instance_type=itype,
-            output_path=self.ctx.step_uri(spec.name, "predictions"),
+            output_path=self.location(spec.name, "predictions"),
             accept=spec.content_type,
             assemble_with=spec.split_type,
             env=dict(spec.options.environment) or None,

@@ -303,7 +303,10 @@ def register(ctx: Context, spec: RegisterSpec) -> dict[str, Any]:
         "SkipModelValidation": "None",
     }
     if spec.metrics is not None:
-        report = posixpath.join(ctx.step_uri(spec.metrics, c.METRICS_OUTPUT_NAME), c.METRICS_FILE)
+        # The metrics step's own output (its execution's location, or the cached execution's when
+        # the step was a cache hit), so a registered version points at the report that judged it.
+        metrics_dir = get(f"Steps.{spec.metrics}.ProcessingOutputConfig.Outputs['{c.METRICS_OUTPUT_NAME}'].S3Output.S3Uri")
+        report = {"Std:Join": {"On": "/", "Values": [metrics_dir, c.METRICS_FILE]}}
         args["ModelMetrics"] = {"ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": report}}}
     if spec.description:
         args["ModelPackageDescription"] = spec.description
@@ -370,7 +373,10 @@ BUILDERS: dict[str, Callable[[Context, Any], dict[str, Any]]] = {
     "condition": condition,
 }
 
-__all__ = ["BUILDERS", "CompileError", "Context"]
+#: The execution variable that keeps executions apart in S3.
+EXECUTION_ID = "Execution.PipelineExecutionId"
+
+__all__ = ["BUILDERS", "EXECUTION_ID", "CompileError", "Context"]
 
 
 @attrs.define
@@ -390,8 +396,18 @@ class Context:
     def bundle_uri(self) -> str:
         return self.code_prefix + c.BUNDLE_NAME
 
-    def step_uri(self, step: str, name: str) -> str:
-        return f"{self.settings.base_uri}/{self.graph.name}/{step}/{name}"
+    def step_uri(self, step: str, *parts: str) -> dict[str, Any]:
+        """Where one execution's output ``step/parts`` goes: under the execution's id, so two
+        executions never write to the same place (``base/pipeline/<execution id>/step/parts``).
+
+        The SDK writes the same Join by default (sagemaker/core/processing.py, transformer.py);
+        output locations are not in any step type's cache key ("Default cache key attributes by
+        pipeline step type", SageMaker developer guide), so caching still hits (docs/sagemaker.md).
+        """
+        return {"Std:Join": {"On": "/", "Values": [*self.location_prefix(), step, *parts]}}
+
+    def location_prefix(self) -> list[Any]:
+        return [self.settings.base_uri, self.graph.name, get(EXECUTION_ID)]
 
     def build(self, name: str) -> dict[str, Any]:
         if name not in self.built:

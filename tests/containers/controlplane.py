@@ -78,6 +78,9 @@ class StepRun:
 class Execution:
     definition: dict[str, Any]
     parameters: dict[str, Any]
+    #: ``Execution.PipelineExecutionId``: the service gives each execution its own (12 characters,
+    #: lowercase letters and digits, e.g. ``x1uqz3jrt2ym``); the bed numbers them.
+    execution_id: str = "bed-execution-1"
     steps: dict[str, StepRun] = attrs.Factory(dict)
     status: str = "Executing"
     failure_reason: str | None = None
@@ -132,6 +135,7 @@ def _text(value: Any) -> str:
 class ControlPlane:
     def __init__(self, image: Image, venv: str, workdir: str, s3: S3, region: str = "us-east-1") -> None:
         self.image, self.venv, self.workdir, self.s3, self.region = image, venv, workdir, s3, region
+        self.executions = 0
 
     # ----------------------------------------------------------------- values
     def resolve(self, value: Any, execution: Execution) -> Any:
@@ -156,7 +160,7 @@ class ControlPlane:
         if path == "Execution.PipelineName":
             return execution.definition.get("PipelineName", "bed-pipeline")
         if path == "Execution.PipelineExecutionId":
-            return "bed-execution-1"
+            return execution.execution_id
         match = _STEP_REF.match(path)
         if not match:
             raise DefinitionError(f"cannot resolve {path!r}")
@@ -215,7 +219,8 @@ class ControlPlane:
     def execute(self, definition: dict[str, Any], parameters: Mapping[str, Any] = {}) -> Execution:
         values = {p["Name"]: p.get("DefaultValue") for p in definition.get("Parameters", [])}
         values.update(parameters)
-        execution = Execution(definition, values)
+        self.executions += 1
+        execution = Execution(definition, values, execution_id=f"bedexecution{self.executions:04d}")
         entries = list(_walk(definition["Steps"]))
         branch_of = {step["Name"]: branch for step, branch in entries}
         needs = {}

@@ -145,6 +145,28 @@ def test_iris_end_to_end_registers_a_model_that_serves_csv(bed):
     assert "Looking in" not in served.job.output
 
 
+def test_two_executions_write_apart_and_each_version_keeps_its_own_report(bed):
+    """Per-execution locations: nothing one execution writes is where another writes (issue #15)."""
+    _, first = bed.run(GOLDENS["iris"])
+    _, second = bed.run(GOLDENS["iris"])
+    assert first.status == second.status == "Succeeded", _logs(first) + _logs(second)
+    assert first.execution_id != second.execution_id
+
+    def written(execution):
+        return {
+            value
+            for run in execution.steps.values()
+            for key, value in run.properties.items()
+            if key.endswith(("S3Output.S3Uri", "S3ModelArtifacts", "S3OutputPath"))
+        }
+
+    ours, theirs = written(first), written(second)
+    assert ours and theirs and not ours & theirs
+    assert all(f"/{first.execution_id}/" in uri for uri in ours)
+    reports = [p["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"] for p in (*first.packages, *second.packages)]
+    assert len(set(reports)) == 2 and all(bed.s3.exists(uri) for uri in reports)
+
+
 def test_the_created_model_serves_without_an_accept_header(bed):
     compiled, execution = bed.run(GOLDENS["iris"])
     assert execution.status == "Succeeded", _logs(execution)

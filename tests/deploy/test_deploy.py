@@ -78,6 +78,38 @@ def test_deploying_iris_uploads_the_code_and_data_and_creates_exactly_the_compil
     assert out.count("\nupload ") == 3
 
 
+def test_two_started_executions_of_the_deployed_definition_write_apart(endpoint, capsys):
+    """Issue #15, through deploy/start: the deployed definition puts each output under the execution's
+    id, and the service gives each started execution its own id (moto runs nothing, so the check is
+    each output location resolved for each execution's id)."""
+    assert main(["deploy", IRIS, *endpoint.settings_args(), "--start"]) == 0
+    assert main(["deploy", IRIS, *endpoint.settings_args(), "--start"]) == 0
+    capsys.readouterr()
+    sm = endpoint.client("sagemaker")
+    executions = sm.list_pipeline_executions(PipelineName="iris-classifier")["PipelineExecutionSummaries"]
+    ids = {e["PipelineExecutionArn"].rsplit("/", 1)[1] for e in executions}
+    assert len(ids) == 2
+    definition = json.loads(sm.describe_pipeline(PipelineName="iris-classifier")["PipelineDefinition"])
+
+    def locations(steps):
+        for step in steps:
+            args = step["Arguments"]
+            yield from (o["S3Output"]["S3Uri"] for o in args.get("ProcessingOutputConfig", {}).get("Outputs", []))
+            yield from (args[k]["S3OutputPath"] for k in ("OutputDataConfig", "TransformOutput") if k in args)
+            yield from locations(args.get("IfSteps", []) + args.get("ElseSteps", []))
+
+    def resolved(value, execution_id):
+        values = value["Std:Join"]["Values"]
+        assert {"Get": "Execution.PipelineExecutionId"} in values, value
+        parts = [execution_id if v == {"Get": "Execution.PipelineExecutionId"} else v for v in values]
+        return value["Std:Join"]["On"].join(parts)
+
+    found = list(locations(definition["Steps"]))
+    assert len(found) == 5  # prepare, train, evaluate (output, metrics), BatchTransform
+    first, second = ({resolved(v, i) for v in found} for i in sorted(ids))
+    assert len(first) == len(second) == 5 and not first & second
+
+
 def test_deploying_again_with_unchanged_code_is_no_change(endpoint, capsys):
     assert main(["deploy", IRIS, *endpoint.settings_args()]) == 0
     capsys.readouterr()

@@ -6,7 +6,8 @@ Entries 1-8 are the deviations documented in ../shared/reference/README.md
 (the SDK v2.257 and v3.27 output breaks the schema there); entries 9-11 are
 constructs the SDK also emits that the same README does not list, found by
 this check; entry 13 (Training ContainerEntrypoint) is what dagml needs for SageMaker's
-scikit-learn image (see the container contract in docs/sagemaker.md); docs/sagemaker.md lists all of them.
+scikit-learn image (see the container contract in docs/sagemaker.md); entry 14 (Std:Join in output
+locations) keeps executions apart in S3, as the SDK does by default; docs/sagemaker.md lists all of them.
 """
 
 from __future__ import annotations
@@ -240,6 +241,30 @@ def training_container_entrypoint(d: Definition) -> bool:
     return changed
 
 
+def execution_locations(d: Definition) -> bool:
+    """A Std:Join where the schema wants a string S3 location -> a placeholder string."""
+    changed = False
+
+    def flat(value: Any) -> Any:
+        nonlocal changed
+        if isinstance(value, dict) and set(value) == {"Std:Join"}:
+            changed = True
+            return "s3://bucket/joined/per/execution"
+        return value
+
+    for s in _steps(d):
+        args = s.get("Arguments", {})
+        for output in args.get("ProcessingOutputConfig", {}).get("Outputs", []):
+            output["S3Output"]["S3Uri"] = flat(output["S3Output"]["S3Uri"])
+        for key, holder in (("OutputDataConfig", "S3OutputPath"), ("TransformOutput", "S3OutputPath")):
+            if key in args:
+                args[key][holder] = flat(args[key][holder])
+        statistics = args.get("ModelMetrics", {}).get("ModelQuality", {}).get("Statistics")
+        if statistics:
+            statistics["S3Uri"] = flat(statistics["S3Uri"])
+    return changed
+
+
 ALLOWLIST: list[tuple[str, str, Callable[[Definition], bool]]] = [
     ("PipelineExperimentConfig", "top-level key the SDK emits and the service accepts; not in the schema", drop_experiment_config),
     ("Processing PropertyFiles", "needed for Std:JsonGet in conditions; not in the schema", drop_property_files),
@@ -274,6 +299,13 @@ ALLOWLIST: list[tuple[str, str, Callable[[Definition], bool]]] = [
         "emits it for every training step with source_code, and so does its remote-function @step; "
         "not in the schema",
         training_container_entrypoint,
+    ),
+    (
+        "Std:Join in output locations",
+        "per-execution S3 locations (processing outputs, training OutputDataConfig, transform output, "
+        "ModelMetrics): SDK v3 joins Execution.PipelineExecutionId into every default output location "
+        "(sagemaker/core/processing.py, transformer.py) and the service runs it; the schema wants strings",
+        execution_locations,
     ),
 ]
 

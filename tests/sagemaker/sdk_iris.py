@@ -22,7 +22,7 @@ ROLE = "arn:aws:iam::111122223333:role/SageMakerRole"
 BUCKET = "dagml-example-bucket"
 PIPELINE = "iris-classifier"
 #: Where dagml writes step outputs: s3://<bucket>/<prefix>/<pipeline>/<step>/<output>.
-OUTPUTS = f"s3://{BUCKET}/dagml/{PIPELINE}"
+OUTPUTS_BASE = f"s3://{BUCKET}/dagml"
 TARGET = "iris_pipeline.py"
 
 
@@ -49,6 +49,7 @@ def build(session: Any, code_prefix: str, scoring_data: str) -> Any:
     )
     from sagemaker.core.transformer import Transformer
     from sagemaker.core.workflow.conditions import ConditionGreaterThanOrEqualTo
+    from sagemaker.core.workflow.execution_variables import ExecutionVariables
     from sagemaker.core.workflow.functions import Join, JsonGet
     from sagemaker.core.workflow.parameters import ParameterFloat, ParameterInteger, ParameterString
     from sagemaker.core.workflow.properties import PropertyFile
@@ -82,6 +83,10 @@ def build(session: Any, code_prefix: str, scoring_data: str) -> Any:
             sagemaker_session=session,
         )
 
+    def per_execution(step: str, name: str) -> Any:
+        # each execution under its own id, as the SDK's default output locations are
+        return Join(on="/", values=[OUTPUTS_BASE, PIPELINE, ExecutionVariables.PIPELINE_EXECUTION_ID, step, name])
+
     def s3_input(name: str, uri: Any) -> Any:
         return ProcessingInput(
             input_name=name,
@@ -97,7 +102,7 @@ def build(session: Any, code_prefix: str, scoring_data: str) -> Any:
         return ProcessingOutput(
             output_name=name,
             s3_output=ProcessingS3Output(
-                s3_uri=f"{OUTPUTS}/{step}/{name}",
+                s3_uri=per_execution(step, name),
                 local_path=f"/opt/ml/processing/{name}",
                 s3_upload_mode="EndOfJob",
             ),
@@ -122,7 +127,7 @@ def build(session: Any, code_prefix: str, scoring_data: str) -> Any:
         role=ROLE,
         compute=Compute(instance_type="ml.m5.xlarge", instance_count=1, volume_size_in_gb=30),
         stopping_condition=StoppingCondition(max_runtime_in_seconds=86400),
-        output_data_config=OutputDataConfig(s3_output_path=f"{OUTPUTS}/train/model"),
+        output_data_config=OutputDataConfig(s3_output_path=per_execution("train", "model")),
         hyperparameters={
             "sagemaker_program": "dagml_entry.py",
             "sagemaker_submit_directory": bundle,
@@ -177,7 +182,14 @@ def build(session: Any, code_prefix: str, scoring_data: str) -> Any:
             model_metrics=ModelMetrics(
                 model_quality=ModelQuality(
                     statistics=MetricsSource(
-                        content_type="application/json", s3_uri=f"{OUTPUTS}/evaluate/metrics/evaluation.json"
+                        content_type="application/json",
+                        s3_uri=Join(
+                            on="/",
+                            values=[
+                                evaluate.properties.ProcessingOutputConfig.Outputs["metrics"].S3Output.S3Uri,
+                                "evaluation.json",
+                            ],
+                        ),
                     )
                 )
             ),
@@ -188,7 +200,7 @@ def build(session: Any, code_prefix: str, scoring_data: str) -> Any:
         model_name=model.properties.ModelName,
         instance_count=1,
         instance_type="ml.m5.large",
-        output_path=f"{OUTPUTS}/BatchTransform/predictions",
+        output_path=per_execution("BatchTransform", "predictions"),
         accept="text/csv",
         assemble_with="Line",
         sagemaker_session=session,

@@ -93,7 +93,13 @@ def test_iris_maps_each_intent_to_its_step_type():
     reg = steps["RegisterModel"]["Arguments"]
     assert reg["ModelPackageGroupName"] == "SklearnIris" and reg["ModelApprovalStatus"] == "Approved"
     assert reg["InferenceSpecification"]["Containers"][0]["ModelDataUrl"] == {"Get": "Steps.train.ModelArtifacts.S3ModelArtifacts"}
-    assert reg["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"].endswith("/evaluate/metrics/evaluation.json")
+    # the evaluate step's own metrics output (its execution's, or the cached one's), then the report
+    assert reg["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"] == {
+        "Std:Join": {
+            "On": "/",
+            "Values": [{"Get": "Steps.evaluate.ProcessingOutputConfig.Outputs['metrics'].S3Output.S3Uri"}, "evaluation.json"]
+        }
+    }
     assert steps["BatchTransform"]["Arguments"]["ModelName"] == {"Get": "Steps.BatchTransformModel.ModelName"}
     assert steps["AccuracyTooLow"]["Arguments"]["ErrorMessage"] == {
         "Std:Join": {"On": "", "Values": ["Held-out accuracy is below the threshold ", {"Get": "Parameters.AccuracyThreshold"}]}

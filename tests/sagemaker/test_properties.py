@@ -80,3 +80,43 @@ def test_random_programs_compile_deterministically_to_valid_resolvable_json(cont
     for s in steps.values():
         for dep in s.get("DependsOn", []):
             assert dep in steps
+
+
+def _output_locations(step):
+    """(where, the value) of every location a step writes to."""
+    args = step.get("Arguments", {})
+    for output in args.get("ProcessingOutputConfig", {}).get("Outputs", []):
+        yield f"{step['Name']}.{output['OutputName']}", output["S3Output"]["S3Uri"]
+    for key in ("OutputDataConfig", "TransformOutput"):
+        if key in args:
+            yield f"{step['Name']}.{key}", args[key]["S3OutputPath"]
+
+
+def _resolve(value, execution_id, properties):
+    """A location for one execution: Joins joined, the execution id and step properties filled in."""
+    if isinstance(value, str):
+        return value
+    if "Get" in value:
+        return execution_id if value["Get"] == "Execution.PipelineExecutionId" else properties[value["Get"]]
+    join = value["Std:Join"]
+    return join["On"].join(_resolve(v, execution_id, properties) for v in join["Values"])
+
+
+@settings(max_examples=examples(25, 500))
+@given(programs(max_steps=30))
+def test_two_executions_never_write_to_the_same_location(context, program):
+    """Issue #15: every output location, and every registered version's metrics, is per execution."""
+    _, bundle, config = context
+    definition = json.loads(compile_pipeline(graph_of(build(program)), config, bundle=bundle).json)
+    steps = list(all_steps(definition["Steps"]))
+    written: dict[str, set[str]] = {"aaaaaaaaaaaa": set(), "bbbbbbbbbbbb": set()}
+    for execution_id, uris in written.items():
+        for step in steps:
+            for _, value in _output_locations(step):
+                uris.add(_resolve(value, execution_id, {}))
+            statistics = step.get("Arguments", {}).get("ModelMetrics", {}).get("ModelQuality", {}).get("Statistics")
+            if statistics:  # a Join over the metrics step's own output, which is per execution
+                (source,) = [v for v in statistics["S3Uri"]["Std:Join"]["Values"] if isinstance(v, dict)]
+                assert re.fullmatch(r"Steps\.[^.]+\.ProcessingOutputConfig\.Outputs\['metrics'\]\.S3Output\.S3Uri", source["Get"])
+    assert not written["aaaaaaaaaaaa"] & written["bbbbbbbbbbbb"]
+    assert all("/aaaaaaaaaaaa/" in uri for uri in written["aaaaaaaaaaaa"])
