@@ -70,7 +70,9 @@ register = pipe.register_model(
     metrics=evaluate,
 )
 scoring = pipe.batch_transform("BatchTransform", model=train, data=to_score)
-too_low = pipe.fail("AccuracyTooLow", ["Held-out accuracy is below the threshold ", threshold])
+too_low = pipe.fail(
+    "AccuracyTooLow", ["Held-out accuracy ", evaluate["accuracy"], " is below the threshold ", threshold]
+)
 pipe.condition(
     "CheckAccuracy",
     evaluate["accuracy"] >= threshold,

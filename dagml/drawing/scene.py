@@ -150,8 +150,10 @@ def wrap(text: str, width: int = WRAP, max_lines: int = 4) -> tuple[str, ...]:
 
 
 def _value(value: object) -> str:
-    """An option's value; a param as ``{Name}`` (the notation of fail messages too)."""
-    return f"{{{value.name}}}" if isinstance(value, Param) else str(value)
+    """An option's value; a param as ``{Name}``, a metric as ``{step['key']}`` (in fail messages)."""
+    if isinstance(value, Param):
+        return f"{{{value.name}}}"
+    return f"{{{value}}}" if isinstance(value, MetricRef) else str(value)
 
 
 def details(graph: PipelineGraph, spec: NodeSpec) -> tuple[str, ...]:

@@ -28,6 +28,7 @@ from dagml.spec.imported import ImportedCondition, ImportedSpec
 from dagml.spec.introspect import literal_metric_keys
 from dagml.spec.specs import (
     ConditionSpec,
+    FailSpec,
     FunctionSpec,
     ModelSpec,
     NodeSpec,
@@ -127,6 +128,8 @@ class GraphBuilder:
                             self.add(source.name, spec.name, DATA, "data=")
             elif isinstance(spec, ConditionSpec):
                 self.condition_edges(spec)
+            elif isinstance(spec, FailSpec):
+                self.message_edges(spec)
 
     def function_edges(self, spec: FunctionSpec) -> None:
         bindings = wire(spec, self.specs)
@@ -227,6 +230,14 @@ class GraphBuilder:
                 seen.add((operand.step, operand.key))
                 self.metrics_source(spec.name, operand.step, f"the condition ({operand})", operand.key)
         self.branch_edges(spec)
+
+    def message_edges(self, spec: FailSpec) -> None:
+        """A Fail message that shows a metric reads that step's report (a Std:JsonGet when compiled)."""
+        seen: set[tuple[str, str]] = set()
+        for part in spec.message:
+            if isinstance(part, MetricRef) and (part.step, part.key) not in seen:
+                seen.add((part.step, part.key))
+                self.metrics_source(spec.name, part.step, f"the message ({part})", part.key)
 
     def branch_edges(self, spec: ConditionSpec) -> None:
         branches: tuple[tuple[EdgeKind, tuple[str, ...]], ...] = ((THEN, spec.then), (OTHERWISE, spec.otherwise))
@@ -358,6 +369,7 @@ def _facts(specs: Mapping[str, NodeSpec]) -> dict[str, Any]:
     read step returns one. A dict-literal return alone does not make a report.
     """
     read = {o.step for c in specs.values() if isinstance(c, ConditionSpec) for o in operands(c.expression) if isinstance(o, MetricRef)}
+    read |= {p.step for f in specs.values() if isinstance(f, FailSpec) for p in f.message if isinstance(p, MetricRef)}
     read |= {s.metrics for s in specs.values() if isinstance(s, RegisterSpec) and s.metrics is not None}
     declared = {s.name for s in specs.values() if isinstance(s, FunctionSpec) and s.returns == "metrics"}
     scored = {

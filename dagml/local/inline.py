@@ -23,6 +23,7 @@ from dagml.local.decide import describe_values, evaluate_conditions
 from dagml.local.errors import ConditionError
 from dagml.local.store import StepRecord, now
 from dagml.runtime.entry import param_text
+from dagml.spec.conditions import MetricRef
 from dagml.spec.params import Param
 from dagml.spec.specs import ConditionSpec, FailSpec, ModelSpec, RegisterSpec
 
@@ -82,9 +83,24 @@ class InlineSteps:
         return {"outcome": outcome, "branch": side, "values": describe_values(spec.expression, metrics, params)}
 
     def fail_message(self, spec: FailSpec) -> str:
+        """The message as the service joins it: params and metrics (``Std:JsonGet``) as text."""
         params = self.context.params
-        message = "".join(param_text(params[p.name]) if isinstance(p, Param) else p for p in spec.message)
-        return message or "Fail step reached"
+        parts = []
+        for part in spec.message:
+            if isinstance(part, Param):
+                parts.append(param_text(params[part.name]))
+            elif isinstance(part, MetricRef):
+                parts.append(param_text(self.metric(part.step, part.key)))
+            else:
+                parts.append(part)
+        return "".join(parts) or "Fail step reached"
+
+    def metric(self, step: str, key: str) -> Any:
+        """One value of step ``step``'s report, or a clear error naming the missing key."""
+        report = self.metrics(step)
+        if key not in report:
+            raise ConditionError(f"step {step!r}'s metrics report has no {key!r} (it has {sorted(report)}).")
+        return report[key]
 
     def register(self, spec: RegisterSpec, records: Mapping[str, StepRecord]) -> dict[str, Any]:
         """Register the model of ``spec.model`` (once, even when a resumed run registers again)."""

@@ -419,7 +419,7 @@ class SdkBuilder:
         elif not parts:
             message = ""
         else:
-            message = self.sdk.Join(on="", values=[self.value(p) for p in parts])
+            message = self.sdk.Join(on="", values=[self._operand(p) for p in parts])
         return self.sdk.FailStep(name=spec.name, error_message=message, **self.common(spec))
 
     def _condition(self, spec: ConditionSpec) -> Any:

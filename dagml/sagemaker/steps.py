@@ -17,8 +17,9 @@ from dagml import contract as c
 from dagml.graph.model import PipelineGraph
 from dagml.graph.wiring import DATASET, PARAM, STEP
 from dagml.sagemaker.errors import CompileError
-from dagml.sagemaker.expressions import as_string, get, output_of, value
+from dagml.sagemaker.expressions import as_string, get, json_get, output_of, value
 from dagml.sagemaker.settings import Settings
+from dagml.spec.conditions import MetricRef
 from dagml.spec.specs import (
     ConditionSpec,
     FailSpec,
@@ -346,7 +347,7 @@ def fail(ctx: Context, spec: FailSpec) -> dict[str, Any]:
     elif not parts:
         message = ""
     else:
-        message = {"Std:Join": {"On": "", "Values": [value(p) for p in parts]}}
+        message = {"Std:Join": {"On": "", "Values": [json_get(p.step, p.key) if isinstance(p, MetricRef) else value(p) for p in parts]}}
     return _common(ctx, spec, "Fail", {"ErrorMessage": message})
 
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from dagml.errors import Problem, did_you_mean
-from dagml.spec.conditions import Expr
+from dagml.spec.conditions import Expr, MetricRef
 from dagml.spec.errors import DeclarationError
 from dagml.spec.introspect import caller_origin, declared_returns, function_origin, parameters_of
 from dagml.spec.params import Dataset, Param, ParamValue
@@ -345,26 +345,34 @@ class PipelineDeclaration:
         )
         return self._add(Node(spec, self))
 
-    def fail(self, name: str, message: str | Param | Sequence[str | Param] = "", *, after: Iterable[StepLike] = ()) -> Node:
-        """Stop the execution as Failed with ``message`` (a string, a param, or a list joining both)."""
-        parts: tuple[str | Param, ...]
-        if isinstance(message, (str, Param)):
+    def fail(
+        self,
+        name: str,
+        message: str | Param | MetricRef | Sequence[str | Param | MetricRef] = "",
+        *,
+        after: Iterable[StepLike] = (),
+    ) -> Node:
+        """Stop the execution as Failed with ``message``: a string, a param, a metric
+        (``evaluate["mse"]``), or a list of them joined in order (``["MSE ", evaluate["mse"], " > ", limit]``).
+        """
+        parts: tuple[str | Param | MetricRef, ...]
+        if isinstance(message, (str, Param, MetricRef)):
             parts = (message,)
         elif isinstance(message, (list, tuple)):
             parts = tuple(message)
         else:
             raise DeclarationError(
                 f"fail {name!r}: message={message!r} ({type(message).__name__}) is not a message; it takes a "
-                "string, a param, or a list of strings and params joined in order. "
+                "string, a param, a metric, or a list of them joined in order. "
                 f"Fix: pipe.fail({name!r}, {str(message)!r}) or pipe.fail({name!r}, ['text ', param])."
             )
         for part in parts:
             if isinstance(part, Param):
                 self._own(part, f"fail {name!r}")
-            elif not isinstance(part, str):
+            elif not isinstance(part, (str, MetricRef)):
                 raise DeclarationError(
-                    f"fail {name!r}: message parts must be strings or params, got {part!r}. "
-                    "Fix: format literals with str() first."
+                    f"fail {name!r}: message parts must be strings, params or metrics (step['key']), "
+                    f"got {part!r}. Fix: format literals with str() first."
                 )
         spec = FailSpec(name=name, message=parts, after=self._names(after, f"fail {name!r}: after="), origin=caller_origin())
         return self._add(Node(spec, self))

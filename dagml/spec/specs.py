@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, Union
 
 import attrs
 
-from dagml.spec.conditions import Expr
+from dagml.spec.conditions import Expr, MetricRef
 from dagml.spec.errors import DeclarationError
 from dagml.spec.params import Dataset, Param
 
@@ -276,10 +276,10 @@ class TransformSpec:
 
 @attrs.frozen
 class FailSpec:
-    """Stop the execution as Failed with a message (literal text and params)."""
+    """Stop the execution as Failed with a message: literal text, params and metrics, joined in order."""
 
     name: str
-    message: tuple[str | Param, ...]
+    message: tuple[str | Param | MetricRef, ...]
     after: tuple[str, ...] = ()
     origin: str = ""
     kind: Literal["fail"] = attrs.field(default="fail", init=False)

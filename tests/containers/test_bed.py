@@ -193,7 +193,10 @@ def test_the_else_branch_fails_with_the_joined_message(bed):
     compiled, execution = bed.run(GOLDENS["iris"], AccuracyThreshold=1.01)
     assert execution.status == "Failed"
     assert set(execution.ran()) == {"prepare", "train", "evaluate", "CheckAccuracy", "AccuracyTooLow"}
-    assert execution.steps["AccuracyTooLow"].failure_reason == "Held-out accuracy is below the threshold 1.01"
+    # the message joins the measured accuracy (Std:JsonGet of the report) and the threshold
+    report = json.loads(bed.s3.get(execution.steps["evaluate"].properties["ProcessingOutputConfig.Outputs['metrics'].S3Output.S3Uri"] + "/evaluation.json"))
+    expected = f"Held-out accuracy {report['accuracy']} is below the threshold 1.01"
+    assert execution.steps["AccuracyTooLow"].failure_reason == expected
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,9 @@ def test_iris_end_to_end_registers_and_scores(home):
 def test_iris_below_the_threshold_fails_at_the_gate_and_registers_nothing(home):
     result = run_pipeline(graph_of(load_target(IRIS)), params={"AccuracyThreshold": "1.01"}, home=home)
     assert result.status == "Failed"
-    assert result.error.startswith("AccuracyTooLow: Held-out accuracy is below the threshold 1.01")
+    # the message shows the accuracy the run measured, as the compiled Fail step's Std:JsonGet does
+    accuracy = json.loads(open(os.path.join(result.step_dir("evaluate"), "processing", "metrics", "evaluation.json")).read())
+    assert result.error.startswith(f"AccuracyTooLow: Held-out accuracy {accuracy['accuracy']!r} is below the threshold 1.01")
     assert {n: r.status for n, r in result.steps.items() if n in ("RegisterModel", "BatchTransform")} == {
         "RegisterModel": "skipped",
         "BatchTransform": "skipped",

@@ -211,7 +211,15 @@ def build(session: Any, code_prefix: str, scoring_data: str) -> Any:
     )
     too_low = FailStep(
         name="AccuracyTooLow",
-        error_message=Join(on="", values=["Held-out accuracy is below the threshold ", threshold]),
+        error_message=Join(
+            on="",
+            values=[
+                "Held-out accuracy ",
+                JsonGet(step_name="evaluate", property_file=report, json_path="accuracy"),
+                " is below the threshold ",
+                threshold,
+            ],
+        ),
     )
     check = ConditionStep(
         name="CheckAccuracy",

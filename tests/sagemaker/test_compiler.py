@@ -102,7 +102,15 @@ def test_iris_maps_each_intent_to_its_step_type():
     }
     assert steps["BatchTransform"]["Arguments"]["ModelName"] == {"Get": "Steps.BatchTransformModel.ModelName"}
     assert steps["AccuracyTooLow"]["Arguments"]["ErrorMessage"] == {
-        "Std:Join": {"On": "", "Values": ["Held-out accuracy is below the threshold ", {"Get": "Parameters.AccuracyThreshold"}]}
+        "Std:Join": {
+            "On": "",
+            "Values": [
+                "Held-out accuracy ",
+                {"Std:JsonGet": {"PropertyFile": {"Get": "Steps.evaluate.PropertyFiles.EvaluationReport"}, "Path": "accuracy"}},
+                " is below the threshold ",
+                {"Get": "Parameters.AccuracyThreshold"},
+            ],
+        }
     }
     assert [p["Name"] for p in d["Parameters"]] == ["AccuracyThreshold", "NEstimators", "MinSamplesLeaf", "TestSize", "ScoringData"]
     assert d["Parameters"][-1]["DefaultValue"].startswith("s3://dagml-example-bucket/dagml/data/")

@@ -182,7 +182,7 @@ def test_fail_message_joins_strings_and_params():
     t = pipe.param("T", 0.9)
     f = pipe.fail("F", ["below ", t])
     assert f.spec.message == ("below ", t)
-    with pytest.raises(DeclarationError, match="strings or params"):
+    with pytest.raises(DeclarationError, match=r"strings, params or metrics \(step\[.key.\]\)"):
         pipe.fail("G", ["x", 3])
 
 
@@ -224,7 +224,7 @@ def test_retry_attempts_are_capped_like_sagemaker():
 
 def test_fail_message_of_another_type_is_a_declaration_error_naming_the_step():
     pipe = Pipeline("p")
-    with pytest.raises(DeclarationError, match=r"fail 'F': message=5 \(int\).*a string, a param, or a list.*Fix:") as info:
+    with pytest.raises(DeclarationError, match=r"fail 'F': message=5 \(int\).*a string, a param, a metric, or a list.*Fix:") as info:
         pipe.fail("F", 5)
     assert isinstance(info.value, TypeError)
 
@@ -262,3 +262,42 @@ def test_retry_backoff_must_be_a_finite_number():
     for rate in (float("nan"), float("inf"), 0.5):
         with pytest.raises(DeclarationError, match=r"backoff_rate=.*finite number >= 1.*Fix:"):
             Retry(backoff_rate=rate)
+
+
+def test_fail_message_may_show_a_metric_and_validation_checks_it():
+    """Issue #15: 'MSE 7.2 > 6.0' — a Fail message joins metrics (Std:JsonGet) with text and params."""
+    from dagml import Metrics, PipelineValidationError
+
+    pipe = Pipeline("p")
+    limit = pipe.param("Limit", 6.0)
+
+    @pipe.step
+    def evaluate() -> Metrics:
+        return {"mse": 7.2}
+
+    @pipe.step
+    def prepare():
+        return [1]
+
+    too_high = pipe.fail("TooHigh", ["MSE ", evaluate["mse"], " > ", limit])
+    pipe.condition("Gate", evaluate["mse"] <= limit, otherwise=[too_high])
+    graph = pipe.validate()
+    assert graph.upstream("TooHigh") == ("evaluate",) and "evaluate" in graph.reports_read
+
+    bad = Pipeline("bad")
+
+    @bad.step
+    def score():
+        return {"mse": 1.0}
+
+    @bad.step
+    def data():
+        return [1]
+
+    bad.fail("F1", ["MSE ", score["mes"]])
+    bad.fail("F2", ["rows ", data["n"]])
+    with pytest.raises(PipelineValidationError) as info:
+        bad.validate()
+    by_kind = {p.kind: p for p in info.value.problems}
+    assert "did you mean 'mse'?" in by_kind["unknown-metric"].message
+    assert by_kind["not-metrics"].steps == ("F2", "data")
