@@ -23,6 +23,9 @@ from dagml.spec.errors import TargetError
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+#: A reader closed the pipe (``dagml ... | head``): 128 + SIGPIPE, what a shell reports for a
+#: command killed by SIGPIPE, and what ``yes | head`` and friends exit with.
+EXIT_PIPE = 128 + 13
 
 #: Modules that add subcommands; each has ``add_parser(subparsers)`` setting ``func``.
 COMMANDS = (
@@ -65,6 +68,26 @@ def _error(args: argparse.Namespace | None, message: str, code: int, problems: l
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (the console script exits with it)."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        return _pipe_closed()
+
+
+def _pipe_closed() -> int:
+    """The reader went away: stop quietly, as the Python docs advise (the signal module's note on
+    SIGPIPE): stdout points at /dev/null so the interpreter's last flush cannot raise again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (a test harness): nothing to silence
+        pass
+    finally:
+        os.close(devnull)
+    return EXIT_PIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -82,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP during a run (exit 128 + signal)
         print(f"stopped by {exc}" if str(exc) else "interrupted", file=sys.stderr)
         return int(getattr(exc, "exit_code", 130))
+    except BrokenPipeError:  # `| head` closed the pipe: main() ends quietly
+        raise
     except Exception:
         if os.environ.get("DAGML_DEBUG"):
             raise
@@ -102,7 +127,12 @@ def _with_notes(exc: BaseException) -> str:
 
 
 def entry() -> None:
-    sys.exit(main())
+    code = main()
+    try:
+        sys.stdout.flush()  # what is still buffered goes now, while a closed pipe can be handled
+    except BrokenPipeError:
+        code = _pipe_closed()
+    sys.exit(code)
 
 
 if __name__ == "__main__":

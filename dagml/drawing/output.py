@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from dagml.drawing.dot import scene_to_dot
 from dagml.drawing.errors import GraphvizNotFoundError, RenderError
@@ -174,6 +175,7 @@ def render(
     run: Mapping[str, RunStatus] | None = None,
     caption: str | None = None,
     direction: str | None = None,
+    values: Mapping[str, Any] | None = None,
 ) -> Drawing:
     """Draw a validated pipeline graph; write it to ``path`` when given. Returns the :class:`Drawing`.
 
@@ -183,7 +185,9 @@ def render(
     ``format``. ``params=True`` draws params and datasets as nodes;
     ``run`` overlays one run's step statuses (see :class:`~dagml.drawing.StepRun`);
     ``caption`` is a line under the title; ``direction`` is "TB" or "LR"
-    (default: TB, or LR when a generation is too wide to read top to bottom).
+    (default: TB, or LR when a generation is too wide to read top to bottom);
+    ``values`` are the run's parameter values, which conditions then show
+    instead of the defaults.
     """
     if not isinstance(graph, PipelineGraph):
         raise RenderError(
@@ -191,7 +195,8 @@ def render(
             "Fix: pass pipe.validate(), or call dagml.render(pipe) or pipe.render()."
         )
     fmt = format_for(path, format) if path is not None or format is not None else None
-    drawing = Drawing(build_scene(graph, params=params, legend=legend, run=run, caption=caption, direction=direction))
+    scene = build_scene(graph, params=params, legend=legend, run=run, caption=caption, direction=direction, values=values)
+    drawing = Drawing(scene)
     if path is not None:
         drawing.save(path, fmt)
     return drawing

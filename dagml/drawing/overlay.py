@@ -35,13 +35,15 @@ class StepRun:
     ``status`` is one of :data:`STATUSES`; ``duration`` is in seconds. For a
     condition step, ``outcome`` says which branch ran (``True``: then,
     ``False``: otherwise) and ``values`` is the expression with the actual
-    values, e.g. ``"0.97 >= 0.9"``.
+    values, e.g. ``"0.97 >= 0.9"``. For a fail step that ran, ``message`` is
+    the message it failed with (params and metrics filled in).
     """
 
     status: str
     duration: float | None = None
     outcome: bool | None = None
     values: str | None = None
+    message: str | None = None
 
 
 RunStatus = Union[StepRun, str]
@@ -96,7 +98,12 @@ def normalize_run(graph: PipelineGraph, run: Mapping[str, RunStatus]) -> dict[st
 
 
 def format_duration(seconds: float) -> str:
-    """``0.4 s``, ``12.3 s``, ``4 min 05 s``, ``1 h 02 min``."""
+    """``3 ms``, ``420 ms``, ``4.27 s``, ``12.3 s``, ``4 min 05 s``, ``1 h 02 min``: two or three
+    significant digits, so a local step of a few milliseconds does not read ``0.0 s``."""
+    if seconds < 0.9995:  # rounds to 1000 ms otherwise
+        return f"{max(seconds * 1000, 0):.0f} ms" if seconds >= 0.0005 else "<1 ms"
+    if seconds < 9.995:
+        return f"{seconds:.2f} s"
     if seconds < 59.95:  # rounds to 60.0 s otherwise
         return f"{seconds:.1f} s"
     whole = round(seconds)

@@ -13,6 +13,7 @@ import itertools
 import re
 import textwrap
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import attrs
 
@@ -156,8 +157,10 @@ def _value(value: object) -> str:
     return f"{{{value}}}" if isinstance(value, MetricRef) else str(value)
 
 
-def details(graph: PipelineGraph, spec: NodeSpec) -> tuple[str, ...]:
-    """The secondary lines under a step's name."""
+def details(
+    graph: PipelineGraph, spec: NodeSpec, values: Mapping[str, Any] | None = None, run: StepRun | None = None
+) -> tuple[str, ...]:
+    """The secondary lines under a step's name; with a run, its params' ``values`` and what it did."""
     if isinstance(spec, (FunctionSpec, TransformSpec)):
         lines = [spec.kind if isinstance(spec, FunctionSpec) else f"transform {spec.data}"]
         instance = []
@@ -173,10 +176,10 @@ def details(graph: PipelineGraph, spec: NodeSpec) -> tuple[str, ...]:
     if isinstance(spec, RegisterSpec):
         return (f"register in {_value(spec.group)}", f"approval {_value(spec.approval)}")
     if isinstance(spec, FailSpec):
-        message = "".join(_value(p) for p in spec.message)
+        message = run.message if run is not None and run.message else "".join(_value(p) for p in spec.message)
         return wrap(f"fail: {message}" if message else "fail", max_lines=3)
     if isinstance(spec, ConditionSpec):
-        return wrap(graph.describe_condition(spec.name), width=40, max_lines=8)
+        return wrap(graph.describe_condition(spec.name, values=values), width=40, max_lines=8)
     assert isinstance(spec, ImportedSpec), spec  # every spec type is handled above
     return spec.details
 
@@ -193,6 +196,8 @@ def _edge_label(graph: PipelineGraph, source: str, target: str) -> str | None:
         words.append("data")
     if isinstance(spec, ConditionSpec):
         words += sorted({o.key for o in operands(spec.expression) if isinstance(o, MetricRef) and o.step == source})
+    if isinstance(spec, FailSpec):  # a message that shows a metric
+        words += sorted({p.key for p in spec.message if isinstance(p, MetricRef) and p.step == source})
     return ", ".join(words) or None
 
 
@@ -343,8 +348,12 @@ def build_scene(
     run: Mapping[str, RunStatus] | None = None,
     caption: str | None = None,
     direction: str | None = None,
+    values: Mapping[str, Any] | None = None,
 ) -> Scene:
-    """Decide what to draw for ``graph``; see :func:`dagml.drawing.to_dot` for the options."""
+    """Decide what to draw for ``graph``; see :func:`dagml.drawing.to_dot` for the options.
+
+    ``values``: the run's parameter values, shown in conditions instead of the defaults.
+    """
     if direction is None:
         direction = auto_direction(graph)
     elif direction not in DIRECTIONS:
@@ -369,7 +378,8 @@ def build_scene(
     gates = _gates(graph)
     nodes = []
     for name, spec in graph.nodes.items():
-        lines = tuple(map(visible, details(graph, spec) + _gate_note(gates[name], graph.enclosing(name))))
+        step_run = runs[name] if runs is not None else None
+        lines = tuple(map(visible, details(graph, spec, values, step_run) + _gate_note(gates[name], graph.enclosing(name))))
         node = SceneNode(name, spec.kind, visible(name), lines, cluster_of.get(name))
         if runs is not None:
             node = attrs.evolve(node, status=runs[name].status, run_lines=_run_lines(spec, runs[name]))

@@ -196,10 +196,11 @@ class PipelineGraph:
         }
         return tuple(sorted(keys))
 
-    def describe_condition(self, name: str, defaults: bool = True) -> str:
+    def describe_condition(self, name: str, defaults: bool = True, values: Mapping[str, Any] | None = None) -> str:
+        """Condition ``name`` in words; params show ``values`` (a run's) when given, else their defaults."""
         spec = self.nodes[name]
         assert isinstance(spec, ConditionSpec)
-        return describe(spec.expression, defaults=defaults)
+        return describe(spec.expression, defaults=defaults, values=values)
 
     def summary(self) -> dict[str, object]:
         """A JSON-ready description: steps by generation, params, conditions."""

@@ -28,7 +28,8 @@ def run_statuses(graph: PipelineGraph, result: RunResult) -> dict[str, Any]:
         status = record.status if record.status in _DRAWN else "not run"
         outcome = record.detail.get("outcome") if record.kind == "condition" else None
         values = record.detail.get("values") if record.kind == "condition" else None
-        out[name] = StepRun(status, record.duration, outcome, values)
+        message = record.error if record.kind == "fail" and record.status == "failed" else None
+        out[name] = StepRun(status, record.duration, outcome, values, message)
     return out
 
 
@@ -37,4 +38,5 @@ def render_run(graph: PipelineGraph, result: RunResult, path: str | os.PathLike[
     from dagml.drawing import render
 
     caption = f"run {result.run_id}: {result.status}"
-    return render(graph, path, run=run_statuses(graph, result), caption=caption, **options)
+    run = run_statuses(graph, result)
+    return render(graph, path, run=run, caption=caption, values=result.run.params, **options)

@@ -13,8 +13,8 @@ raises :class:`~dagml.errors.ConditionUsageError`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import ClassVar, Union
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, Union
 
 import attrs
 
@@ -264,36 +264,41 @@ def operand_type(value: Operand) -> str:
     ]
 
 
-def _describe_operand(value: Operand, defaults: bool) -> str:
+def _describe_operand(value: Operand, defaults: bool, values: Mapping[str, Any] | None) -> str:
     if isinstance(value, MetricRef):
         return str(value)
     if isinstance(value, Param):
+        if values is not None and value.name in values:
+            return f"{value.name} ({values[value.name]!r})"
         return f"{value.name} ({value.default!r})" if defaults else value.name
     return repr(value)
 
 
-def describe(expr: object, defaults: bool = True) -> str:
-    """The expression in words: ``evaluate.accuracy >= AccuracyThreshold (0.9)``."""
+def describe(expr: object, defaults: bool = True, values: Mapping[str, Any] | None = None) -> str:
+    """The expression in words: ``evaluate.accuracy >= AccuracyThreshold (0.9)``.
+
+    A param shows its default (``defaults``), or its value in ``values`` (a run's params) when given.
+    """
     if isinstance(expr, Compare):
-        left = _describe_operand(expr.left, defaults)
-        right = _describe_operand(expr.right, defaults)
+        left = _describe_operand(expr.left, defaults, values)
+        right = _describe_operand(expr.right, defaults, values)
         return f"{left} {expr.op} {right}"
     if isinstance(expr, In):
-        options = ", ".join(_describe_operand(o, defaults) for o in expr.options)
-        return f"{_describe_operand(expr.value, defaults)} in [{options}]"
+        options = ", ".join(_describe_operand(o, defaults, values) for o in expr.options)
+        return f"{_describe_operand(expr.value, defaults, values)} in [{options}]"
     if isinstance(expr, And):
-        return " and ".join(_wrap(t, defaults) for t in expr.terms)
+        return " and ".join(_wrap(t, defaults, values) for t in expr.terms)
     if isinstance(expr, Or):
-        return " or ".join(_wrap(t, defaults) for t in expr.terms)
+        return " or ".join(_wrap(t, defaults, values) for t in expr.terms)
     if isinstance(expr, Not):
-        return f"not {_wrap(expr.term, defaults)}"
+        return f"not {_wrap(expr.term, defaults, values)}"
     if isinstance(expr, MetricRef):
         return str(expr)
     return repr(expr)
 
 
-def _wrap(expr: Expr, defaults: bool) -> str:
-    text = describe(expr, defaults)
+def _wrap(expr: Expr, defaults: bool, values: Mapping[str, Any] | None) -> str:
+    text = describe(expr, defaults, values)
     return f"({text})" if isinstance(expr, (And, Or)) else text
 
 

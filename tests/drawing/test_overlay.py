@@ -94,7 +94,18 @@ def test_bad_overlays_name_the_step_and_the_fix(iris_graph, run, words):
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(0.4, "0.4 s"), (59.9, "59.9 s"), (59.96, "1 min 00 s"), (65, "1 min 05 s"), (3725, "1 h 02 min")],
+    [
+        (0.0001, "<1 ms"),
+        (0.0042, "4 ms"),
+        (0.4, "400 ms"),
+        (0.9996, "1.00 s"),
+        (4.267, "4.27 s"),
+        (12.34, "12.3 s"),
+        (59.9, "59.9 s"),
+        (59.96, "1 min 00 s"),
+        (65, "1 min 05 s"),
+        (3725, "1 h 02 min"),
+    ],
 )
 def test_format_duration(seconds, text):
     assert format_duration(seconds) == text

@@ -50,6 +50,20 @@ def test_iris_end_to_end_registers_and_scores(home):
     assert result.output("train").predict([[5.1, 3.5, 1.4, 0.2]])[0] == 0
 
 
+def test_the_drawing_of_a_run_shows_its_params_and_its_filled_message(home):
+    """Issue #17: the diamond shows the value the run used, not the default; the Fail its real text."""
+    from dagml.local.overlay import render_run
+
+    graph = graph_of(load_target(IRIS))
+    result = run_pipeline(graph, params={"AccuracyThreshold": "1.01"}, home=home)
+    dot = render_run(graph, result).dot
+    assert "AccuracyThreshold (1.01)" in dot and "AccuracyThreshold (0.9)" not in dot
+    assert "{evaluate.accuracy}" not in dot and "{AccuracyThreshold}" not in dot
+    message = result.steps["AccuracyTooLow"].error
+    assert message.startswith("Held-out accuracy 0.") and message.split()[2] in dot
+    assert " 0.0 s" not in dot  # durations keep two or three significant digits
+
+
 def test_iris_below_the_threshold_fails_at_the_gate_and_registers_nothing(home):
     result = run_pipeline(graph_of(load_target(IRIS)), params={"AccuracyThreshold": "1.01"}, home=home)
     assert result.status == "Failed"
