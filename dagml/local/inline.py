@@ -116,7 +116,7 @@ class InlineSteps:
             existing = []
         for version in existing:
             if version.run_id == ctx.run_id and version.step == spec.name:  # resumed after a kill
-                return {"group": group, "version": version.version, "status": version.status}
+                return {"group": group, "version": version.version, "status": version.status, "artifact": version.artifact}
         model = records.get(spec.model)
         expected = model.detail.get("artifacts") if model is not None else None
         model_root = ctx.dir(spec.model)
@@ -139,4 +139,4 @@ class InlineSteps:
             code_hash=ctx.code_hash,
             description=spec.description,
         )
-        return {"group": group, "version": registered.version, "status": registered.status}
+        return {"group": group, "version": registered.version, "status": registered.status, "artifact": artifact}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TextIO
 
@@ -80,4 +81,15 @@ def summary_table(result: RunResult) -> str:
     head = f"run {result.run_id} of {result.run.pipeline}: {result.status}"
     if result.error:
         head += f": {result.error}"
+    outputs = [(name, what, path) for name in result.order for what, path in result.outputs(name).items()]
+    if outputs:  # where everything went: no searching .dagml/runs/<id>/steps/...
+        lines += ["", "outputs:"]
+        width = max(len(f"{name} {what}") for name, what, _ in outputs)
+        lines += [f"  {f'{name} {what}':<{width}}  {_shown(path)}" for name, what, path in outputs]
     return "\n".join(visible(line) for line in [head, *lines]).rstrip()  # errors, metric keys: untrusted
+
+
+def _shown(path: str) -> str:
+    """A path relative to the working directory when it is below it (shorter to read), else absolute."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative

@@ -13,7 +13,11 @@ from dagml import contract as c
 from dagml.local.status import DONE, STATUSES
 from dagml.local.store import RunRecord, RunStore, StepRecord, iso
 
-__all__ = ["STATUSES", "RunResult"]
+__all__ = ["PREDICTIONS_DIR", "STATUSES", "RunResult"]
+
+
+#: Where a batch transform writes its predictions (relative to its step's directory).
+PREDICTIONS_DIR = "predictions"
 
 
 @attrs.frozen(eq=False)
@@ -69,6 +73,31 @@ class RunResult:
             return artifacts.load_model(os.path.join(self.step_dir(step), c.MODEL_DIR), step, "output")
         return artifacts.load_output(os.path.join(self.step_dir(step), c.PROCESSING_OUTPUT_DIR), step, "output")
 
+    def outputs(self, step: str) -> dict[str, str]:
+        """What step ``step`` left, by name -> path: a function step's return value (``output``) and
+        report (``metrics``), a model (``model``), a batch transform's ``predictions`` (each file), a
+        registered version's ``artifact``. Empty for a step that produced nothing or did not finish."""
+        record = self.steps.get(step)
+        if record is None or record.status not in ("succeeded", "cached"):
+            return {}
+        root = self.step_dir(step)
+        candidates: list[tuple[str, str]] = [
+            ("output", os.path.join(root, c.PROCESSING_OUTPUT_DIR, c.OUTPUT_FILE)),
+            ("metrics", os.path.join(root, c.PROCESSING_METRICS_DIR, c.METRICS_FILE)),
+            ("csv", os.path.join(root, c.PROCESSING_CSV_DIR, c.CSV_FILE)),
+            ("model", os.path.join(root, c.MODEL_DIR, c.MODEL_FILE)),
+        ]
+        predictions = os.path.join(root, PREDICTIONS_DIR)
+        if os.path.isdir(predictions):
+            files = sorted(os.listdir(predictions))
+            candidates += [("predictions" if len(files) == 1 else f"predictions/{f}", os.path.join(predictions, f)) for f in files]
+        found = {name: path for name, path in candidates if os.path.isfile(path)}
+        if record.kind == "model" and record.detail.get("model_dir"):
+            found["model"] = os.path.join(str(record.detail["model_dir"]), c.MODEL_FILE)
+        if record.kind == "register" and record.detail.get("artifact"):
+            found["artifact"] = str(record.detail["artifact"])
+        return found
+
     @property
     def conditions(self) -> dict[str, dict[str, Any]]:
         """Condition step -> {"outcome": bool, "values": "0.97 >= 0.9", "branch": "then"|"otherwise"}."""
@@ -95,6 +124,7 @@ class RunResult:
                     "detail": r.detail,
                     "metrics": self.metrics(name) if r.kind == "processing" and r.status in DONE else None,
                     "dir": self.step_dir(name),
+                    "outputs": self.outputs(name),
                 }
                 for name in self.order
                 if (r := self.steps.get(name)) is not None

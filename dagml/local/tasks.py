@@ -17,14 +17,13 @@ import shutil
 from dagml import contract as c
 from dagml.graph.wiring import CONSTANT, DATASET, PARAM, STEP, UNBOUND
 from dagml.local.context import RunContext
+from dagml.local.result import PREDICTIONS_DIR
 from dagml.local.workers import Task
 from dagml.runtime.entry import param_text
 from dagml.spec.specs import FunctionSpec, ModelSpec, NodeSpec, TransformSpec
 
 __all__ = ["LOG_FILE", "PREDICTIONS_DIR", "function_task", "output_path", "transform_task"]
 
-#: Where a batch transform writes its predictions (relative to its step's directory).
-PREDICTIONS_DIR = "predictions"
 #: Where a job step's stdout and stderr go (relative to its step's directory).
 LOG_FILE = "log.txt"
 

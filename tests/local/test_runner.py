@@ -50,6 +50,26 @@ def test_iris_end_to_end_registers_and_scores(home):
     assert result.output("train").predict([[5.1, 3.5, 1.4, 0.2]])[0] == 0
 
 
+def test_the_run_summary_says_where_everything_went(home):
+    """Issue #17: each step's outputs, the registered version's artifact, the predictions file."""
+    from dagml.local.progress import summary_table
+
+    result = run_pipeline(graph_of(load_target(IRIS)), home=home)
+    outputs = {name: result.outputs(name) for name in result.order}
+    assert set(outputs["prepare"]) == {"output"} and set(outputs["evaluate"]) == {"output", "metrics"}
+    assert outputs["train"]["model"].endswith(os.path.join("train", "model", "model.pkl"))
+    assert outputs["RegisterModel"]["artifact"] == outputs["train"]["model"]
+    assert outputs["BatchTransform"]["predictions"].endswith("iris_to_score.csv.out")
+    assert outputs["AccuracyTooLow"] == {}  # skipped: nothing
+    assert all(os.path.isfile(p) for o in outputs.values() for p in o.values())
+    table = summary_table(result)
+    assert "\noutputs:\n" in table and "BatchTransform predictions" in table
+    assert all(os.path.relpath(p) in table or p in table for o in outputs.values() for p in o.values())
+    steps = {s["name"]: s for s in result.to_dict()["steps"]}
+    assert steps["RegisterModel"]["outputs"] == outputs["RegisterModel"]
+    assert steps["RegisterModel"]["detail"]["artifact"] == outputs["train"]["model"]
+
+
 def test_the_drawing_of_a_run_shows_its_params_and_its_filled_message(home):
     """Issue #17: the diamond shows the value the run used, not the default; the Fail its real text."""
     from dagml.local.overlay import render_run
