@@ -14,7 +14,7 @@ from dagml._gc import paused_gc
 from dagml._text import visible
 from dagml.drawing.legend import legend_dot
 from dagml.drawing.overlay import RunStatus
-from dagml.drawing.scene import Cluster, Scene, SceneEdge, SceneNode, build_scene
+from dagml.drawing.scene import Cluster, Scene, SceneEdge, SceneNode, build_scene, title_lines
 from dagml.drawing.style import CLUSTER_STYLES, EDGE_STYLES, FONT, KIND_STYLES, MUTED, STATUS_STYLES
 from dagml.graph.model import PipelineGraph
 
@@ -53,7 +53,7 @@ def attrs_text(pairs: Iterable[tuple[str, str | float | None]]) -> str:
 
 
 def _label(node: SceneNode) -> str:
-    rows = [f'<B>{html(node.title)}</B>']
+    rows = [f'<B>{html(line)}</B>' for line in title_lines(node.title)]
     rows += [f'<FONT POINT-SIZE="{LINE_SIZE}" COLOR="{MUTED}">{html(line)}</FONT>' for line in node.lines]
     rows += [f'<FONT POINT-SIZE="{LINE_SIZE}"><B>{html(line)}</B></FONT>' for line in node.run_lines]
     return "<" + "<BR/>".join(rows) + ">"

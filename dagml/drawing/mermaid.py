@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dagml._gc import paused_gc
 from dagml.drawing.legend import legend_mermaid
 from dagml.drawing.overlay import RunStatus
-from dagml.drawing.scene import Cluster, Scene, SceneEdge, SceneNode, build_scene
+from dagml.drawing.scene import Cluster, Scene, SceneEdge, SceneNode, build_scene, title_lines
 from dagml.drawing.style import (
     CLUSTER_STYLES,
     EDGE_STYLES,
@@ -63,7 +63,7 @@ def _class(node: SceneNode) -> str:
 
 def _node(node: SceneNode, ids: _Ids, indent: str) -> str:
     open_, close = KIND_STYLES[node.kind].mermaid
-    rows = [f"<b>{text(node.title)}</b>"] + [f"<small>{text(line)}</small>" for line in node.lines]
+    rows = [f"<b>{text(line)}</b>" for line in title_lines(node.title)] + [f"<small>{text(line)}</small>" for line in node.lines]
     rows += [f"<b>{text(line)}</b>" for line in node.run_lines]
     return f'{indent}{ids(node.id)}{open_}"{"<br/>".join(rows)}"{close}:::{_class(node)}'
 

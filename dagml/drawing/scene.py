@@ -150,6 +150,36 @@ def wrap(text: str, width: int = WRAP, max_lines: int = 4) -> tuple[str, ...]:
     return tuple(line.replace(NBSP, " ") for line in lines)
 
 
+#: A step name longer than this is drawn on several lines, so one long name (an imported
+#: definition's, often) does not stretch its node across the page.
+TITLE_WIDTH = 28
+_TITLE_BREAKS = re.compile(r"(?<=[-_./:])|(?<=[a-z0-9])(?=[A-Z])")
+
+
+def title_lines(title: str, width: int = TITLE_WIDTH) -> tuple[str, ...]:
+    """``title`` in lines of at most ``width`` characters, broken after ``-``, ``_``, ``.``, ``/``,
+    ``:`` or between camelCase words, and hard-split only where a piece alone is too long."""
+    if len(title) <= width:
+        return (title,)
+    pieces = [p for p in _TITLE_BREAKS.split(title) if p]
+    lines: list[str] = []
+    current = ""
+    for piece in pieces:
+        while len(piece) > width:  # no break inside: cut it
+            if current:
+                lines.append(current)
+                current = ""
+            lines.append(piece[:width])
+            piece = piece[width:]
+        if len(current) + len(piece) > width:
+            lines.append(current)
+            current = ""
+        current += piece
+    if current:
+        lines.append(current)
+    return tuple(lines)
+
+
 def _value(value: object) -> str:
     """An option's value; a param as ``{Name}``, a metric as ``{step['key']}`` (in fail messages)."""
     if isinstance(value, Param):

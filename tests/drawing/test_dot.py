@@ -212,3 +212,26 @@ def test_a_step_outside_the_branches_says_which_branch_it_runs_under():
     assert "only if Gate: then" in parsed.nodes["announce"]["label"]
     assert "only if" not in parsed.nodes["deploy"]["label"]  # its group already says so
     assert "announce" not in parsed.clusters["cluster_then:Gate"][1]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "BatchTransformModel",
+        "sagemaker-pipelines-abalone-preprocessing-step-v2",
+        "AbaloneEvaluateModelQualityAndBias",
+        "x" * 64,
+        "a_b_c_d_e_f_g_h_i_j_k_l_m_n_o_p_q_r_s_t",
+    ],
+)
+def test_a_long_step_name_is_drawn_on_several_lines(name):
+    """Issue #17: one long (often imported) name does not stretch its node across the page."""
+    from dagml.drawing.scene import TITLE_WIDTH, title_lines
+    from dagml.sagemaker.importer import import_definition
+
+    lines = title_lines(name)
+    assert "".join(lines) == name and all(0 < len(line) <= TITLE_WIDTH for line in lines)
+    assert len(lines) == 1 or len(name) > TITLE_WIDTH
+    definition = {"Version": "2020-12-01", "Steps": [{"Name": name, "Type": "Lambda", "Arguments": {}}]}
+    dot = to_dot(import_definition(definition, name="long-names"))
+    assert "<BR/>".join(f"<B>{line}</B>" for line in lines) in dot
