@@ -8,13 +8,14 @@ build (:attr:`dagml.graph.model.PipelineGraph.lowered`); nobody lowers again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from dagml import contract
 from dagml.spec.conditions import And, Compare, Expr, In, MetricRef, Not, Operand, Or
 from dagml.spec.params import Param
 
-__all__ = ["COMPARISONS", "get", "json_get", "lower_conditions", "value"]
+__all__ = ["COMPARISONS", "get", "json_get", "lower_conditions", "lower_message", "value"]
 
 #: dagml comparison -> SageMaker condition type (``!=`` is Not(Equals)).
 COMPARISONS = {
@@ -66,6 +67,18 @@ def _lower(expr: Expr) -> dict[str, Any]:
         # SageMaker has no And inside Or/Not: a and b == not (not a or not b).
         return {"Type": "Not", "Condition": {"Type": "Or", "Conditions": [{"Type": "Not", "Condition": _lower(t)} for t in expr.terms]}}
     raise TypeError(f"not a condition expression: {expr!r}")
+
+
+def lower_message(parts: Sequence[str | Param | MetricRef]) -> Any:
+    """A Fail step's ``ErrorMessage``: its text, or a ``Std:Join`` of text, params and metrics.
+
+    The compiler writes it; the local runner resolves the same value (:func:`dagml.local.decide.join_text`).
+    """
+    if not parts:
+        return ""
+    if len(parts) == 1 and isinstance(parts[0], str):
+        return parts[0]
+    return {"Std:Join": {"On": "", "Values": [_operand(p) for p in parts]}}
 
 
 def lower_conditions(expr: Expr) -> list[dict[str, Any]]:

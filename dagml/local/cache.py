@@ -19,7 +19,7 @@ from dagml import contract as c
 from dagml.graph.wiring import CONSTANT, DATASET, PARAM, STEP, UNBOUND
 from dagml.local.context import RunContext
 from dagml.local.fingerprint import Uncacheable, dependency_versions, function_fingerprint
-from dagml.local.tasks import PREDICTIONS_DIR
+from dagml.local.result import PREDICTIONS_DIR
 from dagml.runtime.bundle import content_hash, user_files
 from dagml.runtime.modules import user_modules
 from dagml.spec.specs import FunctionSpec

@@ -163,6 +163,18 @@ def evaluate_conditions(
     return all(_decide(c, resolve, where) for c in conditions)
 
 
+def join_text(value: Any, metrics: Metrics, params: Mapping[str, Any], where: str) -> str:
+    """A definition's text value (a Fail step's ``ErrorMessage``) as the service makes it: a
+    ``Std:Join`` joins its resolved values, each as SageMaker passes a value as text."""
+    from dagml.runtime.entry import param_text
+
+    resolve = _resolver(metrics, params, where, {})
+    if isinstance(value, dict) and "Std:Join" in value:
+        join = value["Std:Join"]
+        return str(join["On"]).join(param_text(resolve(v)) for v in join["Values"])
+    return param_text(resolve(value))
+
+
 def _value(o: Any, metrics: Metrics, params: Mapping[str, Any]) -> Any:
     if isinstance(o, MetricRef):
         return metrics[o.step][o.key]

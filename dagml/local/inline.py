@@ -16,14 +16,13 @@ from typing import Any, Union
 
 from dagml import contract as c
 from dagml.errors import DagmlError
+from dagml.graph.lowered import lower_message
 from dagml.graph.model import DATA
 from dagml.local.cache import artifact_hash
 from dagml.local.context import RunContext
-from dagml.local.decide import describe_values, evaluate_conditions
+from dagml.local.decide import describe_values, evaluate_conditions, join_text
 from dagml.local.errors import ConditionError
 from dagml.local.store import StepRecord, now
-from dagml.runtime.entry import param_text
-from dagml.spec.conditions import MetricRef
 from dagml.spec.params import Param
 from dagml.spec.specs import ConditionSpec, FailSpec, ModelSpec, RegisterSpec
 
@@ -83,24 +82,11 @@ class InlineSteps:
         return {"outcome": outcome, "branch": side, "values": describe_values(spec.expression, metrics, params)}
 
     def fail_message(self, spec: FailSpec) -> str:
-        """The message as the service joins it: params and metrics (``Std:JsonGet``) as text."""
-        params = self.context.params
-        parts = []
-        for part in spec.message:
-            if isinstance(part, Param):
-                parts.append(param_text(params[part.name]))
-            elif isinstance(part, MetricRef):
-                parts.append(param_text(self.metric(part.step, part.key)))
-            else:
-                parts.append(part)
-        return "".join(parts) or "Fail step reached"
-
-    def metric(self, step: str, key: str) -> Any:
-        """One value of step ``step``'s report, or a clear error naming the missing key."""
-        report = self.metrics(step)
-        if key not in report:
-            raise ConditionError(f"step {step!r}'s metrics report has no {key!r} (it has {sorted(report)}).")
-        return report[key]
+        """The message the compiled Fail step would fail with: the same lowered value, resolved here."""
+        graph = self.context.graph
+        metrics = {leaf: self.metrics(leaf) for leaf in graph.upstream(spec.name, (DATA,))}
+        where = f"pipeline {graph.name!r}, fail {spec.name!r}"
+        return join_text(lower_message(spec.message), metrics, self.context.params, where) or "Fail step reached"
 
     def register(self, spec: RegisterSpec, records: Mapping[str, StepRecord]) -> dict[str, Any]:
         """Register the model of ``spec.model`` (once, even when a resumed run registers again)."""

@@ -14,12 +14,12 @@ import attrs
 import networkx as nx
 
 from dagml import contract as c
+from dagml.graph.lowered import lower_message
 from dagml.graph.model import PipelineGraph
 from dagml.graph.wiring import DATASET, PARAM, STEP
 from dagml.sagemaker.errors import CompileError
-from dagml.sagemaker.expressions import as_string, get, json_get, output_of, value
+from dagml.sagemaker.expressions import as_string, get, output_of, value
 from dagml.sagemaker.settings import Settings
-from dagml.spec.conditions import MetricRef
 from dagml.spec.specs import (
     ConditionSpec,
     FailSpec,
@@ -341,14 +341,7 @@ def transform(ctx: Context, spec: TransformSpec) -> dict[str, Any]:
 
 
 def fail(ctx: Context, spec: FailSpec) -> dict[str, Any]:
-    parts = spec.message
-    if len(parts) == 1 and isinstance(parts[0], str):
-        message: Any = parts[0]
-    elif not parts:
-        message = ""
-    else:
-        message = {"Std:Join": {"On": "", "Values": [json_get(p.step, p.key) if isinstance(p, MetricRef) else value(p) for p in parts]}}
-    return _common(ctx, spec, "Fail", {"ErrorMessage": message})
+    return _common(ctx, spec, "Fail", {"ErrorMessage": lower_message(spec.message)})
 
 
 def condition(ctx: Context, spec: ConditionSpec) -> dict[str, Any]:

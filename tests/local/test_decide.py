@@ -102,3 +102,18 @@ def test_the_dsl_and_the_compiled_conditions_order_strings_alike():
         expr = mode > value
         assert evaluate_conditions(lower_conditions(expr), {}, {"Mode": "b"}) is expected
         assert evaluate_expression(expr, {}, {"Mode": "b"}) is expected
+
+
+def test_a_fail_message_is_the_compiled_value_resolved():
+    """The local runner resolves the ErrorMessage the compiler writes (graph.lowered.lower_message)."""
+    from dagml.graph.lowered import lower_message
+    from dagml.local.decide import join_text
+    from dagml.spec.conditions import MetricRef
+    from dagml.spec.params import Param
+
+    limit = Param("Limit", 6.0)
+    message = lower_message(["MSE ", MetricRef("evaluate", "mse"), " > ", limit])
+    assert join_text(message, {"evaluate": {"mse": 7.25}}, {"Limit": 6.5}, "fail 'F'") == "MSE 7.25 > 6.5"
+    assert join_text(lower_message(["plain"]), {}, {}, "fail 'F'") == "plain"
+    with pytest.raises(ConditionError, match=r"fail 'F': metrics report of 'evaluate' has no 'mse'"):
+        join_text(message, {"evaluate": {"rmse": 1.0}}, {"Limit": 6.5}, "fail 'F'")
