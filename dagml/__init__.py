@@ -12,6 +12,8 @@ from dagml.graph.errors import PipelineValidationError
 from dagml.graph.model import PipelineGraph
 from dagml.spec.conditions import all_of, any_of, not_
 from dagml.spec.errors import ConditionUsageError, DeclarationError, TargetError
+from dagml.spec.model_quality import model_quality
+from dagml.spec.outputs import Output
 from dagml.spec.params import Dataset, Param
 from dagml.spec.specs import Cache, Retry
 from dagml.spec.step import Node, Step
@@ -29,6 +31,7 @@ __all__ = [
     "DeclarationError",
     "Metrics",
     "Node",
+    "Output",
     "Param",
     "Pipeline",
     "PipelineGraph",
@@ -41,6 +44,7 @@ __all__ = [
     "all_of",
     "any_of",
     "compile",
+    "model_quality",
     "not_",
     "render",
     "run",

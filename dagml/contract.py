@@ -16,6 +16,10 @@ Processing job (``AppSpecification.ContainerEntrypoint`` =
 - ``<root>/processing/input/<parameter>/``: one input per function parameter
   bound to a step or dataset (the parameter name is the ProcessingInput name);
 - ``<root>/processing/output/``: the step's return value (``output.pkl``);
+- ``<root>/processing/outputs/<name>/``: each named output of a step declared
+  with ``outputs=[...]`` (the files the function wrote there, or ``output.pkl``
+  holding the value it returned under that name); the ProcessingOutput is named
+  ``<name>``, and such a step has no ``output/``;
 - ``<root>/processing/metrics/evaluation.json``: a metrics step's report, the
   ``PropertyFile`` conditions read with ``Std:JsonGet`` (path = metric key).
 
@@ -49,6 +53,7 @@ INFERENCE_SCRIPT = "dagml_inference.py"
 PROCESSING_CODE_DIR = "processing/input/code"
 PROCESSING_INPUT_DIR = "processing/input"  # + "/<parameter>"
 PROCESSING_OUTPUT_DIR = "processing/output"
+PROCESSING_OUTPUTS_DIR = "processing/outputs"  # + "/<output name>"
 PROCESSING_METRICS_DIR = "processing/metrics"
 
 #: Training layout (relative to the root).

@@ -1,7 +1,7 @@
 """Golden DOT drawings: one function shared by the golden test and `make golden`.
 
-Each golden pipeline (``tests/pipelines/NAME.py``, and ``iris`` for
-``examples/iris_pipeline.py``) is drawn with the default options and compared
+Each golden pipeline (``tests/pipelines/NAME.py``, and ``NAME`` for each
+``examples/NAME_pipeline.py``) is drawn with the default options and compared
 byte for byte with ``tests/pipelines/NAME.dot``.
 """
 

@@ -26,8 +26,11 @@ _BUNDLE = re.compile(r"/code/[0-9a-f]{64}/")
 
 
 def golden_sources() -> dict[str, str]:
-    """Golden name -> the pipeline file it is compiled from."""
-    sources = {"iris": os.path.join(EXAMPLES, "iris_pipeline.py")}
+    """Golden name -> the pipeline file it is compiled from: every ``examples/NAME_pipeline.py``
+    (as ``NAME``) and every ``tests/pipelines/NAME.py``."""
+    sources = {
+        f[: -len("_pipeline.py")]: os.path.join(EXAMPLES, f) for f in sorted(os.listdir(EXAMPLES)) if f.endswith("_pipeline.py")
+    }
     for f in sorted(os.listdir(PIPELINES)):
         if f.endswith(".py"):
             sources[f[:-3]] = os.path.join(PIPELINES, f)

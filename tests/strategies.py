@@ -30,6 +30,7 @@ class StepDesc:
     metrics: bool = False
     params: tuple[str, ...] = ()  # pipeline params bound as defaults
     step_name: str | None = None  # name= override (None: the function name)
+    outputs: tuple[str, ...] = ()  # named outputs (readers bind the first: s.outputs["..."])
 
     @property
     def final_name(self) -> str:
@@ -107,12 +108,19 @@ def build(program: Program) -> Pipeline:
         if s.kind == "fail":
             nodes[s.final_name] = pipe.fail(s.final_name, "failed", after=list(s.after))
             continue
-        parameters: list[tuple[str, Any]] = [(d, inspect.Parameter.empty) for d in s.deps]
+        named = {d.name: d.outputs for d in program.steps if d.outputs}
+        parameters: list[tuple[str, Any]] = [
+            (d, nodes[d].outputs[named[d][0]] if d in named else inspect.Parameter.empty) for d in s.deps
+        ]
         parameters += [(f"p_{p.lower()}", params[p]) for p in s.params]
-        fn = make_function(s.name, parameters, {"score": 1.0} if s.metrics else None)
+        parameters.sort(key=lambda item: item[1] is not inspect.Parameter.empty)  # defaults last, as Python needs
+        returns = {"score": 1.0} if s.metrics else dict.fromkeys(s.outputs, 1) if s.outputs else None
+        fn = make_function(s.name, parameters, returns)
         options: dict[str, Any] = {"kind": s.kind, "after": list(s.after)}
         if s.metrics:
             options["metrics"] = True
+        if s.outputs:
+            options["outputs"] = list(s.outputs)
         if s.step_name:
             options["name"] = s.step_name
         nodes[s.final_name] = pipe.step(**options)(fn)
@@ -146,7 +154,8 @@ def programs(draw: st.DrawFn, max_steps: int = 40, max_conditions: int = 3, min_
         )
         kind = draw(st.sampled_from(["processing", "processing", "training"]))
         metrics = kind == "processing" and draw(st.booleans())
-        steps.append(StepDesc(f"s{i}", kind, tuple(deps), tuple(after), metrics))
+        outputs = ("part", "rest") if kind == "processing" and not metrics and draw(st.integers(0, 3)) == 0 else ()
+        steps.append(StepDesc(f"s{i}", kind, tuple(deps), tuple(after), metrics, outputs=outputs))
     # every param bound somewhere so no unused-param warning
     for p in params:
         k = draw(st.integers(0, n - 1))
@@ -240,11 +249,24 @@ def broken_programs(draw: st.DrawFn, max_steps: int = 30) -> tuple[Program, Faul
 
 
 # ---------------------------------------------------------------- condition trees
-METRIC_KEYS = ("accuracy", "loss", "count")
+#: Paths of the metrics the conditions read: flat keys and one path into a nested report.
+METRIC_KEYS = ("accuracy", "loss", "count", "regression_metrics.mse.value")
+
+
+def nest(numbers: dict[str, Any]) -> dict[str, Any]:
+    """``{"a.b": 1, "c": 2}`` -> ``{"a": {"b": 1}, "c": 2}``: the report whose paths hold these numbers."""
+    report: dict[str, Any] = {}
+    for path, number in numbers.items():
+        *parents, last = path.split(".")
+        node = report
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[last] = number
+    return report
 
 
 @st.composite
-def condition_cases(draw: st.DrawFn, max_depth: int = 3) -> tuple[Any, dict[str, dict[str, float]], dict[str, Any]]:
+def condition_cases(draw: st.DrawFn, max_depth: int = 3) -> tuple[Any, dict[str, dict[str, Any]], dict[str, Any]]:
     """(expression over one metrics step and two params, the metric values, the param values)."""
     from dagml import Pipeline as _Pipeline
     from dagml.spec.conditions import all_of, any_of, compare, isin, not_
@@ -284,7 +306,7 @@ def condition_cases(draw: st.DrawFn, max_depth: int = 3) -> tuple[Any, dict[str,
     expr = tree(draw(st.integers(0, max_depth)))
     values = {k: draw(st.one_of(numbers, st.sampled_from([0.9, 0.97, 1.0]))) for k in METRIC_KEYS}
     params = {"Threshold": threshold.default, "Count": count.default}
-    return expr, {"report": values}, params
+    return expr, {"report": nest(values)}, params
 
 
 # ---------------------------------------------------------------- definition mutations
@@ -404,3 +426,27 @@ def cache_changes(draw: st.DrawFn, world: dict[str, Any]) -> dict[str, Any]:
     for facet in draw(st.lists(st.sampled_from(CACHE_FACETS), min_size=1, max_size=3, unique=True)):
         changed[facet] = other[facet]
     return changed
+
+
+# ---------------------------------------------------------------- metrics reports (dagml.spec.reports)
+#: Report keys: no dots (a dot separates the keys of a path), some SageMaker's own.
+REPORT_KEYS = st.one_of(
+    st.sampled_from(["regression_metrics", "mse", "value", "standard_deviation", "accuracy", "0", "1"]),
+    st.text(st.characters(blacklist_characters=".", blacklist_categories=("Cs",)), min_size=1, max_size=8),
+)
+REPORT_NUMBERS = st.one_of(st.integers(-(2**53), 2**53), st.floats(allow_nan=False, allow_infinity=False))
+REPORT_LEAVES = st.one_of(
+    REPORT_NUMBERS,
+    st.text(max_size=8),
+    st.lists(st.one_of(REPORT_NUMBERS, st.text(max_size=4)), max_size=4),
+)
+
+
+def metrics_reports(max_leaves: int = 12) -> st.SearchStrategy[dict[str, Any]]:
+    """A metrics report: a non-empty JSON object of numbers, strings and lists, nested as objects."""
+    return st.dictionaries(
+        REPORT_KEYS,
+        st.recursive(REPORT_LEAVES, lambda inner: st.dictionaries(REPORT_KEYS, inner, min_size=1, max_size=3), max_leaves=max_leaves),
+        min_size=1,
+        max_size=4,
+    )

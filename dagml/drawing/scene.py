@@ -23,8 +23,10 @@ from dagml.drawing.errors import RenderError
 from dagml.drawing.overlay import STATUSES, RunStatus, StepRun, format_duration, normalize_run
 from dagml.drawing.style import INPUT_KINDS
 from dagml.graph.model import AFTER, DATA, OTHERWISE, THEN, PipelineGraph
+from dagml.graph.wiring import OUTPUT
 from dagml.spec.conditions import MetricRef, operands
 from dagml.spec.imported import ImportedSpec
+from dagml.spec.model_quality import short_key
 from dagml.spec.params import Param
 from dagml.spec.specs import (
     KINDS,
@@ -184,7 +186,7 @@ def _value(value: object) -> str:
     """An option's value; a param as ``{Name}``, a metric as ``{step['key']}`` (in fail messages)."""
     if isinstance(value, Param):
         return f"{{{value.name}}}"
-    return f"{{{value}}}" if isinstance(value, MetricRef) else str(value)
+    return f"{{{value.step}.{short_key(value.key)}}}" if isinstance(value, MetricRef) else str(value)
 
 
 def details(
@@ -200,6 +202,8 @@ def details(
             instance.append(f"× {_value(spec.options.instance_count)}")
         if instance:
             lines.append(" ".join(instance))
+        if isinstance(spec, FunctionSpec) and spec.outputs:
+            lines += wrap("→ " + ", ".join(o.name for o in spec.outputs), max_lines=2)
         return tuple(lines)
     if isinstance(spec, ModelSpec):
         return (f"model of {spec.model}",)
@@ -209,7 +213,7 @@ def details(
         message = run.message if run is not None and run.message else "".join(_value(p) for p in spec.message)
         return wrap(f"fail: {message}" if message else "fail", max_lines=3)
     if isinstance(spec, ConditionSpec):
-        return wrap(graph.describe_condition(spec.name, values=values), width=40, max_lines=8)
+        return wrap(graph.describe_condition(spec.name, values=values, short=True), width=40, max_lines=8)
     assert isinstance(spec, ImportedSpec), spec  # every spec type is handled above
     return spec.details
 
@@ -223,11 +227,13 @@ def _edge_label(graph: PipelineGraph, source: str, target: str) -> str | None:
     if isinstance(spec, RegisterSpec) and spec.metrics == source:
         words.append("metrics")
     if isinstance(spec, TransformSpec) and not spec.data_is_dataset and spec.data == source:
-        words.append("data")
+        words.append(spec.data_output or "data")
+    if isinstance(spec, FunctionSpec):  # named outputs read: their names
+        words += [b.output for b in graph.bindings.get(target, ()) if b.source == OUTPUT and b.ref == source and b.output]
     if isinstance(spec, ConditionSpec):
-        words += sorted({o.key for o in operands(spec.expression) if isinstance(o, MetricRef) and o.step == source})
+        words += sorted({short_key(o.key) for o in operands(spec.expression) if isinstance(o, MetricRef) and o.step == source})
     if isinstance(spec, FailSpec):  # a message that shows a metric
-        words += sorted({p.key for p in spec.message if isinstance(p, MetricRef) and p.step == source})
+        words += sorted({short_key(p.key) for p in spec.message if isinstance(p, MetricRef) and p.step == source})
     return ", ".join(words) or None
 
 
@@ -300,6 +306,8 @@ def _inputs_read(graph: PipelineGraph, spec: NodeSpec) -> Iterable[str]:
     values: list[object] = []
     if isinstance(spec, (FunctionSpec, TransformSpec)):
         values += spec.options.params()
+    if isinstance(spec, FunctionSpec):
+        values += [o.s3 for o in spec.outputs if o.s3 is not None]
     if isinstance(spec, TransformSpec) and spec.data_is_dataset:
         yield f"dataset:{spec.data}"
     if isinstance(spec, RegisterSpec):

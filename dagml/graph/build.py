@@ -22,10 +22,12 @@ from dagml.graph.errors import PipelineValidationError
 from dagml.graph.lowered import lower_conditions
 from dagml.graph.model import AFTER, DATA, OTHERWISE, THEN, Edge, EdgeKind, PipelineGraph
 from dagml.graph.protocols import Declarations
-from dagml.graph.wiring import STEP, UNBOUND, Binding, wire
+from dagml.graph.wiring import OUTPUT, STEP, UNBOUND, Binding, wire
 from dagml.spec.conditions import MetricRef, operands
 from dagml.spec.imported import ImportedCondition, ImportedSpec
 from dagml.spec.introspect import literal_metric_keys
+from dagml.spec.model_quality import EXAMPLE, problems_of_paths
+from dagml.spec.reports import SEPARATOR, paths_below
 from dagml.spec.specs import (
     ConditionSpec,
     FailSpec,
@@ -122,10 +124,7 @@ class GraphBuilder:
                 if not spec.data_is_dataset:
                     source = self.ref(spec.name, spec.data, "data=")
                     if source is not None:
-                        if source.kind not in DATA_KINDS:
-                            self.not_data(spec.name, source, "data=")
-                        else:
-                            self.add(source.name, spec.name, DATA, "data=")
+                        self.data_source(spec.name, source, "data=", spec.data_output)
             elif isinstance(spec, ConditionSpec):
                 self.condition_edges(spec)
             elif isinstance(spec, FailSpec):
@@ -135,13 +134,11 @@ class GraphBuilder:
         bindings = wire(spec, self.specs)
         self.bindings[spec.name] = bindings
         for b in bindings:
-            if b.source == STEP:
+            if b.source in (STEP, OUTPUT):
                 assert b.ref is not None
-                source = self.specs[b.ref]
-                if source.kind not in DATA_KINDS:
-                    self.not_data(spec.name, source, f"parameter {b.parameter!r}")
-                else:
-                    self.add(b.ref, spec.name, DATA, f"parameter {b.parameter!r}")
+                source = self.ref(spec.name, b.ref, f"parameter {b.parameter!r}")
+                if source is not None:
+                    self.data_source(spec.name, source, f"parameter {b.parameter!r}", b.output)
             elif b.source == UNBOUND:
                 self.unbound(spec, b.parameter)
 
@@ -164,6 +161,34 @@ class GraphBuilder:
             f"parameter {parameter!r} has no default and names no step{hint}.",
             fix,
         )
+
+    def data_source(self, owner: str, source: NodeSpec, what: str, output: str | None) -> None:
+        """``owner`` reads ``source``'s output (``output``: one of its named outputs): a data edge."""
+        if source.kind not in DATA_KINDS:
+            self.not_data(owner, source, what)
+            return
+        named = source.outputs if isinstance(source, FunctionSpec) else ()
+        if output is None and named:
+            first = named[0].name
+            self.problem(
+                "not-data",
+                (owner, source.name),
+                f"{what} reads step {source.name!r} as a whole, but it has named outputs "
+                f"({', '.join(o.name for o in named)}) and no single return value.",
+                f"Bind the output it needs as the parameter's default: {source.name}.outputs[{first!r}] "
+                f"(or data={source.name}.outputs[{first!r}] for a batch transform).",
+            )
+            return
+        if output is not None and output not in {o.name for o in named}:  # a step redeclared since the binding
+            self.problem(
+                "not-data",
+                (owner, source.name),
+                f"{what} reads output {output!r} of step {source.name!r}, which declares no such output"
+                f"{did_you_mean(output, [o.name for o in named])}.",
+                f"Declare it, @pipe.step(outputs=[..., {output!r}]), or read one {source.name!r} declares.",
+            )
+            return
+        self.add(source.name, owner, DATA, what)
 
     def not_data(self, owner: str, source: NodeSpec, what: str) -> None:
         self.problem(
@@ -211,17 +236,49 @@ class GraphBuilder:
                 else "Read metrics from a processing step that returns a dict of numbers.",
             )
             return False
-        keys = self.metric_keys(source) if source.returns is None else None
-        if key is not None and keys is not None and key not in keys:
+        # Declared or not, a literal return tells the paths: a typo fails here, not after training.
+        keys = self.metric_keys(source) if source.returns in (None, "metrics") else None
+        if key is not None and keys is not None and not self.readable(key, keys):
+            inside = paths_below(keys, key)
             self.problem(
                 "unknown-metric",
                 (owner, source.name),
-                f"{what} reads metric {key!r} of step {source.name!r}, which returns only "
+                f"{what} reads {key!r} of step {source.name!r}, an object in its report, not a number "
+                f"(did you mean {inside[0]!r}?)."
+                if inside
+                else f"{what} reads metric {key!r} of step {source.name!r}, which returns only "
                 f"{', '.join(map(repr, keys))}{did_you_mean(key, keys)}.",
-                f"Use one of the keys {source.name!r} returns, or add {key!r} to its report.",
+                f"Read a number below it, e.g. {source.name}[{inside[0]!r}]."
+                if inside
+                else f"Use one of the keys {source.name!r} returns, or add {key!r} to its report.",
             )
+        if keys is not None and isinstance(self.specs.get(owner), RegisterSpec):
+            self.model_quality(owner, source.name, keys)
         self.add(source.name, owner, DATA, what)
         return True
+
+    @staticmethod
+    def readable(key: str, paths: tuple[str, ...]) -> bool:
+        """Whether the path ``key`` may read a number of a report whose literal has ``paths``: one of
+        them, or one below a path whose value is no literal dict (only running it tells)."""
+        return key in paths or any(key.startswith(path + SEPARATOR) for path in paths)
+
+    def model_quality(self, owner: str, source: str, paths: tuple[str, ...]) -> None:
+        """A registered report of known paths that Studio cannot show as model quality: a warning
+        (SageMaker accepts any JSON; only Studio's view needs the shape, dagml/spec/model_quality.py)."""
+        found = problems_of_paths(paths)
+        if found:
+            more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+            self.problem(
+                "model-quality",
+                (owner, source),
+                f"registers the report of {source!r} as the model's quality metrics, but it is not in SageMaker's "
+                f"model-quality format, the only one Studio shows: {found[0]}{more}.",
+                f"Return that format, e.g. {EXAMPLE} (dagml.model_quality('regression', mse=mse) builds it); a "
+                f"condition then reads {source}['regression_metrics']['mse']['value']. SageMaker itself accepts "
+                "any JSON, so this only changes what Studio shows.",
+                severity="warning",
+            )
 
     def condition_edges(self, spec: ConditionSpec) -> None:
         seen: set[tuple[str, str]] = set()
@@ -375,7 +432,11 @@ def _facts(specs: Mapping[str, NodeSpec]) -> dict[str, Any]:
     scored = {
         s.data
         for s in specs.values()
-        if isinstance(s, TransformSpec) and not s.data_is_dataset and s.data in specs and specs[s.data].kind == "processing"
+        if isinstance(s, TransformSpec)
+        and not s.data_is_dataset
+        and s.data_output is None  # a named output is already files the transform reads as they are
+        and s.data in specs
+        and specs[s.data].kind == "processing"
     }
     lowered = {
         c.name: tuple(lower_conditions(c.expression))

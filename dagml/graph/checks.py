@@ -508,6 +508,36 @@ def option_types(b: Builder) -> None:
                 f"instance_count is bound to {icount.type} param {icount.name!r}.",
                 "Bind an Integer param.",
             )
+        if isinstance(spec, FunctionSpec):
+            _data_options(b, spec)
+
+
+def _data_options(b: Builder, spec: FunctionSpec) -> None:
+    """Named outputs' destinations and datasets' delivery options a job of this kind accepts."""
+    for output in spec.outputs:
+        if isinstance(output.s3, Param) and output.s3.type != "String":
+            b.problem(
+                "invalid-option",
+                (spec.name, output.s3.name),
+                f"output {output.name!r} goes to s3= {output.s3.type} param {output.s3.name!r}.",
+                "Bind a String param holding an s3:// URI.",
+            )
+    if spec.kind != "processing":
+        return
+    for binding in b.bindings.get(spec.name, ()):
+        if binding.source != DATASET or binding.ref is None:
+            continue
+        dataset = next((d for d in b.pipe.datasets if d.name == binding.ref), None)
+        if dataset is not None and dataset.input_mode == "FastFile":
+            # API reference, ProcessingS3Input: S3InputMode takes File or Pipe; FastFile is a training
+            # channel's InputMode only (API reference, Channel).
+            b.problem(
+                "invalid-option",
+                (spec.name, dataset.name),
+                f"parameter {binding.parameter!r} reads dataset {dataset.name!r} with input_mode='FastFile', which a "
+                "processing job does not accept (its S3InputMode is File or Pipe).",
+                "Declare the dataset with input_mode='File', or read it in a training step.",
+            )
 
 
 def unused(b: Builder) -> None:
@@ -516,6 +546,7 @@ def unused(b: Builder) -> None:
         if isinstance(spec, FunctionSpec):
             used.update(bd.ref for bd in b.bindings.get(spec.name, ()) if bd.source in (PARAM, DATASET) and bd.ref)
             used.update(p.name for p in spec.options.params())
+            used.update(o.s3.name for o in spec.outputs if isinstance(o.s3, Param))
         elif isinstance(spec, TransformSpec):
             used.update(p.name for p in spec.options.params())
             if spec.data_is_dataset:

@@ -196,11 +196,14 @@ class PipelineGraph:
         }
         return tuple(sorted(keys))
 
-    def describe_condition(self, name: str, defaults: bool = True, values: Mapping[str, Any] | None = None) -> str:
-        """Condition ``name`` in words; params show ``values`` (a run's) when given, else their defaults."""
+    def describe_condition(
+        self, name: str, defaults: bool = True, values: Mapping[str, Any] | None = None, short: bool = False
+    ) -> str:
+        """Condition ``name`` in words; params show ``values`` (a run's) when given, else their defaults;
+        ``short``: a model-quality metric by its name alone (drawings)."""
         spec = self.nodes[name]
         assert isinstance(spec, ConditionSpec)
-        return describe(spec.expression, defaults=defaults, values=values)
+        return describe(spec.expression, defaults=defaults, values=values, short=short)
 
     def summary(self) -> dict[str, object]:
         """A JSON-ready description: steps by generation, params, conditions."""

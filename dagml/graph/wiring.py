@@ -10,6 +10,7 @@ from collections.abc import Container
 
 import attrs
 
+from dagml.spec.outputs import OUTPUTS_PARAMETER, OutputRef
 from dagml.spec.params import Dataset, Param
 from dagml.spec.specs import FunctionSpec
 
@@ -17,6 +18,8 @@ __all__ = ["Binding", "wire"]
 
 #: Where a function parameter's value comes from.
 STEP, PARAM, DATASET, CONSTANT, UNBOUND = "step", "param", "dataset", "constant", "unbound"
+#: One named output of a step (``ref`` the step, ``output`` the name); the step's own output directories.
+OUTPUT, OUTPUT_DIRS = "output", "output-dirs"
 
 
 @attrs.frozen
@@ -26,13 +29,18 @@ class Binding:
     parameter: str
     source: str
     ref: str | None = None
+    #: The named output read (source OUTPUT).
+    output: str | None = None
 
 
 def wire(spec: FunctionSpec, steps: Container[str]) -> tuple[Binding, ...]:
     """Bind each parameter of a step function, by this rule, in this order:
 
-    1. a default that is a pipeline param or dataset binds that value
-       (``def train(prepare, n_estimators=trees)``);
+    0. in a step with named outputs, the parameter ``outputs`` receives their
+       directories (a mapping of name to ``pathlib.Path``);
+    1. a default that is a pipeline param, a dataset or a step's named output
+       binds that value (``def train(prepare, n_estimators=trees)``,
+       ``def fit(train=preprocess.outputs["train"])``);
     2. otherwise, a parameter named like a step depends on that step and
        receives its output (``def train(prepare)``);
     3. otherwise, a parameter with a plain default keeps it (a constant);
@@ -43,7 +51,11 @@ def wire(spec: FunctionSpec, steps: Container[str]) -> tuple[Binding, ...]:
     bindings = []
     for p in spec.parameters:
         bound = p.bound
-        if isinstance(bound, Param):
+        if spec.outputs and p.name == OUTPUTS_PARAMETER:
+            bindings.append(Binding(p.name, OUTPUT_DIRS))
+        elif isinstance(bound, OutputRef):
+            bindings.append(Binding(p.name, OUTPUT, bound.step, bound.name))
+        elif isinstance(bound, Param):
             bindings.append(Binding(p.name, PARAM, bound.name))
         elif isinstance(bound, Dataset):
             bindings.append(Binding(p.name, DATASET, bound.name))

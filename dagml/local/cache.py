@@ -16,7 +16,7 @@ import os
 import shutil
 
 from dagml import contract as c
-from dagml.graph.wiring import CONSTANT, DATASET, PARAM, STEP, UNBOUND
+from dagml.graph.wiring import CONSTANT, DATASET, OUTPUT, OUTPUT_DIRS, PARAM, STEP, UNBOUND
 from dagml.local.context import RunContext
 from dagml.local.fingerprint import Uncacheable, dependency_versions, function_fingerprint
 from dagml.local.result import PREDICTIONS_DIR
@@ -28,7 +28,7 @@ __all__ = ["StepCache", "artifact_hash", "code_hash", "link_tree"]
 
 #: What each step kind writes, relative to its directory: what an artifact hash covers.
 _OUTPUTS = {
-    "processing": (c.PROCESSING_OUTPUT_DIR, c.PROCESSING_METRICS_DIR, c.PROCESSING_CSV_DIR),
+    "processing": (c.PROCESSING_OUTPUT_DIR, c.PROCESSING_OUTPUTS_DIR, c.PROCESSING_METRICS_DIR, c.PROCESSING_CSV_DIR),
     "training": (c.MODEL_DIR,),
     "transform": (PREDICTIONS_DIR,),
 }
@@ -103,14 +103,18 @@ class StepCache:
         for b in ctx.graph.bindings[spec.name]:
             if b.source == STEP:
                 inputs.append((b.parameter, self.keys.get(b.ref or "", f"{ctx.run_id}/{b.ref}")))
+            elif b.source == OUTPUT:
+                upstream = self.keys.get(b.ref or "", f"{ctx.run_id}/{b.ref}")
+                inputs.append((b.parameter, f"{upstream}/outputs/{b.output}"))
             elif b.source == DATASET:
                 inputs.append((b.parameter, content_hash(ctx.params[b.ref or ""])))
             elif b.source == PARAM:
                 inputs.append((b.parameter, repr(ctx.params[b.ref or ""])))
-            elif b.source not in (CONSTANT, UNBOUND):  # a constant is in the function's fingerprint
+            elif b.source not in (CONSTANT, UNBOUND, OUTPUT_DIRS):  # a constant is in the function's fingerprint
                 raise AssertionError(f"step {spec.name!r}: unhandled binding source {b.source!r}")
         blob = json.dumps(
-            [ctx.code_hash, ctx.graph.name, spec.name, spec.kind, spec.qualname, function, inputs], sort_keys=True
+            [ctx.code_hash, ctx.graph.name, spec.name, spec.kind, spec.qualname, function, inputs, [o.name for o in spec.outputs]],
+            sort_keys=True,
         )
         key = hashlib.sha256(blob.encode()).hexdigest()
         self.keys[spec.name] = key

@@ -22,6 +22,10 @@ the validation rules (dagml/graph/checks.py) and the drawings assume:
   against a date-time) is a :class:`ConditionError` naming both values:
   SageMaker documents no meaning for it, so dagml does not guess one.
 * NaN is never equal, greater or less.
+* ``Std:JsonGet``'s ``Path`` is keys joined by dots (``regression_metrics.mse.value``)
+  into the step's report, and must end at a number: a missing key, an object, a
+  list or a string is a :class:`ConditionError` naming the step, the path, what
+  the report holds there and "did you mean" (a dagml metric is a number).
 """
 
 from __future__ import annotations
@@ -34,11 +38,13 @@ from typing import Any
 from dagml.local.errors import ConditionError
 from dagml.spec.conditions import And, Compare, Expr, In, MetricRef, Not, Or
 from dagml.spec.params import Param
+from dagml.spec.reports import MetricLookupError, number_at
 
 __all__ = ["ConditionError", "describe_values", "evaluate_conditions", "evaluate_expression"]
 
 
-Metrics = Mapping[str, Mapping[str, float]]
+#: Step name -> its metrics report (a JSON object, maybe nested: dagml.spec.reports).
+Metrics = Mapping[str, Mapping[str, Any]]
 
 
 def _resolver(
@@ -58,19 +64,25 @@ def _resolver(
         if isinstance(value, dict) and "Std:JsonGet" in value:
             spec = value["Std:JsonGet"]
             step = spec["PropertyFile"]["Get"].split(".")[1]
-            key = spec["Path"]
             report = metrics.get(step)
             if report is None:
                 raise ConditionError(f"{where}: step {step!r} produced no metrics report.")
-            if key not in report:
-                raise ConditionError(
-                    f"{where}: metrics report of {step!r} has no {key!r} (it has {', '.join(sorted(report)) or 'nothing'}). "
-                    f"Fix: return {key!r} from {step!r}."
-                )
-            return report[key]
+            return _metric(report, step, spec["Path"], where)
         return value
 
     return resolve
+
+
+def _metric(report: Mapping[str, Any], step: str, path: str, where: str) -> Any:
+    """The number at ``path`` (dotted, as ``Std:JsonGet`` reads it) in ``step``'s report, or a
+    ConditionError naming the step, the path, what the report holds there and "did you mean"."""
+    try:
+        return number_at(report, path)
+    except MetricLookupError as exc:
+        raise ConditionError(
+            f"{where}: metrics report of {step!r} {exc}. Fix: return {path!r} from {step!r} "
+            "(a number), or read a number its report holds."
+        ) from None
 
 
 def _number(v: Any) -> bool:
@@ -177,7 +189,9 @@ def join_text(value: Any, metrics: Metrics, params: Mapping[str, Any], where: st
 
 def _value(o: Any, metrics: Metrics, params: Mapping[str, Any]) -> Any:
     if isinstance(o, MetricRef):
-        return metrics[o.step][o.key]
+        if o.step not in metrics:
+            raise ConditionError(f"condition: step {o.step!r} produced no metrics report.")
+        return _metric(metrics[o.step], o.step, o.key, "condition")
     if isinstance(o, Param):
         return params[o.name]
     return o
@@ -211,7 +225,7 @@ def describe_values(expr: Expr, metrics: Metrics, params: Mapping[str, Any]) -> 
     def show(o: Any) -> str:
         try:
             v = _value(o, metrics, params)
-        except KeyError:
+        except (KeyError, ConditionError):
             return "?"
         return f"{v:g}" if _number(v) else repr(v)
 

@@ -24,6 +24,7 @@ from dagml.local.decide import describe_values, evaluate_conditions, join_text
 from dagml.local.errors import ConditionError
 from dagml.local.store import StepRecord, now
 from dagml.spec.params import Param
+from dagml.spec.reports import number_leaves
 from dagml.spec.specs import ConditionSpec, FailSpec, ModelSpec, RegisterSpec
 
 __all__ = ["INLINE", "InlineSpec", "InlineSteps"]
@@ -38,7 +39,7 @@ class InlineSteps:
 
     def __init__(self, context: RunContext) -> None:
         self.context = context
-        self._metrics: dict[str, dict[str, float]] = {}
+        self._metrics: dict[str, dict[str, Any]] = {}
 
     def run(self, spec: InlineSpec, records: Mapping[str, StepRecord]) -> StepRecord:
         """Run the step; return its final record (``failed`` with the reason on a DagmlError)."""
@@ -60,13 +61,13 @@ class InlineSteps:
             return StepRecord(spec.name, spec.kind, "failed", started, now(), error=str(exc))
         return StepRecord(spec.name, spec.kind, "succeeded", started, now(), detail=detail)
 
-    def metrics(self, step: str) -> dict[str, float]:
-        """The metrics report step ``step`` wrote."""
+    def metrics(self, step: str) -> dict[str, Any]:
+        """The metrics report step ``step`` wrote (a JSON object, maybe nested)."""
         if step not in self._metrics:
             path = os.path.join(self.context.dir(step), c.PROCESSING_METRICS_DIR, c.METRICS_FILE)
             try:
                 with open(path, encoding="utf-8") as f:
-                    report: dict[str, float] = json.load(f)
+                    report: dict[str, Any] = json.load(f)
             except FileNotFoundError:
                 raise ConditionError(f"step {step!r} wrote no metrics report ({path}).") from None
             self._metrics[step] = report
@@ -113,7 +114,8 @@ class InlineSteps:
                 "missing or changed since that step finished, so it is not registered. "
                 f"Fix: run the pipeline again without --resume (or with --no-cache) to retrain {spec.model!r}."
             )
-        metrics = self.metrics(spec.metrics) if spec.metrics else {}
+        # The registry keeps the report's numbers by path (``multiclass_classification_metrics.accuracy.value``).
+        metrics = number_leaves(self.metrics(spec.metrics)) if spec.metrics else {}
         registered = registry.register(
             group,
             approval=approval,

@@ -10,6 +10,7 @@ from dagml._text import visible
 from dagml.local.result import RunResult
 from dagml.local.status import StepStatus
 from dagml.local.store import StepRecord
+from dagml.spec.reports import number_leaves
 
 __all__ = ["Progress", "summary_table"]
 
@@ -69,8 +70,8 @@ def summary_table(result: RunResult) -> str:
             note = str(r.detail["note"])[:100]
         elif r.kind == "processing":
             m = result.metrics(name)
-            if m:
-                note = ", ".join(f"{k}={v:g}" for k, v in sorted(m.items())[:4])
+            if m:  # a nested report's numbers by path: multiclass_classification_metrics.accuracy.value=0.97
+                note = ", ".join(f"{k}={v:g}" for k, v in sorted(number_leaves(m).items())[:4])
         time = "" if r.duration is None else f"{r.duration:.2f}s"
         rows.append((name, r.kind, r.status, time, note))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]

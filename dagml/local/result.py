@@ -56,18 +56,22 @@ class RunResult:
     def step_dir(self, step: str) -> str:
         return self.store.step_dir(self.run_id, step)
 
-    def metrics(self, step: str) -> dict[str, float] | None:
+    def metrics(self, step: str) -> dict[str, Any] | None:
+        """The metrics report step ``step`` wrote (a JSON object, maybe nested), or None."""
         path = os.path.join(self.step_dir(step), c.PROCESSING_METRICS_DIR, c.METRICS_FILE)
         if not os.path.isfile(path):
             return None
         with open(path, encoding="utf-8") as f:
-            report: dict[str, float] = json.load(f)
+            report: dict[str, Any] = json.load(f)
         return report
 
-    def output(self, step: str) -> Any:
-        """The value a function step returned (loaded from this run's store)."""
+    def output(self, step: str, name: str | None = None) -> Any:
+        """The value a function step returned (loaded from this run's store); with ``name``, what a
+        parameter bound to that named output receives (the value, or the directory's path)."""
         from dagml.runtime import artifacts
 
+        if name is not None:
+            return artifacts.load_named_output(os.path.join(self.step_dir(step), c.PROCESSING_OUTPUTS_DIR, name), step, name)
         record = self.steps[step]
         if record.kind == "training":
             return artifacts.load_model(os.path.join(self.step_dir(step), c.MODEL_DIR), step, "output")
@@ -76,7 +80,8 @@ class RunResult:
     def outputs(self, step: str) -> dict[str, str]:
         """What step ``step`` left, by name -> path: a function step's return value (``output``) and
         report (``metrics``), a model (``model``), a batch transform's ``predictions`` (each file), a
-        registered version's ``artifact``. Empty for a step that produced nothing or did not finish."""
+        registered version's ``artifact``, each named output's directory (``outputs/<name>``).
+        Empty for a step that produced nothing or did not finish."""
         record = self.steps.get(step)
         if record is None or record.status not in ("succeeded", "cached"):
             return {}
@@ -92,6 +97,9 @@ class RunResult:
             files = sorted(os.listdir(predictions))
             candidates += [("predictions" if len(files) == 1 else f"predictions/{f}", os.path.join(predictions, f)) for f in files]
         found = {name: path for name, path in candidates if os.path.isfile(path)}
+        named = os.path.join(root, c.PROCESSING_OUTPUTS_DIR)
+        if os.path.isdir(named):  # named outputs: each its directory (files, or output.pkl holding a value)
+            found.update({f"outputs/{n}": os.path.join(named, n) for n in sorted(os.listdir(named))})
         if record.kind == "model" and record.detail.get("model_dir"):
             found["model"] = os.path.join(str(record.detail["model_dir"]), c.MODEL_FILE)
         if record.kind == "register" and record.detail.get("artifact"):

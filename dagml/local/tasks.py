@@ -15,7 +15,7 @@ import os
 import shutil
 
 from dagml import contract as c
-from dagml.graph.wiring import CONSTANT, DATASET, PARAM, STEP, UNBOUND
+from dagml.graph.wiring import CONSTANT, DATASET, OUTPUT, OUTPUT_DIRS, PARAM, STEP, UNBOUND
 from dagml.local.context import RunContext
 from dagml.local.result import PREDICTIONS_DIR
 from dagml.local.workers import Task
@@ -28,9 +28,11 @@ __all__ = ["LOG_FILE", "PREDICTIONS_DIR", "function_task", "output_path", "trans
 LOG_FILE = "log.txt"
 
 
-def output_path(context: RunContext, source: NodeSpec) -> str:
-    """Where the output of step ``source`` is, for a step that reads it."""
+def output_path(context: RunContext, source: NodeSpec, output: str | None = None) -> str:
+    """Where the output of step ``source`` (or its named output ``output``) is, for a step that reads it."""
     root = context.dir(source.name)
+    if output is not None:
+        return os.path.join(root, c.PROCESSING_OUTPUTS_DIR, output)
     if isinstance(source, FunctionSpec):
         if source.kind == "training":
             return os.path.join(root, c.MODEL_DIR)
@@ -66,14 +68,14 @@ def function_task(context: RunContext, spec: FunctionSpec) -> Task:
     params: list[tuple[str, str]] = []
     for b in context.graph.bindings[spec.name]:
         link = os.path.join(root, base, b.parameter)
-        if b.source == STEP:
+        if b.source in (STEP, OUTPUT):
             os.makedirs(os.path.dirname(link), exist_ok=True)
-            os.symlink(output_path(context, context.graph[b.ref or ""]), link)
+            os.symlink(output_path(context, context.graph[b.ref or ""], b.output), link)
         elif b.source == DATASET:
             _link(context.params[b.ref or ""], link)
         elif b.source == PARAM:
             params.append((b.ref or "", param_text(context.params[b.ref or ""])))
-        elif b.source not in (CONSTANT, UNBOUND):  # a constant stays the function's default
+        elif b.source not in (CONSTANT, UNBOUND, OUTPUT_DIRS):  # a constant stays the function's default
             raise AssertionError(f"step {spec.name!r}: unhandled binding source {b.source!r}")
     log = os.path.join(root, LOG_FILE)
     timeout = float(spec.options.timeout) if spec.options.timeout else None
@@ -98,6 +100,8 @@ def transform_task(context: RunContext, spec: TransformSpec) -> Task:
     model_dir = os.path.join(context.dir(model.model), c.MODEL_DIR)
     if spec.data_is_dataset:
         source = context.params[spec.data]
+    elif spec.data_output is not None:  # a named output: the files as the step wrote them
+        source = output_path(context, graph[spec.data], spec.data_output)
     elif spec.data in graph.scored:  # a processing step: the CSV copy of its return value
         source = os.path.join(context.dir(spec.data), c.PROCESSING_CSV_DIR, c.CSV_FILE)
     else:

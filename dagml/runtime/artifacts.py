@@ -2,8 +2,8 @@
 
 A processing step's return value is ``output.pkl``, a training step's model is
 ``model.pkl`` (SageMaker uploads it as ``model.tar.gz``), and a metrics report
-is ``evaluation.json``: a flat JSON object of finite numbers, keys sorted, which
-conditions read with ``JsonGet``. Every file is written to a temporary file in
+is ``evaluation.json``: a JSON object of finite numbers (strings, lists, nested
+objects too), keys sorted, which conditions read with ``JsonGet`` by a dotted path. Every file is written to a temporary file in
 the same directory and moved into place with :func:`os.replace`, so a crash
 never leaves half a file behind.
 
@@ -38,11 +38,13 @@ __all__ = [
     "csv_text",
     "load_input",
     "load_model",
+    "load_named_output",
     "load_output",
     "metrics_report",
     "save_csv",
     "save_metrics",
     "save_model",
+    "save_named_outputs",
     "save_output",
 ]
 
@@ -124,39 +126,70 @@ def save_model(model: object, directory: str, step: str = "?") -> str:
     return _dump(model, os.path.join(directory, MODEL_FILE), step, "a model")
 
 
-def metrics_report(value: object, step: str = "?") -> dict[str, int | float]:
-    """Check that ``value`` is a metrics report and return it as plain numbers.
+def _report_value(value: object, path: str, step: str) -> Any:
+    """One value of a report as plain JSON, or an ArtifactError naming its JSON path."""
+    fix = (
+        "Fix: a report's values are finite numbers, strings, lists of them or objects of the same, e.g. "
+        "{'accuracy': 0.97} or SageMaker's {'regression_metrics': {'mse': {'value': 0.3}}}."
+    )
+    if isinstance(value, Mapping):
+        report: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str) or not key:
+                where = f" in {path!r}" if path else ""
+                raise ArtifactError(f"step {step!r}: metrics key {key!r}{where} is not a non-empty string. {fix}")
+            report[key] = _report_value(item, f"{path}.{key}" if path else key, step)
+        return report
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value is None:  # JSON has them, but no condition could read them
+        raise ArtifactError(f"step {step!r}: metric {path!r} is {value!r}, not a number. {fix}")
+    if isinstance(value, numbers.Real):
+        number: int | float = int(value) if isinstance(value, numbers.Integral) else float(value)
+        if not math.isfinite(number):
+            raise ArtifactError(
+                f"step {step!r}: metric {path!r} is {value!r}; JSON and SageMaker conditions need a finite "
+                "number. Fix: replace NaN or infinity with a finite value before returning (or the string "
+                "'NaN', as Model Monitor writes an unknown standard deviation)."
+            )
+        return number
+    items = value.tolist() if hasattr(value, "tolist") else value  # a numpy array
+    if isinstance(items, (list, tuple)):  # a curve, a matrix row: numbers, strings or lists of them
+        values = []
+        for i, item in enumerate(items):
+            if isinstance(item, Mapping):
+                raise ArtifactError(f"step {step!r}: metric '{path}[{i}]' is an object inside a list. {fix}")
+            values.append(_report_value(item, f"{path}[{i}]", step))
+        return values
+    raise ArtifactError(
+        f"step {step!r}: metric {path!r} is {value!r} (a {type(value).__name__}), not a number, a string, "
+        f"a list or an object. {fix}"
+    )
 
-    A report is a non-empty dict of string keys to finite real numbers (Python
-    or numpy ints and floats; booleans are not numbers here).
+
+def metrics_report(value: object, step: str = "?") -> dict[str, Any]:
+    """Check that ``value`` is a metrics report and return it as plain JSON values.
+
+    A report is a non-empty dict of string keys to finite real numbers (Python or
+    numpy ints and floats; booleans are not numbers here), strings, lists of them
+    (or numpy arrays) and dicts of the same, nested as deep as needed: a flat
+    ``{"accuracy": 0.97}`` or SageMaker's model-quality format
+    (``{"regression_metrics": {"mse": {"value": 0.3}}}``, dagml/spec/model_quality.py).
+    An error names the JSON path of the bad value (``regression_metrics.mse.value``).
     """
-    fix = "Fix: return a flat dict of numbers, e.g. {'accuracy': 0.97}."
+    fix = "Fix: return a dict of numbers, e.g. {'accuracy': 0.97}, or a nested one such as {'regression_metrics': {'mse': {'value': 0.3}}}."
     if not isinstance(value, Mapping):
         raise ArtifactError(
             f"step {step!r} is a metrics step but returned a {type(value).__name__}, not a dict. {fix}"
         )
     if not value:
         raise ArtifactError(f"step {step!r} is a metrics step but returned an empty dict. {fix}")
-    report: dict[str, int | float] = {}
-    for key, item in value.items():
-        if not isinstance(key, str) or not key:
-            raise ArtifactError(f"step {step!r}: metrics key {key!r} is not a non-empty string. {fix}")
-        if isinstance(item, bool) or not isinstance(item, numbers.Real):
-            raise ArtifactError(
-                f"step {step!r}: metric {key!r} is {item!r} (a {type(item).__name__}), not a number. {fix}"
-            )
-        number: int | float = int(item) if isinstance(item, numbers.Integral) else float(item)
-        if not math.isfinite(number):
-            raise ArtifactError(
-                f"step {step!r}: metric {key!r} is {item!r}; JSON and SageMaker conditions need a finite "
-                "number. Fix: replace NaN or infinity with a finite value before returning."
-            )
-        report[key] = number
+    report: dict[str, Any] = _report_value(value, "", step)
     return report
 
 
 def save_metrics(value: object, directory: str, step: str = "?") -> str:
-    """Write a metrics report to ``<directory>/evaluation.json`` (keys sorted)."""
+    """Write a metrics report to ``<directory>/evaluation.json`` (keys sorted at every level)."""
     report = metrics_report(value, step)
     text = json.dumps(report, sort_keys=True, indent=2, allow_nan=False) + "\n"
     return atomic_write(os.path.join(directory, METRICS_FILE), text.encode("utf-8"))
@@ -259,6 +292,71 @@ def load_model(directory: str, step: str = "?", parameter: str = "model") -> Any
         f"step {step!r}, input {parameter!r}: {directory!r} holds neither {MODEL_FILE} nor {MODEL_ARCHIVE}. "
         "Fix: map the training step's model artifact (S3ModelArtifacts) to this directory."
     )
+
+
+def save_named_outputs(
+    value: object, directories: Mapping[str, str], step: str = "?"
+) -> dict[str, str]:
+    """Finish a step with named outputs: store returned values, check every output has something.
+
+    ``value`` is what the function returned: None, or a mapping from output names to
+    values, each pickled as ``output.pkl`` into its output's directory. Every other
+    output must hold the files the function wrote; an output filled both ways, or not
+    at all, is an error (a consumer could not know what it reads). Returns name -> how
+    it was filled ("value" or "files").
+    """
+    names = list(directories)
+    if value is not None and not isinstance(value, Mapping):
+        raise ArtifactError(
+            f"step {step!r} declares named outputs ({', '.join(map(repr, names))}) but returned a "
+            f"{type(value).__name__}. Fix: write files into outputs[name], or return a dict keyed by output "
+            f"name, e.g. {{{names[0]!r}: value}}; return nothing else."
+        )
+    returned = dict(value or {})
+    unknown = [k for k in returned if k not in directories]
+    if unknown:
+        from dagml.errors import did_you_mean
+
+        key = unknown[0]
+        raise ArtifactError(
+            f"step {step!r} returned a value for {key!r}, which is not one of its outputs"
+            f"{did_you_mean(str(key), names)}. Fix: declare it, @pipe.step(outputs=[..., {key!r}]), or return "
+            f"only {', '.join(map(repr, names))}."
+        )
+    filled: dict[str, str] = {}
+    for name, directory in directories.items():
+        written = any(files for _, _, files in os.walk(directory))
+        if name in returned and written:
+            raise ArtifactError(
+                f"step {step!r}: output {name!r} got both files and a returned value. Fix: either write files "
+                f"into outputs[{name!r}] or return {{{name!r}: value}}, not both."
+            )
+        if name in returned:
+            _dump(returned[name], os.path.join(directory, OUTPUT_FILE), step, f"output {name!r} as a value")
+            filled[name] = "value"
+        elif written:
+            filled[name] = "files"
+        else:
+            raise ArtifactError(
+                f"step {step!r}: output {name!r} is empty: the function neither wrote files into "
+                f"outputs[{name!r}] nor returned {{{name!r}: value}}. Fix: fill every declared output "
+                "(an empty output would leave the steps that read it with nothing)."
+            )
+    return filled
+
+
+def load_named_output(directory: str, step: str = "?", parameter: str = "?") -> Any:
+    """What a parameter bound to a named output receives: the value when the output holds a
+    returned value (only ``output.pkl``), otherwise the directory's path."""
+    if not os.path.isdir(directory):
+        raise MissingInputError(
+            f"step {step!r}, input {parameter!r}: the input directory {directory!r} does not exist. "
+            f"Fix: map the named output the parameter reads to it (a ProcessingInput or training channel)."
+        )
+    entries = [e for e in os.listdir(directory) if not e.startswith(".")]
+    if entries == [OUTPUT_FILE]:
+        return load_output(directory, step, parameter)
+    return directory
 
 
 def _dataset_path(directory: str) -> str:

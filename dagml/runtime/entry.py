@@ -28,8 +28,10 @@ import argparse
 import functools
 import json
 import os
+import pathlib
 import sys
 import traceback
+import types
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
@@ -50,18 +52,20 @@ from dagml.contract import (
     PROCESSING_INPUT_DIR,
     PROCESSING_METRICS_DIR,
     PROCESSING_OUTPUT_DIR,
+    PROCESSING_OUTPUTS_DIR,
     ROOT_ENV,
     TRAINING_CHANNEL_DIR,
 )
 from dagml.errors import DagmlError, did_you_mean
 from dagml.graph.build import build_graph
 from dagml.graph.model import PipelineGraph
-from dagml.graph.wiring import CONSTANT, DATASET, PARAM, STEP
+from dagml.graph.wiring import CONSTANT, DATASET, OUTPUT, OUTPUT_DIRS, PARAM, STEP
 from dagml.runtime import artifacts
 from dagml.runtime.errors import StepRuntimeError, StepUsageError
+from dagml.spec import model_quality
 from dagml.spec.params import TEXT_FORMS, Param, ParamValue, parse_param_text
 from dagml.spec.pipeline import PipelineDeclaration
-from dagml.spec.specs import FunctionSpec
+from dagml.spec.specs import FunctionSpec, RegisterSpec
 
 __all__ = [
     "FAILURE_FILE",
@@ -304,11 +308,24 @@ def _input_dir(root: str, mode: str, parameter: str) -> str:
     return os.path.join(root, base, parameter)
 
 
+def output_dirs(root: str, spec: FunctionSpec) -> dict[str, str]:
+    """Where the step's named outputs go: ``<root>/processing/outputs/<name>`` (created)."""
+    dirs = {o.name: os.path.join(root, PROCESSING_OUTPUTS_DIR, o.name) for o in spec.outputs}
+    for directory in dirs.values():
+        os.makedirs(directory, exist_ok=True)
+    return dirs
+
+
 def _kwargs(graph: PipelineGraph, spec: FunctionSpec, invocation: Invocation, root: str) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     for binding in graph.bindings[spec.name]:
         where = _input_dir(root, invocation.mode, binding.parameter)
-        if binding.source == STEP:
+        if binding.source == OUTPUT_DIRS:
+            dirs = output_dirs(root, spec)
+            kwargs[binding.parameter] = types.MappingProxyType({k: pathlib.Path(v) for k, v in dirs.items()})
+        elif binding.source == OUTPUT:
+            kwargs[binding.parameter] = artifacts.load_named_output(where, spec.name, binding.parameter)
+        elif binding.source == STEP:
             upstream = graph[binding.ref or binding.parameter]
             value = artifacts.load_input(upstream.kind, where, spec.name, binding.parameter)
             kwargs[binding.parameter] = value
@@ -343,10 +360,22 @@ def run(invocation: Invocation, root: str) -> Any:
     if invocation.mode == "training":
         artifacts.save_model(value, os.path.join(root, MODEL_DIR), spec.name)
         return value
+    if spec.outputs:  # named outputs are all it produces (dagml.spec.outputs)
+        artifacts.save_named_outputs(value, output_dirs(root, spec), spec.name)
+        return value
     table = artifacts.csv_text(value, spec.name) if spec.name in graph.scored else None
     report = None
     if spec.name in graph.reports_read:  # a condition or a registration reads it: it must be a report
         report = artifacts.metrics_report(value, spec.name)
+        registered = [n.name for n in graph.nodes.values() if isinstance(n, RegisterSpec) and n.metrics == spec.name]
+        found = model_quality.problems(report) if registered else []
+        if found:  # SageMaker accepts any JSON; only Studio's model-quality view needs the shape: warn, go on
+            print(
+                f"dagml step runtime: warning: {registered[0]!r} registers this report as the model's quality "
+                f"metrics, but it is not in SageMaker's model-quality format, the only one Studio shows: "
+                f"{'; '.join(found)}. Fix: return e.g. {model_quality.EXAMPLE} (dagml.model_quality builds it).",
+                file=sys.stderr,
+            )
     elif spec.name in graph.reports:
         try:
             report = artifacts.metrics_report(value, spec.name)

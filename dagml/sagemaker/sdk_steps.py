@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from dagml import contract as c
 from dagml.errors import ConfigurationError
-from dagml.graph.wiring import DATASET, PARAM, STEP, Binding
+from dagml.graph.wiring import DATASET, OUTPUT, PARAM, STEP, Binding
 from dagml.sagemaker.steps import (
     CONTAINER_ROOT,
     DEFAULT_TRAINING_RUNTIME,
@@ -94,7 +94,15 @@ _SDK_NAMES = {
     "sagemaker.mlops.workflow.steps": ("CacheConfig", "ProcessingStep", "TrainingStep", "TransformStep"),
     "sagemaker.serve.model_builder": ("ModelBuilder",),
     "sagemaker.train": ("ModelTrainer",),
-    "sagemaker.train.configs": ("Compute", "InputData", "OutputDataConfig", "StoppingCondition"),
+    "sagemaker.train.configs": (
+        "Channel",
+        "Compute",
+        "DataSource",
+        "InputData",
+        "OutputDataConfig",
+        "S3DataSource",
+        "StoppingCondition",
+    ),
 }
 
 
@@ -201,9 +209,23 @@ class SdkBuilder:
             return props.ModelName
         return props.ProcessingOutputConfig.Outputs[c.OUTPUT_NAME].S3Output.S3Uri
 
+    def named_output(self, step: str, name: str) -> Any:
+        """The SDK property naming one execution's named output ``name`` of ``step``."""
+        return self.build(step).properties.ProcessingOutputConfig.Outputs[name].S3Output.S3Uri
+
     def source(self, b: Binding) -> Any:
         assert b.ref is not None
+        if b.source == OUTPUT:
+            assert b.output is not None
+            return self.named_output(b.ref, b.output)
         return self.params[b.ref] if b.source == DATASET else self.output_of(b.ref)
+
+    def delivery(self, b: Binding) -> tuple[str, str]:
+        """(input mode, distribution): a dataset's own, else File and FullyReplicated (steps._delivery)."""
+        if b.source == DATASET:
+            dataset = self.graph.dataset(b.ref or "")
+            return dataset.input_mode, dataset.distribution
+        return "File", "FullyReplicated"
 
     def common(self, spec: NodeSpec, *, description: bool = True) -> dict[str, Any]:
         """Keyword arguments every step class takes: depends_on, names, retry and cache."""
@@ -260,9 +282,9 @@ class SdkBuilder:
         sdk, ctx = self.sdk, self.ctx
         inputs, arguments = [], ["--mode", "processing", "--target", ctx.target, "--step", spec.name]
         for b in self.graph.bindings[spec.name]:
-            if b.source in (STEP, DATASET):
+            if b.source in (STEP, DATASET, OUTPUT):
                 local = posixpath.join(CONTAINER_ROOT, c.PROCESSING_INPUT_DIR, b.parameter)
-                inputs.append(self._input(b.parameter, self.source(b), local))
+                inputs.append(self._input(b.parameter, self.source(b), local, *self.delivery(b)))
             elif b.source == PARAM:
                 assert b.ref is not None
                 arguments += ["--param", b.ref, self._as_string(b.ref)]
@@ -270,7 +292,13 @@ class SdkBuilder:
         # The whole code prefix (dagml_entry.py + sourcedir.tar.gz) is one input, and the
         # entrypoint is explicit: ScriptProcessor's ``code`` would ship only one file.
         inputs.append(self._input(c.CODE_INPUT_NAME, ctx.code_prefix, code_dir))
-        outputs = [self._output(spec.name, c.OUTPUT_NAME, c.PROCESSING_OUTPUT_DIR)]
+        if spec.outputs:
+            outputs = [
+                self._output(spec.name, o.name, posixpath.join(c.PROCESSING_OUTPUTS_DIR, o.name), o.s3)
+                for o in spec.outputs
+            ]
+        else:
+            outputs = [self._output(spec.name, c.OUTPUT_NAME, c.PROCESSING_OUTPUT_DIR)]
         metrics = spec.name in ctx.graph.reports
         if metrics:
             outputs.append(self._output(spec.name, c.METRICS_OUTPUT_NAME, c.PROCESSING_METRICS_DIR))
@@ -305,15 +333,21 @@ class SdkBuilder:
         values = [base, pipeline, self.sdk.ExecutionVariables.PIPELINE_EXECUTION_ID, step, *parts]
         return self.sdk.Join(on="/", values=values)
 
-    def _input(self, name: str, uri: Any, local_path: str) -> Any:
+    def _input(
+        self, name: str, uri: Any, local_path: str, mode: str = "File", distribution: str = "FullyReplicated"
+    ) -> Any:
         s3 = self.sdk.ProcessingS3Input(
-            s3_uri=uri, local_path=local_path, s3_data_type="S3Prefix", s3_input_mode="File"
+            s3_uri=uri,
+            local_path=local_path,
+            s3_data_type="S3Prefix",
+            s3_input_mode=mode,
+            s3_data_distribution_type=distribution,
         )
         return self.sdk.ProcessingInput(input_name=name, s3_input=s3)
 
-    def _output(self, step: str, name: str, local_dir: str) -> Any:
+    def _output(self, step: str, name: str, local_dir: str, destination: Any = None) -> Any:
         s3 = self.sdk.ProcessingS3Output(
-            s3_uri=self.location(step, name),
+            s3_uri=self.location(step, name) if destination is None else self.value(destination),
             local_path=posixpath.join(CONTAINER_ROOT, local_dir),
             s3_upload_mode="EndOfJob",
         )
@@ -327,8 +361,19 @@ class SdkBuilder:
             if b.source == PARAM:
                 assert b.ref is not None
                 hyper[b.ref] = self._as_string(b.ref)
-            elif b.source in (STEP, DATASET):
-                channels.append(sdk.InputData(channel_name=b.parameter, data_source=self.source(b)))
+            elif b.source in (STEP, DATASET, OUTPUT):
+                mode, distribution = self.delivery(b)
+                if (mode, distribution) == ("File", "FullyReplicated"):
+                    channels.append(sdk.InputData(channel_name=b.parameter, data_source=self.source(b)))
+                else:
+                    source = sdk.S3DataSource(
+                        s3_uri=self.source(b), s3_data_type="S3Prefix", s3_data_distribution_type=distribution
+                    )
+                    channels.append(
+                        sdk.Channel(
+                            channel_name=b.parameter, data_source=sdk.DataSource(s3_data_source=source), input_mode=mode
+                        )
+                    )
         itype, icount = self.instance(spec.options)
         trainer = sdk.ModelTrainer(
             training_image=self.settings.image,
@@ -387,6 +432,8 @@ class SdkBuilder:
         sdk = self.sdk
         if spec.data_is_dataset:
             data = self.params[spec.data]
+        elif spec.data_output is not None:
+            data = self.named_output(spec.data, spec.data_output)
         elif self.graph[spec.data].kind == "processing":
             data = (
                 self.build(spec.data)

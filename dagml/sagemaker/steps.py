@@ -16,7 +16,7 @@ import networkx as nx
 from dagml import contract as c
 from dagml.graph.lowered import lower_message
 from dagml.graph.model import PipelineGraph
-from dagml.graph.wiring import DATASET, PARAM, STEP
+from dagml.graph.wiring import DATASET, OUTPUT, PARAM, STEP, Binding
 from dagml.sagemaker.errors import CompileError
 from dagml.sagemaker.expressions import as_string, get, output_of, value
 from dagml.sagemaker.settings import Settings
@@ -32,6 +32,9 @@ from dagml.spec.specs import (
 )
 
 DEFAULT_VOLUME_GB = 30
+#: What a ProcessingS3Input's S3InputMode takes (API reference, ProcessingS3Input: "File | Pipe";
+#: dagml refuses Pipe for every dataset, spec.params.INPUT_MODES).
+PROCESSING_INPUT_MODES = ("File",)
 #: CreateTrainingJob requires a StoppingCondition; this is SageMaker's own default (1 day).
 DEFAULT_TRAINING_RUNTIME = 86400
 CONTAINER_ROOT = c.DEFAULT_ROOT
@@ -115,10 +118,27 @@ def _instance(ctx: Context, options: StepOptions) -> tuple[Any, Any]:
     return value(itype), value(options.instance_count)
 
 
-def _input_source(ctx: Context, parameter: str, source: str, ref: str) -> Any:
-    if source == DATASET:
-        return get(f"Parameters.{ref}")
-    return output_of(ctx.graph[ref])
+def named_output(step: str, name: str) -> dict[str, Any]:
+    """Where one execution wrote step ``step``'s named output ``name``, as a property reference."""
+    return get(f"Steps.{step}.ProcessingOutputConfig.Outputs['{name}'].S3Output.S3Uri")
+
+
+def _input_source(ctx: Context, binding: Binding) -> Any:
+    assert binding.ref is not None
+    if binding.source == DATASET:
+        return get(f"Parameters.{binding.ref}")
+    if binding.source == OUTPUT:
+        assert binding.output is not None
+        return named_output(binding.ref, binding.output)
+    return output_of(ctx.graph[binding.ref])
+
+
+def _delivery(ctx: Context, binding: Binding) -> tuple[str, str]:
+    """(input mode, distribution) of an input: a dataset's own, else File and FullyReplicated."""
+    if binding.source == DATASET:
+        dataset = ctx.graph.dataset(binding.ref or "")
+        return dataset.input_mode, dataset.distribution
+    return "File", "FullyReplicated"
 
 
 def processing(ctx: Context, spec: FunctionSpec) -> dict[str, Any]:
@@ -126,7 +146,7 @@ def processing(ctx: Context, spec: FunctionSpec) -> dict[str, Any]:
     inputs: list[dict[str, Any]] = []
     arguments: list[str | dict[str, Any]] = ["--mode", "processing", "--target", ctx.target, "--step", spec.name]
     for b in bindings:
-        if b.source in (STEP, DATASET):
+        if b.source in (STEP, DATASET, OUTPUT):
             assert b.ref is not None
             if b.parameter == c.CODE_INPUT_NAME:
                 raise CompileError(
@@ -134,15 +154,21 @@ def processing(ctx: Context, spec: FunctionSpec) -> dict[str, Any]:
                     "processing input SageMaker reserves for code. Fix: rename the parameter and pass "
                     "the step by name with after= or bind it differently."
                 )
+            mode, distribution = _delivery(ctx, b)
+            if mode not in PROCESSING_INPUT_MODES:  # validation refuses it first: a direct compile of an unchecked graph
+                raise CompileError(
+                    f"pipeline {ctx.graph.name!r}, step {spec.name!r}: dataset {b.ref!r} has input_mode={mode!r}, "
+                    "which a processing job cannot use. Fix: input_mode='File'."
+                )
             inputs.append(
                 {
                     "InputName": b.parameter,
                     "S3Input": {
                         "LocalPath": posixpath.join(_INPUT_ROOT, b.parameter),
-                        "S3Uri": _input_source(ctx, b.parameter, b.source, b.ref),
+                        "S3Uri": _input_source(ctx, b),
                         "S3DataType": "S3Prefix",
-                        "S3InputMode": "File",
-                        "S3DataDistributionType": "FullyReplicated",
+                        "S3InputMode": mode,
+                        "S3DataDistributionType": distribution,
                         "S3CompressionType": "None",
                     },
                 }
@@ -163,7 +189,12 @@ def processing(ctx: Context, spec: FunctionSpec) -> dict[str, Any]:
             },
         }
     )
-    outputs = [_output(ctx, spec, c.OUTPUT_NAME, c.PROCESSING_OUTPUT_DIR)]
+    if spec.outputs:  # named outputs are all the step produces
+        outputs = [
+            _output(ctx, spec, o.name, posixpath.join(c.PROCESSING_OUTPUTS_DIR, o.name), o.s3) for o in spec.outputs
+        ]
+    else:
+        outputs = [_output(ctx, spec, c.OUTPUT_NAME, c.PROCESSING_OUTPUT_DIR)]
     metrics = spec.name in ctx.graph.reports
     if metrics:
         outputs.append(_output(ctx, spec, c.METRICS_OUTPUT_NAME, c.PROCESSING_METRICS_DIR))
@@ -198,12 +229,13 @@ def processing(ctx: Context, spec: FunctionSpec) -> dict[str, Any]:
     return step
 
 
-def _output(ctx: Context, spec: NodeSpec, name: str, local_dir: str) -> dict[str, Any]:
+def _output(ctx: Context, spec: NodeSpec, name: str, local_dir: str, destination: Any = None) -> dict[str, Any]:
+    """A ProcessingOutput: under the execution's id, or at the ``destination`` the user chose."""
     return {
         "OutputName": name,
         "S3Output": {
             "LocalPath": posixpath.join(CONTAINER_ROOT, local_dir),
-            "S3Uri": ctx.step_uri(spec.name, name),
+            "S3Uri": ctx.step_uri(spec.name, name) if destination is None else value(destination),
             "S3UploadMode": "EndOfJob",
         },
     }
@@ -227,19 +259,19 @@ def training(ctx: Context, spec: FunctionSpec) -> dict[str, Any]:
         if b.source == PARAM:
             assert b.ref is not None
             hyper[b.ref] = as_string(ctx.graph.param(b.ref))
-        elif b.source in (STEP, DATASET):
-            assert b.ref is not None
+        elif b.source in (STEP, DATASET, OUTPUT):
+            mode, distribution = _delivery(ctx, b)
             channels.append(
                 {
                     "ChannelName": b.parameter,
                     "DataSource": {
                         "S3DataSource": {
                             "S3DataType": "S3Prefix",
-                            "S3Uri": _input_source(ctx, b.parameter, b.source, b.ref),
-                            "S3DataDistributionType": "FullyReplicated",
+                            "S3Uri": _input_source(ctx, b),
+                            "S3DataDistributionType": distribution,
                         }
                     },
-                    "InputMode": "File",
+                    "InputMode": mode,
                 }
             )
     itype, icount = _instance(ctx, spec.options)
@@ -317,6 +349,8 @@ def register(ctx: Context, spec: RegisterSpec) -> dict[str, Any]:
 def transform(ctx: Context, spec: TransformSpec) -> dict[str, Any]:
     if spec.data_is_dataset:
         source: Any = get(f"Parameters.{spec.data}")
+    elif spec.data_output is not None:
+        source = named_output(spec.data, spec.data_output)
     elif ctx.graph[spec.data].kind == "processing":
         source = get(f"Steps.{spec.data}.ProcessingOutputConfig.Outputs['{c.CSV_OUTPUT_NAME}'].S3Output.S3Uri")
     else:

@@ -19,7 +19,9 @@ from typing import Any, ClassVar, Union
 import attrs
 
 from dagml.spec.errors import ConditionUsageError, DeclarationError
+from dagml.spec.model_quality import short_key
 from dagml.spec.params import Param, param_type_of
+from dagml.spec.reports import SEPARATOR, path_problem, split_path
 
 __all__ = [
     "And",
@@ -40,6 +42,7 @@ __all__ = [
     "isin",
     "le",
     "lt",
+    "metric_path",
     "ne",
     "not_",
     "operand_type",
@@ -87,7 +90,11 @@ class Expr(_NotABoolean):
 
 @attrs.frozen(eq=False)
 class MetricRef(_NotABoolean):
-    """``step["key"]``: a number from a step's metrics report."""
+    """``step["key"]``: a number from a step's metrics report.
+
+    ``key`` is its path in the report, keys joined by dots: ``evaluate["regression_metrics"]["mse"]``
+    and ``evaluate["regression_metrics.mse"]`` both have the key ``"regression_metrics.mse"``.
+    """
 
     step: str
     key: str
@@ -119,8 +126,42 @@ class MetricRef(_NotABoolean):
         """Condition: the metric is one of ``values``."""
         return isin(self, values)
 
+    def __getitem__(self, key: str) -> MetricRef:
+        """One key deeper: ``evaluate["regression_metrics"]["mse"]`` reads ``regression_metrics.mse``."""
+        return MetricRef(self.step, metric_path(self.step, key, self.key))
+
     def __str__(self) -> str:
         return f"{self.step}.{self.key}"
+
+
+def metric_path(step: str, key: object, parent: str | None = None) -> str:
+    """The report path ``step[key]`` reads (``step[...parent][key]`` with ``parent``), or a DeclarationError.
+
+    A path is keys joined by dots (``"regression_metrics.mse.value"``, SageMaker's ``Std:JsonGet``
+    ``Path``, :mod:`dagml.spec.reports`): ``step["a.b"]`` and ``step["a"]["b"]`` are one path.
+    """
+    example = f"{step}['regression_metrics']['mse']['value'] or {step}['regression_metrics.mse.value']"
+    if not isinstance(key, str) or not key:
+        raise DeclarationError(
+            f"step {step!r}: metric key {key!r} must be a non-empty string, e.g. {step}['accuracy'] "
+            f"or, in a nested report, {example}."
+        )
+    if parent is None:
+        problem = path_problem(key)
+        if problem:
+            raise DeclarationError(
+                f"step {step!r}: metric path {key!r} {problem}. Fix: join non-empty keys with single dots, "
+                f"e.g. {example}."
+            )
+        return key
+    if SEPARATOR in key:
+        raise DeclarationError(
+            f"step {step!r}: {key!r}, one key of the path under {parent!r}, contains {SEPARATOR!r}, which "
+            f"separates keys (no path reads a key with a dot in it). Fix: one key per [...], "
+            f"{step}[{parent!r}]{''.join(f'[{k!r}]' for k in split_path(key) if k)}, or rename the key "
+            "in the report."
+        )
+    return f"{parent}{SEPARATOR}{key}"
 
 
 Operand = Union[MetricRef, Param, str, int, float, bool]
@@ -264,9 +305,9 @@ def operand_type(value: Operand) -> str:
     ]
 
 
-def _describe_operand(value: Operand, defaults: bool, values: Mapping[str, Any] | None) -> str:
+def _describe_operand(value: Operand, defaults: bool, values: Mapping[str, Any] | None, short: bool = False) -> str:
     if isinstance(value, MetricRef):
-        return str(value)
+        return f"{value.step}.{short_key(value.key)}" if short else str(value)
     if isinstance(value, Param):
         if values is not None and value.name in values:
             return f"{value.name} ({values[value.name]!r})"
@@ -274,31 +315,34 @@ def _describe_operand(value: Operand, defaults: bool, values: Mapping[str, Any] 
     return repr(value)
 
 
-def describe(expr: object, defaults: bool = True, values: Mapping[str, Any] | None = None) -> str:
+def describe(
+    expr: object, defaults: bool = True, values: Mapping[str, Any] | None = None, short: bool = False
+) -> str:
     """The expression in words: ``evaluate.accuracy >= AccuracyThreshold (0.9)``.
 
     A param shows its default (``defaults``), or its value in ``values`` (a run's params) when given.
+    ``short`` names a model-quality metric by its name alone (``evaluate.mse``), as drawings do.
     """
     if isinstance(expr, Compare):
-        left = _describe_operand(expr.left, defaults, values)
-        right = _describe_operand(expr.right, defaults, values)
+        left = _describe_operand(expr.left, defaults, values, short)
+        right = _describe_operand(expr.right, defaults, values, short)
         return f"{left} {expr.op} {right}"
     if isinstance(expr, In):
-        options = ", ".join(_describe_operand(o, defaults, values) for o in expr.options)
-        return f"{_describe_operand(expr.value, defaults, values)} in [{options}]"
+        options = ", ".join(_describe_operand(o, defaults, values, short) for o in expr.options)
+        return f"{_describe_operand(expr.value, defaults, values, short)} in [{options}]"
     if isinstance(expr, And):
-        return " and ".join(_wrap(t, defaults, values) for t in expr.terms)
+        return " and ".join(_wrap(t, defaults, values, short) for t in expr.terms)
     if isinstance(expr, Or):
-        return " or ".join(_wrap(t, defaults, values) for t in expr.terms)
+        return " or ".join(_wrap(t, defaults, values, short) for t in expr.terms)
     if isinstance(expr, Not):
-        return f"not {_wrap(expr.term, defaults, values)}"
+        return f"not {_wrap(expr.term, defaults, values, short)}"
     if isinstance(expr, MetricRef):
-        return str(expr)
+        return _describe_operand(expr, defaults, values, short)
     return repr(expr)
 
 
-def _wrap(expr: Expr, defaults: bool, values: Mapping[str, Any] | None) -> str:
-    text = describe(expr, defaults, values)
+def _wrap(expr: Expr, defaults: bool, values: Mapping[str, Any] | None, short: bool = False) -> str:
+    text = describe(expr, defaults, values, short)
     return f"({text})" if isinstance(expr, (And, Or)) else text
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dagml.errors import DagmlError
 
-__all__ = ["ConditionUsageError", "DeclarationError", "TargetError"]
+__all__ = ["ConditionUsageError", "DeclarationError", "MetricLookupError", "ReportError", "TargetError"]
 
 
 class DeclarationError(DagmlError, TypeError):
@@ -21,3 +21,18 @@ class ConditionUsageError(DagmlError, TypeError):
 
 class TargetError(DagmlError, LookupError):
     """A ``TARGET`` given on the command line does not name a pipeline."""
+
+
+class ReportError(DagmlError, ValueError):
+    """A metrics report cannot be built as asked (:func:`dagml.model_quality`)."""
+
+
+class MetricLookupError(DagmlError, LookupError):
+    """A path reads no number in a metrics report (:mod:`dagml.spec.reports`); ``.path`` is the path.
+
+    Whoever reads the report (the local runner) catches it and says which step and report.
+    """
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path

@@ -8,7 +8,7 @@ import os
 import re
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from dagml.spec.errors import DeclarationError
@@ -17,6 +17,7 @@ from dagml.spec.specs import Parameter
 __all__ = ["caller_origin", "declared_returns", "function_origin", "literal_metric_keys", "parameters_of"]
 
 _NUMBER = r"(float|int|float\|int|int\|float|Union\[float,int\]|Union\[int,float\]|numbers\.Number|Number)"
+_OPEN_MAPPING = re.compile(r"^(dict|Dict|Mapping|MutableMapping|<class'dict'>)(\[str,(Any|object)\])?$")
 _METRICS_ANNOTATION = re.compile(
     rf"^((dict|Dict|Mapping|MutableMapping)\[str,{_NUMBER}\]|(dagml\.)?Metrics)$"
 )
@@ -54,7 +55,9 @@ def declared_returns(fn: Callable[..., Any]) -> str | None:
     """'metrics', 'none' or 'data' from the return annotation; None without one.
 
     A metrics report is ``dict[str, float]`` (or ``int``, ``float | int``,
-    ``Mapping[...]``, ``dagml.Metrics``); any other annotation is plain data.
+    ``Mapping[...]``, ``dagml.Metrics``). ``dict[str, Any]`` (or ``object``, or a bare
+    ``dict``) says no more than no annotation: a nested report is annotated so, and whether
+    the step is one is decided by its readers (None). Any other annotation is plain data.
     """
     annotations = getattr(fn, "__annotations__", {}) or {}
     if "return" not in annotations:
@@ -66,14 +69,40 @@ def declared_returns(fn: Callable[..., Any]) -> str | None:
     text = text.replace("typing.", "").replace("collections.abc.", "").replace(" ", "")
     if _METRICS_ANNOTATION.match(text):
         return "metrics"
+    if _OPEN_MAPPING.match(text):
+        return None
     return "data"
 
 
+def _literal_keys(node: ast.Dict) -> list[str] | None:
+    """The string keys of a dict literal, or None when one is not a string constant (or ``**x``)."""
+    keys = []
+    for key in node.keys:
+        if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+            return None
+        keys.append(key.value)
+    return keys
+
+
+def _leaf_paths(node: ast.Dict, prefix: str) -> Iterator[str]:
+    """Dotted paths to the leaves of a dict literal whose keys are all strings."""
+    for key, value in zip(_literal_keys(node) or (), node.values):
+        path = f"{prefix}.{key}" if prefix else key
+        inner = _literal_keys(value) if isinstance(value, ast.Dict) else None
+        if isinstance(value, ast.Dict) and inner:  # a literal object: its own leaves
+            yield from _leaf_paths(value, path)
+        else:  # a number, or anything not a literal dict: only running it tells what is inside
+            yield path
+
+
 def literal_metric_keys(fn: Callable[..., Any]) -> tuple[str, ...] | None:
-    """Keys of the dict literal(s) the function returns, if every return is one.
+    """Paths of the dict literal(s) the function returns, if every return is one.
 
     ``return {"accuracy": acc}`` in every ``return`` statement of the function
     body (not of nested functions) makes it a metrics step with known keys.
+    A nested dict literal gives dotted paths to its leaves (``{"regression_metrics":
+    {"mse": {"value": mse}}}`` -> ``regression_metrics.mse.value``); a nested value
+    that is not a literal dict with string keys is a leaf, whatever it holds at run time.
     Anything else, or no readable source, gives None: only running it tells.
     """
     try:
@@ -100,12 +129,9 @@ def literal_metric_keys(fn: Callable[..., Any]) -> tuple[str, ...] | None:
     keys: set[str] = set()
     for ret in returns:
         value = ret.value
-        if not isinstance(value, ast.Dict) or not value.keys:
+        if not isinstance(value, ast.Dict) or not value.keys or _literal_keys(value) is None:
             return None
-        for key in value.keys:
-            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
-                return None
-            keys.add(key.value)
+        keys.update(_leaf_paths(value, ""))
     return tuple(sorted(keys))
 
 

@@ -20,9 +20,13 @@ from dagml.spec.errors import DeclarationError
 if TYPE_CHECKING:
     from dagml.spec.conditions import Expr
 
-__all__ = ["TEXT_FORMS", "Dataset", "Param", "ParamValue", "param_type_of", "parse_param_text"]
+__all__ = ["DISTRIBUTIONS", "INPUT_MODES", "TEXT_FORMS", "Dataset", "Param", "ParamValue", "param_type_of", "parse_param_text"]
 
 ParamValue = Union[str, int, float, bool]
+
+#: A dataset's delivery options (SageMaker's S3InputMode / InputMode and S3DataDistributionType).
+INPUT_MODES = ("File", "FastFile")
+DISTRIBUTIONS = ("FullyReplicated", "ShardedByS3Key")
 
 #: Python type of a default -> SageMaker parameter type. ``bool`` is checked
 #: before ``int`` because ``True`` is an ``int`` in Python.
@@ -172,8 +176,27 @@ class Dataset:
     local: str | None = None
     s3: str | None = None
     description: str | None = None
+    #: How SageMaker delivers it: "File" (copied before the step starts) or "FastFile" (streamed on
+    #: read; training channels only: a ProcessingS3Input's S3InputMode is File or Pipe, per the API
+    #: reference, API_ProcessingS3Input). "Pipe" is refused: it hands over a FIFO, not a path.
+    input_mode: str = "File"
+    #: "FullyReplicated" (every instance gets all of it) or "ShardedByS3Key" (each instance a share of
+    #: the objects). Local runs have one instance, which gets all of it.
+    distribution: str = "FullyReplicated"
 
     def __attrs_post_init__(self) -> None:
+        if self.input_mode not in INPUT_MODES:
+            pipe = " Pipe mode streams the data through a FIFO, and a step receives a path;" if self.input_mode == "Pipe" else ""
+            raise DeclarationError(
+                f"dataset {self.name!r}: input_mode={self.input_mode!r} is not one of {', '.join(map(repr, INPUT_MODES))}."
+                f"{pipe} Fix: use 'File' (the default) or 'FastFile' for a large dataset a training step reads."
+            )
+        if self.distribution not in DISTRIBUTIONS:
+            raise DeclarationError(
+                f"dataset {self.name!r}: distribution={self.distribution!r} is not one of "
+                f"{', '.join(map(repr, DISTRIBUTIONS))}. Fix: 'ShardedByS3Key' gives each instance a share of the "
+                "objects; 'FullyReplicated' (the default) gives every instance all of them."
+            )
         if self.local is None and self.s3 is None:
             raise DeclarationError(
                 f"dataset {self.name!r} has neither a local path nor an S3 location. "

@@ -21,6 +21,7 @@ from dagml.errors import Problem, did_you_mean
 from dagml.spec.conditions import Expr, MetricRef
 from dagml.spec.errors import DeclarationError
 from dagml.spec.introspect import caller_origin, declared_returns, function_origin, parameters_of
+from dagml.spec.outputs import OUTPUTS_PARAMETER, Output, OutputRef, to_outputs
 from dagml.spec.params import Dataset, Param, ParamValue
 from dagml.spec.provenance import Provenance
 from dagml.spec.specs import (
@@ -68,6 +69,25 @@ _NOT_PLAIN: tuple[tuple[Callable[[Any], bool], str, str], ...] = (
         "return the items instead of yielding them (return list(...))",
     ),
 )
+
+
+def _local_path(dataset: str, local: str | os.PathLike[str] | None) -> str | None:
+    """A dataset's local path: a path as given, or the path of a ``file://`` URL."""
+    if local is None:
+        return None
+    text = os.fspath(local)
+    if not isinstance(text, str) or not text.startswith("file:"):
+        return text
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
+    url = urlsplit(text)
+    if url.netloc not in ("", "localhost"):
+        raise DeclarationError(
+            f"dataset {dataset!r}: local={text!r} names host {url.netloc!r}; a file URL here is a local file. "
+            "Fix: file:///absolute/path or a path relative to the pipeline file."
+        )
+    return url2pathname(url.path)
 
 
 def _check_plain_function(fn: Callable[..., Any], name: str) -> None:
@@ -130,9 +150,20 @@ class PipelineDeclaration:
         local: str | os.PathLike[str] | None = None,
         s3: str | None = None,
         description: str | None = None,
+        input_mode: str = "File",
+        distribution: str = "FullyReplicated",
     ) -> Dataset:
-        """Declare an input dataset: ``s3`` on SageMaker, ``local`` (relative to this file) locally."""
-        dataset = Dataset(name, local=os.fspath(local) if local is not None else None, s3=s3, description=description)
+        """Declare an input dataset: ``s3`` (a prefix or one object) on SageMaker, ``local`` (a path
+        relative to this file, or a ``file://`` URL) locally. ``input_mode`` ("File", "FastFile") and
+        ``distribution`` ("FullyReplicated", "ShardedByS3Key") say how SageMaker delivers it."""
+        dataset = Dataset(
+            name,
+            local=_local_path(name, local),
+            s3=s3,
+            description=description,
+            input_mode=input_mode,
+            distribution=distribution,
+        )
         self._datasets.append(dataset)
         self._changed()
         return dataset
@@ -151,6 +182,7 @@ class PipelineDeclaration:
         kind: str = "processing",
         after: Iterable[StepLike] = (),
         metrics: bool | None = None,
+        outputs: Iterable[str | Output] = (),
         instance_type: str | Param | None = None,
         instance_count: int | Param = 1,
         volume_size_gb: int | None = None,
@@ -170,7 +202,8 @@ class PipelineDeclaration:
         depends on that step's output; one whose default is a param or dataset
         receives its value. ``kind="training"`` makes it a SageMaker Training
         job whose return value is the model. ``after=[...]`` adds
-        ordering-only dependencies.
+        ordering-only dependencies. ``outputs=["train", "test"]`` gives a
+        processing step named outputs, each a directory (dagml.spec.outputs).
         """
         if fn is not None:
             if options:
@@ -208,6 +241,7 @@ class PipelineDeclaration:
                 f"step {name!r}: a training step returns its model, not a metrics report. "
                 "Fix: compute metrics in a separate processing step."
             )
+        outputs = self._outputs(name, kind, metrics, options.pop("outputs", None))
         try:
             step_options = StepOptions(**options)
         except TypeError as exc:
@@ -218,10 +252,19 @@ class PipelineDeclaration:
             self._own(value, f"step {name!r}")
         parameters = parameters_of(fn, name)
         for p in parameters:
-            if p.bound is not None:
+            if isinstance(p.bound, OutputRef):
+                self._own_output(p.bound, f"step {name!r}, parameter {p.name!r}")
+            elif p.bound is not None:
                 self._own(p.bound, f"step {name!r}, parameter {p.name!r}")
+            if outputs and p.name == OUTPUTS_PARAMETER and p.bound is not None:
+                raise DeclarationError(
+                    f"step {name!r}: parameter {OUTPUTS_PARAMETER!r} receives the directories of the step's named "
+                    f"outputs, so it cannot also be bound to {p.bound}. Fix: rename the parameter."
+                )
         if kind == "training":
             returns: str | None = "model"
+        elif outputs:
+            returns = "outputs"
         elif metrics is True:
             returns = "metrics"
         elif metrics is False:
@@ -236,10 +279,31 @@ class PipelineDeclaration:
             after=after,
             options=step_options,
             returns=returns,
+            outputs=outputs,
             origin=function_origin(fn),
         )
         return self._add(Step(spec, self))  # type: ignore[return-value]
 
+    def _outputs(self, name: str, kind: str, metrics: object, value: object) -> tuple[Output, ...]:
+        """``outputs=``, checked: a processing step's named outputs, none of them a metrics report."""
+        if value is None:
+            return ()
+        if kind == "training":
+            raise DeclarationError(
+                f"step {name!r}: outputs= is for processing steps. A training job uploads its model directory "
+                "(model.tar.gz) and nothing SageMaker can hand another step by name. Fix: write the files in "
+                "a processing step with outputs=[...], or return them with the model."
+            )
+        if metrics:
+            raise DeclarationError(
+                f"step {name!r}: a step with named outputs returns them, not a metrics report. "
+                "Fix: compute the report in a step of its own, or drop outputs=."
+            )
+        outputs = to_outputs(name, value)
+        for output in outputs:
+            if isinstance(output.s3, Param):
+                self._own(output.s3, f"step {name!r}, output {output.name!r}")
+        return outputs
     def model(self, name: str, *, model: StepLike, after: Iterable[StepLike] = (), description: str | None = None) -> Node:
         """Declare a SageMaker Model (CreateModel) from a training step's artifact."""
         spec = ModelSpec(
@@ -302,7 +366,7 @@ class PipelineDeclaration:
         name: str,
         *,
         model: StepLike,
-        data: Dataset | StepLike,
+        data: Dataset | OutputRef | StepLike,
         content_type: str = "text/csv",
         split_type: str = "Line",
         instance_type: str | Param | None = None,
@@ -310,16 +374,21 @@ class PipelineDeclaration:
         after: Iterable[StepLike] = (),
         **options: Any,
     ) -> Node:
-        """Score ``data`` (a dataset or a step's output) with a model in a batch transform job.
+        """Score ``data`` (a dataset, a step's output, or one named output: ``prep.outputs["test"]``)
+        with a model in a batch transform job.
 
         ``model`` is a model step (``pipe.model``) or a training step; for a
         training step dagml declares the model step ``<name>Model`` for you,
         and it joins whichever condition branch the transform is put in.
         """
         where = f"batch_transform {name!r}"
+        data_output = None
         if isinstance(data, Dataset):
             self._own(data, where)
             data_name, is_dataset = data.name, True
+        elif isinstance(data, OutputRef):
+            self._own_output(data, f"{where}: data=")
+            data_name, is_dataset, data_output = data.step, False, data.name
         else:
             data_name, is_dataset = self._name(data, f"{where}: data="), False
         try:
@@ -337,6 +406,7 @@ class PipelineDeclaration:
             model=model_name,
             data=data_name,
             data_is_dataset=is_dataset,
+            data_output=data_output,
             content_type=content_type,
             split_type=split_type,
             options=step_options,
@@ -497,6 +567,14 @@ class PipelineDeclaration:
                 f"{where}: {what} {value.name!r} was not declared on pipeline {self.name!r}. "
                 f"Fix: declare it with pipe.{'param' if isinstance(value, Param) else 'dataset' if isinstance(value, Dataset) else 'step'}"
                 f"(...) on this pipeline, not another one."
+            )
+
+    def _own_output(self, ref: OutputRef, where: str) -> None:
+        """Refuse a named output of a step that another pipeline declared."""
+        if not any(isinstance(h, Step) and h.name == ref.step and any(o.name == ref.name for o in h.spec.outputs) for h in self._handles):
+            raise DeclarationError(
+                f"{where}: {ref} is not an output of a step of pipeline {self.name!r}. "
+                "Fix: bind an output of a step declared on this pipeline."
             )
 
     def _name(self, value: object, where: str) -> str:

@@ -17,6 +17,7 @@ import attrs
 
 from dagml.spec.conditions import Expr, MetricRef
 from dagml.spec.errors import DeclarationError
+from dagml.spec.outputs import Output, OutputRef
 from dagml.spec.params import Dataset, Param
 
 if TYPE_CHECKING:
@@ -199,9 +200,9 @@ class Parameter:
     default: Any = attrs.field(default=None, eq=False, repr=False)
 
     @property
-    def bound(self) -> Param | Dataset | None:
-        """The param or dataset bound as this parameter's default, if any."""
-        return self.default if isinstance(self.default, (Param, Dataset)) else None
+    def bound(self) -> Param | Dataset | OutputRef | None:
+        """The param, dataset or step output (``step.outputs["train"]``) bound as this parameter's default."""
+        return self.default if isinstance(self.default, (Param, Dataset, OutputRef)) else None
 
 
 @attrs.frozen
@@ -218,6 +219,8 @@ class FunctionSpec:
     returns: str | None = None
     #: Metric keys known from the declaration (a dict literal returned), if any.
     metric_keys: tuple[str, ...] | None = None
+    #: Named outputs (``@pipe.step(outputs=[...])``, dagml.spec.outputs): each a directory of its own.
+    outputs: tuple[Output, ...] = ()
     #: Where it was declared, for error messages: "file.py:12".
     origin: str = ""
 
@@ -266,6 +269,8 @@ class TransformSpec:
     #: Name of the dataset or step whose output is scored.
     data: str
     data_is_dataset: bool
+    #: The named output of step ``data`` that is scored (``data=step.outputs["test"]``), if one is.
+    data_output: str | None = None
     content_type: str = "text/csv"
     split_type: str = "Line"
     options: StepOptions = StepOptions()

@@ -6,8 +6,8 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from dagml.spec.conditions import MetricRef
-from dagml.spec.errors import DeclarationError
+from dagml.spec.conditions import MetricRef, metric_path
+from dagml.spec.outputs import Outputs
 from dagml.spec.specs import FunctionSpec, NodeSpec
 
 if TYPE_CHECKING:
@@ -78,13 +78,15 @@ class Step(Node, Generic[P, R]):
         """The plain, undecorated function."""
         return self._spec.fn  # type: ignore[union-attr]
 
+    @property
+    def outputs(self) -> Outputs:
+        """The step's named outputs: ``preprocess.outputs["train"]`` binds one to a downstream parameter."""
+        return Outputs(self.name, tuple(o.name for o in self.spec.outputs))
+
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self._spec.fn(*args, **kwargs)  # type: ignore[union-attr, no-any-return]
 
     def __getitem__(self, key: str) -> MetricRef:
-        if not isinstance(key, str) or not key:
-            raise DeclarationError(
-                f"step {self.name!r}: metric key {key!r} must be a non-empty string, "
-                f"e.g. {self.name}['accuracy']."
-            )
-        return MetricRef(self.name, key)
+        """A number of the step's metrics report: ``evaluate["accuracy"]``; in a nested report, its
+        path, ``evaluate["regression_metrics"]["mse"]["value"]`` (or ``"regression_metrics.mse.value"``)."""
+        return MetricRef(self.name, metric_path(self.name, key))

@@ -17,7 +17,7 @@ def test_show_summarises_a_definition_file(capsys):
     out = capsys.readouterr().out
     assert out.startswith("pipeline iris: valid, 8 steps, 5 params, 1 condition")
     assert "5  RegisterModel (register, then of CheckAccuracy)" in out
-    assert "CheckAccuracy: evaluate.accuracy >= AccuracyThreshold (0.9)" in out
+    assert "CheckAccuracy: evaluate.multiclass_classification_metrics.accuracy.value >= AccuracyThreshold (0.9)" in out
 
 
 def test_show_draws_with_the_same_renderer(tmp_path, capsys):

@@ -16,7 +16,7 @@ def test_valid_pipeline_exits_0_with_a_summary(capsys):
     out = capsys.readouterr().out
     assert out.startswith("pipeline iris-classifier: valid, 8 steps, 4 params, 1 condition")
     assert "steps by generation:" in out and "1  prepare (processing)" in out
-    assert "CheckAccuracy: evaluate.accuracy >= AccuracyThreshold (0.9)" in out
+    assert "CheckAccuracy: evaluate.multiclass_classification_metrics.accuracy.value >= AccuracyThreshold (0.9)" in out
     assert "AccuracyThreshold  Float    = 0.9" in out
 
 

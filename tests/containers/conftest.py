@@ -26,16 +26,16 @@ def image_env(request):
     return image, environment(image)
 
 
-@pytest.fixture
-def bed(image_env, tmp_path):
-    """Compile a pipeline file for the image, stage what `dagml deploy` uploads, and return a runner."""
+def make_bed(image_env, directory: str):
+    """A bed in ``directory``: compile a pipeline file for the image, stage what `dagml deploy`
+    uploads, and run it through the control plane."""
     from dagml.sagemaker import Settings, compile_pipeline
     from dagml.sagemaker.deploy import uploads
     from dagml.spec.target import load_target
 
     image, venv = image_env
-    s3 = S3(str(tmp_path / "s3"))
-    plane = ControlPlane(image, venv, str(tmp_path), s3)
+    s3 = S3(os.path.join(directory, "s3"))
+    plane = ControlPlane(image, venv, directory, s3)
 
     class Bed:
         def compile(self, source: str):
@@ -54,6 +54,35 @@ def bed(image_env, tmp_path):
 
     Bed.plane, Bed.s3, Bed.image = plane, s3, image
     return Bed()
+
+
+@pytest.fixture
+def bed(image_env, tmp_path):
+    """A fresh bed per test (its own S3, its own control plane)."""
+    return make_bed(image_env, str(tmp_path))
+
+
+def _shared_run(image_env, tmp_path_factory, name: str):
+    from tests.containers.test_bed import stage_datasets
+    from tests.golden_json import golden_sources
+
+    shared = make_bed(image_env, str(tmp_path_factory.mktemp(f"{name}-bed")))
+    stage_datasets(shared, golden_sources()[name])
+    compiled, execution = shared.run(golden_sources()[name])
+    return shared, compiled, execution
+
+
+@pytest.fixture(scope="module")
+def iris_run(image_env, tmp_path_factory):
+    """(bed, compiled, execution) of one iris execution with its defaults, shared by the tests that only
+    read what it did (each execution costs half a minute of jobs and endpoints)."""
+    return _shared_run(image_env, tmp_path_factory, "iris")
+
+
+@pytest.fixture(scope="module")
+def abalone_run(image_env, tmp_path_factory):
+    """The same for the abalone example."""
+    return _shared_run(image_env, tmp_path_factory, "abalone")
 
 
 PIPELINES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pipelines")

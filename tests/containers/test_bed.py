@@ -22,6 +22,10 @@ from tests.containers.jobs import run_container
 from tests.containers.serving import Request, serve
 from tests.golden_json import golden_sources
 
+#: One test process runs the whole bed: its tests share each image's environment, into which the
+#: serving stack installs the model's code (`make test` runs pytest-xdist with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("container-bed")
+
 GOLDENS = golden_sources()
 ALL = {"iris": GOLDENS["iris"], **{k: v for k, v in GOLDENS.items() if k != "iris"}}
 #: The steps each golden pipeline runs with its default parameters (the taken branch included).
@@ -30,10 +34,37 @@ EXPECTED = {
     "minimal": {"hello"},
     "branches": {"data", "model", "score", "Gate", "Register", "promote", "notify"},
     "options": {"load", "fit", "audit", "publish"},
+    "abalone": {"preprocess", "train", "evaluate", "AbaloneMseCheck", "RegisterAbaloneModel", "AbaloneModel", "AbaloneTransform"},
+    "dataflow": {"split", "fit", "describe", "ScoreHoldoutModel", "ScoreHoldout"},
 }
 #: Models each golden creates (Model steps) or registers (RegisterModel) on its taken branch.
-MODELS = {"iris": 2, "minimal": 0, "branches": 1, "options": 0}
+MODELS = {"iris": 2, "minimal": 0, "branches": 1, "options": 0, "abalone": 2, "dataflow": 1}
 CSV_ROWS = b"5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n5.9,3.0,4.2,1.5\n"
+#: Rows each golden's models score (the rest serve a model with no predict(): a clear 500).
+ROWS = {
+    "iris": CSV_ROWS,
+    "abalone": b"0,1,0,0.4839,0.3781,0.1272,0.354,0.1666,0.0818,0.1075\n0,0,1,0.413,0.3088,0.1186,0.2286,0.0998,0.0501,0.0623\n",
+    "dataflow": b"1\n2.5\n",
+}
+
+
+def stage_datasets(bed, source: str) -> None:
+    """Put each dataset that names its own S3 location there, from its local copy, as a user would have."""
+    from dagml.api import graph_of
+    from dagml.spec.target import load_target
+
+    graph = graph_of(load_target(source))
+    for d in graph.datasets:
+        if not (d.s3 and d.local):
+            continue
+        path = os.path.join(os.path.dirname(source), d.local)
+        if os.path.isdir(path):
+            for f in sorted(os.listdir(path)):
+                with open(os.path.join(path, f), "rb") as handle:
+                    bed.s3.put(d.s3.rstrip("/") + "/" + f, handle.read())
+        else:
+            with open(path, "rb") as handle:
+                bed.s3.put(d.s3, handle.read())
 
 
 def test_the_bed_proves_exactly_the_versions_dagml_accepts():
@@ -75,10 +106,15 @@ def test_the_image_python_is_the_one_its_dockerfile_installs(image_env, tmp_path
 
 
 @pytest.mark.parametrize("name", sorted(ALL))
-def test_every_golden_pipeline_runs_its_taken_branch(bed, name):
-    if name == "options":  # its dataset lives in S3: stage it as a user would have
-        bed.s3.put("s3://example-bucket/raw/data.csv", b"a,b\n1,2\n")
-    compiled, execution = bed.run(ALL[name])
+def test_every_golden_pipeline_runs_its_taken_branch(request, image_env, name):
+    if name in ("iris", "abalone"):  # the shared executions (conftest.iris_run, abalone_run)
+        bed, compiled, execution = request.getfixturevalue(f"{name}_run")
+    else:
+        bed = request.getfixturevalue("bed")
+        if name == "options":  # its dataset lives in S3: stage it as a user would have
+            bed.s3.put("s3://example-bucket/raw/data.csv", b"a,b\n1,2\n")
+        stage_datasets(bed, ALL[name])
+        compiled, execution = bed.run(ALL[name])
     failed = {n: r.failure_reason for n, r in execution.steps.items() if r.status == "Failed"}
     assert execution.status == "Succeeded", (failed, _logs(execution))
     assert set(execution.ran()) == EXPECTED[name]
@@ -94,26 +130,27 @@ def test_every_golden_pipeline_runs_its_taken_branch(bed, name):
         served = serve(
             bed.plane,
             container,
-            [Request("GET", "/ping"), Request("POST", "/invocations", CSV_ROWS, {"Content-Type": "text/csv"})],
+            [Request("GET", "/ping"), Request("POST", "/invocations", ROWS.get(name, CSV_ROWS), {"Content-Type": "text/csv"})],
             f"endpoint-{i}",
         )
         assert served.responses, served.job.output
         ping, invocation = served.responses
         assert ping.status == 200
-        if name == "iris":
+        if name in ROWS:
             assert (invocation.status, invocation.content_type) == (200, "text/csv; charset=utf-8"), invocation
+            assert len(invocation.body.decode().split("\n")) == ROWS[name].count(b"\n"), invocation.body
         else:  # branches' "model" is a number: a clear 500 naming the fix, not an HTML page
             assert invocation.status == 500 and invocation.content_type == "application/json"
             assert b"without a predict() method" in invocation.body and b"Fix:" in invocation.body
 
 
-def test_iris_end_to_end_registers_a_model_that_serves_csv(bed):
-    compiled, execution = bed.run(GOLDENS["iris"])
+def test_iris_end_to_end_registers_a_model_that_serves_csv(iris_run):
+    bed, compiled, execution = iris_run
     assert execution.status == "Succeeded", _logs(execution)
     (package,) = execution.packages
     assert package["ModelPackageGroupName"] == "SklearnIris" and package["ModelApprovalStatus"] == "Approved"
     report = json.loads(bed.s3.get(package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]))
-    assert report["accuracy"] >= 0.9
+    assert report["multiclass_classification_metrics"]["accuracy"]["value"] >= 0.9  # model-quality format
     (container,) = package["InferenceSpecification"]["Containers"]
     served = serve(
         bed.plane,
@@ -145,9 +182,9 @@ def test_iris_end_to_end_registers_a_model_that_serves_csv(bed):
     assert "Looking in" not in served.job.output
 
 
-def test_two_executions_write_apart_and_each_version_keeps_its_own_report(bed):
+def test_two_executions_write_apart_and_each_version_keeps_its_own_report(iris_run):
     """Per-execution locations: nothing one execution writes is where another writes (issue #15)."""
-    _, first = bed.run(GOLDENS["iris"])
+    bed, _, first = iris_run
     _, second = bed.run(GOLDENS["iris"])
     assert first.status == second.status == "Succeeded", _logs(first) + _logs(second)
     assert first.execution_id != second.execution_id
@@ -167,8 +204,8 @@ def test_two_executions_write_apart_and_each_version_keeps_its_own_report(bed):
     assert len(set(reports)) == 2 and all(bed.s3.exists(uri) for uri in reports)
 
 
-def test_the_created_model_serves_without_an_accept_header(bed):
-    compiled, execution = bed.run(GOLDENS["iris"])
+def test_the_created_model_serves_without_an_accept_header(iris_run):
+    bed, compiled, execution = iris_run
     assert execution.status == "Succeeded", _logs(execution)
     (container,) = execution.models.values()
     served = serve(bed.plane, container, [Request("POST", "/invocations", CSV_ROWS[:16], {"Content-Type": "text/csv"})], "model")
@@ -176,8 +213,8 @@ def test_the_created_model_serves_without_an_accept_header(bed):
     assert answer.status == 200 and answer.content_type.startswith("text/csv") and answer.body == b"0"
 
 
-def test_batch_transform_writes_one_prediction_per_input_line(bed):
-    compiled, execution = bed.run(GOLDENS["iris"])
+def test_batch_transform_writes_one_prediction_per_input_line(iris_run):
+    bed, compiled, execution = iris_run
     assert execution.status == "Succeeded", _logs(execution)
     output = execution.steps["BatchTransform"].properties["TransformOutput.S3OutputPath"]
     with open(os.path.join(os.path.dirname(GOLDENS["iris"]), "data", "iris_to_score.csv"), "rb") as f:
@@ -195,7 +232,8 @@ def test_the_else_branch_fails_with_the_joined_message(bed):
     assert set(execution.ran()) == {"prepare", "train", "evaluate", "CheckAccuracy", "AccuracyTooLow"}
     # the message joins the measured accuracy (Std:JsonGet of the report) and the threshold
     report = json.loads(bed.s3.get(execution.steps["evaluate"].properties["ProcessingOutputConfig.Outputs['metrics'].S3Output.S3Uri"] + "/evaluation.json"))
-    expected = f"Held-out accuracy {report['accuracy']} is below the threshold 1.01"
+    accuracy = report["multiclass_classification_metrics"]["accuracy"]["value"]  # a dotted Std:JsonGet Path
+    expected = f"Held-out accuracy {accuracy} is below the threshold 1.01"
     assert execution.steps["AccuracyTooLow"].failure_reason == expected
 
 
@@ -231,6 +269,47 @@ def test_the_bootstrap_refuses_an_older_python_with_a_clear_reason(bed, tmp_path
     reason = (root / "output" / "failure").read_text()
     assert reason.startswith("dagml bootstrap: this image runs Python 3.9, but dagml's step runtime needs Python >= 3.10")
     assert (root / "output" / "message").read_text() == reason
+
+
+def test_named_outputs_flow_between_jobs_and_a_chosen_destination_is_kept(bed):
+    """Named outputs (files and a returned value), a fixed destination, FastFile/sharded raw input,
+    and a transform over a named output, all from the JSON in the image (issue #15, part 2)."""
+    stage_datasets(bed, GOLDENS["dataflow"])
+    compiled, execution = bed.run(GOLDENS["dataflow"], ExportUri="s3://example-bucket/exports/run-1")
+    assert execution.status == "Succeeded", _logs(execution)
+    split = execution.steps["split"].properties
+    features = split["ProcessingOutputConfig.Outputs['features'].S3Output.S3Uri"]
+    assert f"/{execution.execution_id}/split/features" in features
+    assert bed.s3.get(features + "/features.csv").decode().splitlines()[0] == "1.0,3.0"
+    # the returned value went where the execution said, and the next job read it as a value
+    assert split["ProcessingOutputConfig.Outputs['summary'].S3Output.S3Uri"] == "s3://example-bucket/exports/run-1"
+    assert bed.s3.exists("s3://example-bucket/exports/run-1/output.pkl")
+    assert "shards: ['part-0.txt', 'part-1.txt']" in execution.steps["fit"].job.output
+    scored = execution.steps["ScoreHoldout"].properties["TransformOutput.S3OutputPath"]
+    predictions = [float(x) for x in bed.s3.get(scored + "/holdout.csv.out").decode().split()]
+    assert predictions == pytest.approx([11.0, 13.0])  # y = 2x + 1 at the two holdout rows
+
+
+def test_abalone_registers_its_model_quality_report_and_otherwise_fails_with_the_mse(abalone_run):
+    """SageMaker's own canonical example, ported (issue #15): the registered version carries the nested
+    report Studio shows, and the other branch fails with the measured MSE in its message."""
+    bed, _, execution = abalone_run
+    assert execution.status == "Succeeded", _logs(execution)
+    (package,) = execution.packages
+    assert package["ModelPackageGroupName"] == "AbaloneModels"
+    assert package["ModelApprovalStatus"] == "PendingManualApproval"
+    report = json.loads(bed.s3.get(package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]))
+    mse = report["regression_metrics"]["mse"]
+    assert 0 < mse["value"] < 6.0 and mse["standard_deviation"] > 0
+    scored = execution.steps["AbaloneTransform"].properties["TransformOutput.S3OutputPath"]
+    assert len(bed.s3.get(scored + "/abalone_batch.csv.out").decode().split()) == 60
+
+    _, failed = bed.run(GOLDENS["abalone"], MseThreshold=1.0)
+    assert failed.status == "Failed"
+    assert set(failed.ran()) == {"preprocess", "train", "evaluate", "AbaloneMseCheck", "AbaloneMseFail"}
+    metrics = failed.steps["evaluate"].properties["ProcessingOutputConfig.Outputs['metrics'].S3Output.S3Uri"]
+    value = json.loads(bed.s3.get(metrics + "/evaluation.json"))["regression_metrics"]["mse"]["value"]
+    assert failed.steps["AbaloneMseFail"].failure_reason == f"Execution failed: test MSE {value} is above the threshold 1.0"
 
 
 def _logs(execution) -> str:

@@ -14,6 +14,8 @@ import json
 import os
 import textwrap
 
+import pytest
+
 from dagml.api import graph_of
 from dagml.cli.main import main
 from dagml.sagemaker import Settings, compile_pipeline
@@ -22,6 +24,7 @@ from dagml.spec.target import load_target
 from tests.conftest import EXAMPLES
 
 IRIS = os.path.join(EXAMPLES, "iris_pipeline.py")
+ABALONE = os.path.join(EXAMPLES, "abalone_pipeline.py")
 
 FLOW = """
 from dagml import Pipeline
@@ -78,18 +81,25 @@ def test_deploying_iris_uploads_the_code_and_data_and_creates_exactly_the_compil
     assert out.count("\nupload ") == 3
 
 
-def test_two_started_executions_of_the_deployed_definition_write_apart(endpoint, capsys):
+@pytest.mark.parametrize(
+    "target, name, count",
+    [
+        (IRIS, "iris-classifier", 5),  # prepare, train, evaluate (output, metrics), BatchTransform
+        (ABALONE, "abalone", 7),  # preprocess (train, validation, test), train, evaluate (output, metrics), transform
+    ],
+)
+def test_two_started_executions_of_the_deployed_definition_write_apart(endpoint, capsys, target, name, count):
     """Issue #15, through deploy/start: the deployed definition puts each output under the execution's
     id, and the service gives each started execution its own id (moto runs nothing, so the check is
     each output location resolved for each execution's id)."""
-    assert main(["deploy", IRIS, *endpoint.settings_args(), "--start"]) == 0
-    assert main(["deploy", IRIS, *endpoint.settings_args(), "--start"]) == 0
+    assert main(["deploy", target, *endpoint.settings_args(), "--start"]) == 0
+    assert main(["deploy", target, *endpoint.settings_args(), "--start"]) == 0
     capsys.readouterr()
     sm = endpoint.client("sagemaker")
-    executions = sm.list_pipeline_executions(PipelineName="iris-classifier")["PipelineExecutionSummaries"]
+    executions = sm.list_pipeline_executions(PipelineName=name)["PipelineExecutionSummaries"]
     ids = {e["PipelineExecutionArn"].rsplit("/", 1)[1] for e in executions}
     assert len(ids) == 2
-    definition = json.loads(sm.describe_pipeline(PipelineName="iris-classifier")["PipelineDefinition"])
+    definition = json.loads(sm.describe_pipeline(PipelineName=name)["PipelineDefinition"])
 
     def locations(steps):
         for step in steps:
@@ -105,9 +115,9 @@ def test_two_started_executions_of_the_deployed_definition_write_apart(endpoint,
         return value["Std:Join"]["On"].join(parts)
 
     found = list(locations(definition["Steps"]))
-    assert len(found) == 5  # prepare, train, evaluate (output, metrics), BatchTransform
+    assert len(found) == count
     first, second = ({resolved(v, i) for v in found} for i in sorted(ids))
-    assert len(first) == len(second) == 5 and not first & second
+    assert len(first) == len(second) == count and not first & second
 
 
 def test_deploying_again_with_unchanged_code_is_no_change(endpoint, capsys):

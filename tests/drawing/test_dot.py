@@ -45,7 +45,7 @@ def test_iris_nodes_have_their_kinds_shape_and_colour(iris_graph):
 def test_the_condition_is_a_diamond_carrying_its_expression_in_words(iris_graph):
     label = parse_dot(to_dot(iris_graph)).nodes["CheckAccuracy"]["label"]
     words = label.replace("<BR/>", " ")
-    assert "evaluate.accuracy &gt;=" in words and "AccuracyThreshold (0.9)" in words
+    assert "evaluate.accuracy &gt;=" in words and "AccuracyThreshold (0.9)" in words  # a model-quality metric by its name
 
 
 def test_branches_are_grouped_and_the_edges_out_of_the_condition_are_labelled(iris_graph):
@@ -76,7 +76,7 @@ def test_edge_labels_say_what_a_built_in_step_reads(iris_graph):
     labels = {(a, b): e.get("label", "").strip() for a, b, e in parse_dot(to_dot(iris_graph)).visible_edges()}
     assert labels[("train", "RegisterModel")] == "model"
     assert labels[("evaluate", "RegisterModel")] == "metrics"
-    assert labels[("evaluate", "CheckAccuracy")] == "accuracy"
+    assert labels[("evaluate", "CheckAccuracy")] == "accuracy"  # a model-quality metric by its name
     assert labels[("prepare", "train")] == ""  # the parameter is named like the step: nothing to add
 
 

@@ -45,7 +45,8 @@ def test_valid_pipeline_graph_has_edges_with_reasons_and_order():
     reg = pipe.register_model("Register", model=train, group="G", metrics=evaluate, after=[prepare])
     fail = pipe.fail("TooLow", ["low ", t])
     pipe.condition("Check", evaluate["accuracy"] >= t, then=[reg], otherwise=[fail])
-    g = pipe.validate()
+    with pytest.warns(DagmlWarning, match="model-quality format"):  # it registers a flat report
+        g = pipe.validate()
     assert g.order == ("prepare", "train", "evaluate", "Check", "Register", "TooLow")
     assert g.generations == (("prepare",), ("train",), ("evaluate",), ("Check",), ("Register", "TooLow"))
     kinds = {(e.source, e.target, e.kind) for e in g.edges()}
@@ -547,3 +548,85 @@ def test_a_step_as_a_default_value_is_a_problem_not_a_silent_constant():
     assert "parameter 'x' has step 'a' as its default" in problem.message
     assert "does not make a dependency" in problem.message
     assert "def b(a)" in problem.fix and "after=['a']" in problem.fix
+
+
+# ---------------------------------------------------------------- nested reports: paths and the model-quality format
+def quality_pipeline():
+    pipe = Pipeline("quality")
+    limit = pipe.param("Limit", 0.5)
+
+    @pipe.step(kind="training")
+    def train():
+        return 1
+
+    @pipe.step
+    def evaluate(train):
+        return {
+            "regression_metrics": {"mse": {"value": 0.3, "standard_deviation": 0.01}, "r2": {"value": 0.8}},
+            "details": summarise(train),  # not a literal dict: what is inside only the run knows
+        }
+
+    return pipe, limit, train, evaluate
+
+
+def summarise(model):
+    return {"rows": 1}
+
+
+def test_a_misspelled_nested_path_gets_did_you_mean():
+    pipe, limit, train, evaluate = quality_pipeline()
+    pipe.condition("Gate", evaluate["regression_metrics"]["mes"]["value"] <= limit, then=[pipe.fail("F", "x")])
+    p = only(pipe, "unknown-metric")
+    assert p.steps == ("Gate", "evaluate")
+    assert "reads metric 'regression_metrics.mes.value'" in p.message
+    assert "(did you mean 'regression_metrics.mse.value'?)" in p.message
+
+
+def test_a_path_ending_at_an_object_names_the_number_below_it():
+    pipe, limit, train, evaluate = quality_pipeline()
+    pipe.fail("F", ["MSE ", evaluate["regression_metrics.mse"]])
+    p = only(pipe, "unknown-metric")
+    assert "an object in its report, not a number (did you mean 'regression_metrics.mse.value'?)" in p.message
+    assert p.fix == "Read a number below it, e.g. evaluate['regression_metrics.mse.value']."
+
+
+def test_known_nested_paths_and_paths_inside_a_computed_value_are_valid():
+    pipe, limit, train, evaluate = quality_pipeline()
+    gate = (evaluate["regression_metrics"]["mse"]["value"] <= limit) & (evaluate["details"]["rows"] > 0)
+    register = pipe.register_model("Register", model=train, group="G", metrics=evaluate)
+    pipe.condition("Gate", gate, then=[register])
+    graph = pipe.validate()  # in SageMaker's model-quality format: no warning (warnings are errors here)
+    assert graph.warnings == () and "evaluate" in graph.reports_read
+
+
+def flat_report(train):
+    return {"accuracy": 0.97}
+
+
+def misspelled_field(train):
+    return {"regression_metrics": {"mse": {"val": 0.3}}}
+
+
+@pytest.mark.parametrize(
+    "fn, key, says",
+    [
+        (flat_report, "accuracy", "it has no top-level 'regression_metrics' or 'binary_classification_metrics'"),
+        (misspelled_field, "regression_metrics.mse.val", "'regression_metrics.mse' has no 'value' (and 1 more)"),
+    ],
+)
+def test_registering_a_report_studio_cannot_show_is_a_warning_saying_the_format(fn, key, says):
+    pipe = Pipeline("flat")
+
+    @pipe.step(kind="training")
+    def train():
+        return 1
+
+    evaluate = pipe.step(name="evaluate")(fn)  # a report because the gate reads its dict literal
+    register = pipe.register_model("Register", model=train, group="G", metrics=evaluate)
+    pipe.condition("Gate", evaluate[key] > 0.5, then=[register])
+    with pytest.warns(DagmlWarning, match="not in SageMaker's model-quality format"):
+        graph = pipe.validate()
+    (warning,) = graph.warnings
+    assert (warning.kind, warning.steps, warning.severity) == ("model-quality", ("Register", "evaluate"), "warning")
+    assert says in warning.message
+    assert '{"regression_metrics": {"mse": {"value": ' in warning.fix and "dagml.model_quality(" in warning.fix

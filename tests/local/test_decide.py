@@ -43,6 +43,37 @@ def test_a_missing_metric_is_an_error_not_false():
         evaluate_conditions(lower_conditions(evaluate["accuracy"] >= t), {}, {"T": 0.9})
 
 
+NESTED = {"evaluate": {"regression_metrics": {"mse": {"value": 0.3, "standard_deviation": "NaN"}}, "curve": [0.1]}}
+
+
+def test_a_nested_metric_is_read_by_its_dotted_path():
+    evaluate, t = parts()
+    expr = evaluate["regression_metrics"]["mse"]["value"] <= t
+    assert lower_conditions(expr)[0]["LeftValue"]["Std:JsonGet"]["Path"] == "regression_metrics.mse.value"
+    assert evaluate_conditions(lower_conditions(expr), NESTED, {"T": 0.9}) is True
+    assert evaluate_expression(expr, NESTED, {"T": 0.1}) is False
+    assert describe_values(expr, NESTED, {"T": 0.9}) == "0.3 <= 0.9"
+
+
+@pytest.mark.parametrize(
+    "path, says",
+    [
+        ("regression_metrics.mse.valeu", r"has no 'regression_metrics.mse.valeu' \('regression_metrics.mse' holds 'standard_deviation', 'value'\) \(did you mean 'regression_metrics.mse.value'\?\)"),
+        ("regression_metrics.mse", r"has an object at 'regression_metrics.mse' \(holding 'standard_deviation', 'value'\), not a number \(did you mean 'regression_metrics.mse.value'\?\)"),
+        ("regression_metrics.mse.standard_deviation", r"has a string \('NaN'\) at 'regression_metrics.mse.standard_deviation', not a number"),
+        ("curve", "has a list at 'curve', not a number"),
+    ],
+)
+def test_a_path_that_reads_no_number_fails_the_condition_both_ways(path, says):
+    evaluate, t = parts()
+    expr = evaluate[path] >= t
+    for decide in (lambda: evaluate_conditions(lower_conditions(expr), NESTED, {"T": 0.9}, "condition 'Gate'"),
+                   lambda: evaluate_expression(expr, NESTED, {"T": 0.9})):
+        with pytest.raises(ConditionError, match=f"metrics report of 'evaluate' {says}.*Fix:"):
+            decide()
+    assert describe_values(expr, NESTED, {"T": 0.9}) == "? >= 0.9"
+
+
 def test_string_and_number_never_equal_and_ordering_needs_numbers():
     from dagml.spec.conditions import eq
 

@@ -27,7 +27,7 @@ def small():
 
 @pipe.step(metrics=True)
 def score(small):
-    return {"accuracy": 1.0}
+    return {"multiclass_classification_metrics": {"accuracy": {"value": 1.0}}}
 
 
 @pipe.step

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from dagml.api import graph_of
+from dagml.graph.errors import PipelineValidationError
 from dagml.local.registry import ModelRegistry
 from dagml.local.runner import ParamError, run_pipeline
 from dagml.spec.target import load_target
@@ -38,9 +39,11 @@ def test_iris_end_to_end_registers_and_scores(home):
     statuses = {n: r.status for n, r in result.steps.items()}
     assert statuses["AccuracyTooLow"] == "skipped"
     assert all(statuses[n] == "succeeded" for n in ("prepare", "train", "evaluate", "CheckAccuracy", "RegisterModel", "BatchTransform"))
-    accuracy = result.metrics("evaluate")["accuracy"]
+    accuracy = result.metrics("evaluate")["multiclass_classification_metrics"]["accuracy"]["value"]
     (version,) = ModelRegistry(home).versions("SklearnIris")
-    assert version.version == 1 and version.status == "Approved" and version.metrics == {"accuracy": accuracy}
+    # the registry keeps the report's numbers by the path a condition reads them with
+    assert version.version == 1 and version.status == "Approved"
+    assert version.metrics == {"multiclass_classification_metrics.accuracy.value": accuracy}
     assert version.run_id == result.run_id and os.path.isfile(version.artifact)
     predictions = os.path.join(result.step_dir("BatchTransform"), "predictions", "iris_to_score.csv.out")
     with open(predictions) as f:
@@ -78,7 +81,7 @@ def test_the_drawing_of_a_run_shows_its_params_and_its_filled_message(home):
     result = run_pipeline(graph, params={"AccuracyThreshold": "1.01"}, home=home)
     dot = render_run(graph, result).dot
     assert "AccuracyThreshold (1.01)" in dot and "AccuracyThreshold (0.9)" not in dot
-    assert "{evaluate.accuracy}" not in dot and "{AccuracyThreshold}" not in dot
+    assert "{evaluate.multiclass_classification_metrics.accuracy.value}" not in dot and "{AccuracyThreshold}" not in dot
     message = result.steps["AccuracyTooLow"].error
     assert message.startswith("Held-out accuracy 0.") and message.split()[2] in dot
     assert " 0.0 s" not in dot  # durations keep two or three significant digits
@@ -88,8 +91,9 @@ def test_iris_below_the_threshold_fails_at_the_gate_and_registers_nothing(home):
     result = run_pipeline(graph_of(load_target(IRIS)), params={"AccuracyThreshold": "1.01"}, home=home)
     assert result.status == "Failed"
     # the message shows the accuracy the run measured, as the compiled Fail step's Std:JsonGet does
-    accuracy = json.loads(open(os.path.join(result.step_dir("evaluate"), "processing", "metrics", "evaluation.json")).read())
-    assert result.error.startswith(f"AccuracyTooLow: Held-out accuracy {accuracy['accuracy']!r} is below the threshold 1.01")
+    report = json.loads(open(os.path.join(result.step_dir("evaluate"), "processing", "metrics", "evaluation.json")).read())
+    accuracy = report["multiclass_classification_metrics"]["accuracy"]["value"]
+    assert result.error.startswith(f"AccuracyTooLow: Held-out accuracy {accuracy!r} is below the threshold 1.01")
     assert {n: r.status for n, r in result.steps.items() if n in ("RegisterModel", "BatchTransform")} == {
         "RegisterModel": "skipped",
         "BatchTransform": "skipped",
@@ -405,7 +409,8 @@ def test_resume_after_a_kill_between_registering_and_recording_does_not_register
     flow = (
         "pipe = Pipeline('reg-once')\n"
         "@pipe.step(kind='training')\ndef fit():\n    return 1\n"
-        "@pipe.step(metrics=True)\ndef score(fit):\n    return {'accuracy': 1.0}\n"
+        "@pipe.step(metrics=True)\ndef score(fit):\n"
+        "    return {'multiclass_classification_metrics': {'accuracy': {'value': 1.0}}}\n"
         "pipe.register_model('Register', model=fit, group='Once', metrics=score)\n"
     )
     pipe = write_pipeline(tmp_path, flow, "regonce")
@@ -463,3 +468,62 @@ def test_nested_conditions_run_locally_branch_within_branch(tmp_path, home, para
     assert {n for n in ("deep", "shallow", "other") if statuses[n] == "succeeded"} == ran
     if ran == {"other"}:
         assert statuses["Inner"] == "skipped" and statuses["deep"] == statuses["shallow"] == "skipped"
+
+
+QUALITY_GATE = """
+pipe = Pipeline("quality-gate")
+limit = pipe.param("Limit", 0.5)
+
+@pipe.step(kind="training")
+def fit():
+    return 1
+
+@pipe.step(metrics=True)
+def evaluate(fit):
+    return {"regression_metrics": {"mse": {"value": 0.3, "standard_deviation": "NaN"}}}
+
+mse = evaluate["regression_metrics"]["mse"][KEY]
+register = pipe.register_model("Register", model=fit, group="Quality", approval="Approved", metrics=evaluate)
+too_high = pipe.fail("TooHigh", ["MSE ", mse, " > ", limit])
+pipe.condition("Gate", mse <= limit, then=[register], otherwise=[too_high])
+"""
+
+
+@pytest.mark.parametrize("limit, taken", [("0.5", "then"), ("0.1", "otherwise")])
+def test_a_gate_on_a_nested_report_runs_locally_both_ways(tmp_path, home, limit, taken):
+    pipe = write_pipeline(tmp_path, QUALITY_GATE.replace("KEY", "'value'"), name="quality_gate")
+    result = run_pipeline(graph_of(pipe), params={"Limit": limit}, home=home)
+    assert result.steps["Gate"].detail["branch"] == taken
+    assert result.steps["Gate"].detail["values"] == f"0.3 <= {limit}"
+    if taken == "then":
+        assert result.ok, result.error
+        (version,) = ModelRegistry(home).versions("Quality")
+        assert dict(version.metrics) == {"regression_metrics.mse.value": 0.3}  # the report's numbers by path
+    else:
+        assert result.status == "Failed" and result.error.startswith(f"TooHigh: MSE 0.3 > {limit}")
+
+
+def test_a_misspelled_path_of_a_literal_report_fails_validation_even_when_declared(tmp_path):
+    """Issue #15: ``metrics=True`` and a literal return: the typo is caught before anything runs."""
+    pipe = write_pipeline(tmp_path, QUALITY_GATE.replace("KEY", "'valeu'"), name="quality_typo_literal")
+    with pytest.raises(PipelineValidationError) as info:
+        graph_of(pipe)
+    kinds = {p.kind for p in info.value.problems}
+    assert kinds == {"unknown-metric"}
+    assert "(did you mean 'regression_metrics.mse.value'?)" in str(info.value)
+
+
+def test_a_path_the_report_lacks_fails_the_condition_naming_the_step_the_path_and_the_keys(tmp_path, home):
+    """A report built at run time (no literal to read) is checked when the condition decides."""
+    source = QUALITY_GATE.replace("KEY", "'valeu'").replace(
+        '    return {"regression_metrics": {"mse": {"value": 0.3, "standard_deviation": "NaN"}}}',
+        '    report = {"regression_metrics": {"mse": {"value": 0.3, "standard_deviation": "NaN"}}}\n    return report',
+    )
+    pipe = write_pipeline(tmp_path, source, name="quality_typo")
+    result = run_pipeline(graph_of(pipe), home=home)
+    gate = result.steps["Gate"]
+    assert result.status == "Failed" and gate.status == "failed"
+    assert "metrics report of 'evaluate' has no 'regression_metrics.mse.valeu'" in gate.error
+    assert "('regression_metrics.mse' holds 'standard_deviation', 'value')" in gate.error
+    assert "(did you mean 'regression_metrics.mse.value'?)" in gate.error
+    assert result.steps["Register"].status == "not run"

@@ -116,7 +116,7 @@ def fit():
 
 @pipe.step(metrics=True)
 def score(fit):
-    return {"accuracy": 1.0}
+    return {"multiclass_classification_metrics": {"accuracy": {"value": 1.0}}}
 
 pipe.register_model("Register", model=fit, group="Verified", approval="Approved", metrics=score)
 """

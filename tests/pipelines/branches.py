@@ -1,5 +1,7 @@
 """Conditions beyond the iris gate: and/or/not/in, != as Not(Equals), params on both sides."""
 
+from typing import Any
+
 from dagml import Pipeline
 
 pipe = Pipeline("branching", description="Several metrics decide which steps run")
@@ -20,8 +22,8 @@ def model(data):
 
 
 @pipe.step
-def score(model, data) -> dict[str, float]:
-    return {"accuracy": 0.9, "loss": 0.2, "classes": 3.0}
+def score(model, data) -> dict[str, Any]:
+    return {"multiclass_classification_metrics": {"accuracy": {"value": 0.9}, "loss": {"value": 0.2}, "classes": {"value": 3.0}}}
 
 
 @pipe.step
@@ -44,10 +46,11 @@ register = pipe.register_model(
 )
 stop = pipe.fail("Stop", ["stage ", stage, " rejected the model"])
 
+quality = score["multiclass_classification_metrics"]
+accuracy, loss, classes = (quality[name]["value"] for name in ("accuracy", "loss", "classes"))
 pipe.condition(
     "Gate",
-    ((score["accuracy"] >= min_acc) & (score["loss"] < max_loss) & (score["classes"] != 2))
-    | (~(score["accuracy"] < 0.5) & score["classes"].isin([3, 4])),
+    ((accuracy >= min_acc) & (loss < max_loss) & (classes != 2)) | (~(accuracy < 0.5) & classes.isin([3, 4])),
     then=[register, promote, notify],
     otherwise=[investigate, stop],
 )

@@ -18,6 +18,7 @@ from dagml import DagmlError
 from dagml.contract import CSV_FILE, METRICS_FILE, MODEL_FILE, OUTPUT_FILE
 from dagml.runtime import artifacts
 from dagml.runtime.artifacts import ArtifactError, MissingInputError
+from tests.strategies import metrics_reports
 
 
 def _files(directory: str) -> list[str]:
@@ -55,20 +56,43 @@ def test_metrics_are_written_sorted_with_plain_numbers(tmp_path):
     assert json.loads(text) == {"accuracy": 0.97, "n": 3, "recall": 0.5}
 
 
+def test_a_nested_report_is_written_sorted_at_every_level_as_plain_json(tmp_path):
+    report = {
+        "regression_metrics": {"r2": {"value": np.float32(0.5)}, "mse": {"value": 0.3, "standard_deviation": "NaN"}},
+        "curve": np.array([0.25, 0.5]),
+        "matrix": [[np.int64(3), 1], [0, 4]],
+        "labels": ("a", "b"),
+    }
+    text = open(artifacts.save_metrics(report, str(tmp_path), "ev")).read()
+    assert list(json.loads(text)) == ["curve", "labels", "matrix", "regression_metrics"]
+    assert list(json.loads(text)["regression_metrics"]) == ["mse", "r2"]
+    assert list(json.loads(text)["regression_metrics"]["mse"]) == ["standard_deviation", "value"]
+    assert json.loads(text) == {
+        "regression_metrics": {"r2": {"value": 0.5}, "mse": {"value": 0.3, "standard_deviation": "NaN"}},
+        "curve": [0.25, 0.5],
+        "matrix": [[3, 1], [0, 4]],
+        "labels": ["a", "b"],
+    }
+
+
 @pytest.mark.parametrize(
     "value, says",
     [
         ([0.9], "returned a list"),
         ({}, "empty dict"),
-        ({"ok": True}, "not a number"),
-        ({"ok": "0.9"}, "not a number"),
+        ({"ok": True}, "metric 'ok' is True, not a number"),
+        ({"ok": None}, "metric 'ok' is None, not a number"),
         ({"ok": float("nan")}, "finite"),
         ({"ok": math.inf}, "finite"),
         ({1: 0.5}, "not a non-empty string"),
-        ({"nested": {"a": 1}}, "not a number"),
+        ({"a": {"b": {"c": float("nan")}}}, "metric 'a.b.c' is nan"),
+        ({"a": {"": 1}}, "metrics key '' in 'a' is not a non-empty string"),
+        ({"curve": [0.1, math.inf]}, r"metric 'curve\[1\]' is inf"),
+        ({"rows": [{"a": 1}]}, r"metric 'rows\[0\]' is an object inside a list"),
+        ({"ok": {1, 2}}, "metric 'ok' is {1, 2} .a set., not a number, a string, a list or an object"),
     ],
 )
-def test_anything_but_a_flat_dict_of_finite_numbers_is_refused(tmp_path, value, says):
+def test_anything_but_a_report_of_finite_json_values_is_refused(tmp_path, value, says):
     with pytest.raises(ArtifactError, match=says) as info:
         artifacts.save_metrics(value, str(tmp_path), "evaluate")
     assert "'evaluate'" in str(info.value) and "Fix:" in str(info.value)
@@ -83,6 +107,13 @@ NUMBERS = st.floats(allow_nan=False, allow_infinity=False) | st.integers()
 def test_any_report_of_finite_numbers_survives_json(report):
     text = json.dumps(artifacts.metrics_report(report, "s"), sort_keys=True, allow_nan=False)
     assert json.loads(text) == report
+
+
+@given(metrics_reports())
+def test_any_nested_report_is_saved_and_read_back_unchanged(tmp_path_factory, report):
+    directory = str(tmp_path_factory.mktemp("report"))
+    with open(artifacts.save_metrics(report, directory, "s"), encoding="utf-8") as handle:
+        assert json.load(handle) == report
 
 
 def _model_tar(directory: str, name: str, value: object) -> str:

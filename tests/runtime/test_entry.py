@@ -84,12 +84,12 @@ def score(fit, load):
 def gate(load, mode=mode):
     if mode == "full":
         return {"ok": 1.0}
-    return {"ok": "not a number"}
+    return {"ok": float("nan")}  # no JSON spelling
 
 
 @pipe.step
 def notes(load) -> dict[str, float]:
-    return {"label": "text"}
+    return {"label": None}
 
 
 @pipe.step
@@ -97,7 +97,15 @@ def boom(load):
     raise ZeroDivisionError("x" * 5000)
 
 
+@pipe.step(metrics=True)
+def quality(load, mode=mode):
+    if mode == "full":
+        return {"regression_metrics": {"mse": {"value": 0.5}}}
+    return {"mse": 0.5}  # not the model-quality format Studio shows
+
+
 scoring = pipe.batch_transform("Score", model=fit, data=load)
+pipe.register_model("Register", model=fit, group="Tiny", metrics=quality)
 pipe.condition("Check", (score["rows"] >= 1) & (gate["ok"] >= 1), then=[scoring])
 '''
 
@@ -197,6 +205,17 @@ def test_a_declared_but_unread_report_that_is_not_numbers_is_skipped_with_a_note
     assert (ml / PROCESSING_OUTPUT_DIR / OUTPUT_FILE).exists()
     assert not (ml / PROCESSING_METRICS_DIR).exists()
     assert "not writing a metrics report" in capsys.readouterr().err
+
+
+def test_a_registered_report_studio_cannot_show_is_written_with_a_warning_in_the_log(ml, capsys):
+    _put(ml, f"{PROCESSING_INPUT_DIR}/load", OUTPUT_FILE, [[1.0]])
+    assert _processing(ml, "quality", "--param", "Mode", "fast") == 0
+    assert json.loads((ml / PROCESSING_METRICS_DIR / METRICS_FILE).read_text()) == {"mse": 0.5}
+    err = capsys.readouterr().err
+    assert "warning: 'Register' registers this report as the model's quality metrics" in err
+    assert "it has no top-level 'regression_metrics'" in err and "dagml.model_quality" in err
+    assert _processing(ml, "quality", "--param", "Mode", "full") == 0
+    assert "warning" not in capsys.readouterr().err
 
 
 def test_an_exception_in_the_users_code_writes_a_short_failure_reason(ml, capsys):
@@ -391,7 +410,9 @@ def test_iris_evaluate_writes_the_report_the_condition_reads(iris_run):
     _, roots, _, _ = iris_run
     with open(os.path.join(roots["evaluate"], PROCESSING_METRICS_DIR, METRICS_FILE)) as handle:
         report = json.load(handle)
-    assert set(report) == {"accuracy"} and report["accuracy"] > 0.9
+    metrics = report["multiclass_classification_metrics"]  # SageMaker's model-quality format
+    assert report.keys() == {"multiclass_classification_metrics"} and metrics["accuracy"].keys() == {"value"}
+    assert metrics["accuracy"]["value"] > 0.9
 
 
 def test_iris_batch_inference_through_dagml_inference(iris_run):

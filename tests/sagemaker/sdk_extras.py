@@ -5,6 +5,8 @@ param-typed instances, a Retry mixing step and job exceptions, plain and empty F
 and a condition with after=.
 """
 
+from typing import Any
+
 from dagml import Pipeline, Retry
 
 pipe = Pipeline("sdk-extras")
@@ -39,8 +41,8 @@ def fit(rows):
 
 
 @pipe.step(metrics=True)
-def check(fit) -> dict[str, float]:
-    return {"score": 1.0}
+def check(fit) -> dict[str, Any]:
+    return {"regression_metrics": {"score": {"value": 1.0}}}
 
 
 served = pipe.model("Served", model=fit, description="the fitted model")
@@ -60,7 +62,7 @@ stop = pipe.fail("Stop", "the score is too low")
 halt = pipe.fail("Halt", after=[stop])
 pipe.condition(
     "Gate",
-    check["score"] >= 0.5,
+    check["regression_metrics"]["score"]["value"] >= 0.5,
     then=[register, score_rows, rescore],
     otherwise=[stop, halt],
     after=[served],

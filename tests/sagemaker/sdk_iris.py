@@ -24,6 +24,8 @@ PIPELINE = "iris-classifier"
 #: Where dagml writes step outputs: s3://<bucket>/<prefix>/<pipeline>/<step>/<output>.
 OUTPUTS_BASE = f"s3://{BUCKET}/dagml"
 TARGET = "iris_pipeline.py"
+#: The accuracy in evaluate's report: SageMaker's model-quality format, read by its JSON path.
+ACCURACY = "multiclass_classification_metrics.accuracy.value"
 
 
 def locations(definition: dict[str, Any]) -> dict[str, str]:
@@ -215,7 +217,7 @@ def build(session: Any, code_prefix: str, scoring_data: str) -> Any:
             on="",
             values=[
                 "Held-out accuracy ",
-                JsonGet(step_name="evaluate", property_file=report, json_path="accuracy"),
+                JsonGet(step_name="evaluate", property_file=report, json_path=ACCURACY),
                 " is below the threshold ",
                 threshold,
             ],
@@ -225,7 +227,7 @@ def build(session: Any, code_prefix: str, scoring_data: str) -> Any:
         name="CheckAccuracy",
         conditions=[
             ConditionGreaterThanOrEqualTo(
-                left=JsonGet(step_name="evaluate", property_file=report, json_path="accuracy"),
+                left=JsonGet(step_name="evaluate", property_file=report, json_path=ACCURACY),
                 right=threshold,
             )
         ],

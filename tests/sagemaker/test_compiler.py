@@ -53,6 +53,10 @@ def walk(steps):
             yield from walk(s["Arguments"]["ElseSteps"])
 
 
+#: Where iris's gate reads the accuracy: its report is in SageMaker's model-quality format.
+IRIS_ACCURACY = "multiclass_classification_metrics.accuracy.value"
+
+
 def test_iris_maps_each_intent_to_its_step_type():
     d = load_definition("iris")
     assert [(s["Name"], s["Type"]) for s in d["Steps"]] == [
@@ -71,7 +75,7 @@ def test_iris_maps_each_intent_to_its_step_type():
     assert cond["Conditions"] == [
         {
             "Type": "GreaterThanOrEqualTo",
-            "LeftValue": {"Std:JsonGet": {"PropertyFile": {"Get": "Steps.evaluate.PropertyFiles.EvaluationReport"}, "Path": "accuracy"}},
+            "LeftValue": {"Std:JsonGet": {"PropertyFile": {"Get": "Steps.evaluate.PropertyFiles.EvaluationReport"}, "Path": IRIS_ACCURACY}},
             "RightValue": {"Get": "Parameters.AccuracyThreshold"},
         }
     ]
@@ -106,7 +110,7 @@ def test_iris_maps_each_intent_to_its_step_type():
             "On": "",
             "Values": [
                 "Held-out accuracy ",
-                {"Std:JsonGet": {"PropertyFile": {"Get": "Steps.evaluate.PropertyFiles.EvaluationReport"}, "Path": "accuracy"}},
+                {"Std:JsonGet": {"PropertyFile": {"Get": "Steps.evaluate.PropertyFiles.EvaluationReport"}, "Path": IRIS_ACCURACY}},
                 " is below the threshold ",
                 {"Get": "Parameters.AccuracyThreshold"},
             ],
@@ -282,7 +286,7 @@ def test_a_register_step_waits_for_its_metrics_step(tmp_path, settings):
     src.write_text(
         "from dagml import Pipeline\npipe = Pipeline('standalone')\n"
         "@pipe.step(kind='training')\ndef fit():\n    return 1\n"
-        "@pipe.step(metrics=True)\ndef score(fit):\n    return {'accuracy': 1.0}\n"
+        "@pipe.step(metrics=True)\ndef score(fit):\n    return {'regression_metrics': {'mse': {'value': 1.0}}}\n"
         "pipe.register_model('Register', model=fit, group='G', metrics=score)\n"
     )
     steps = {s["Name"]: s for s in compile_pipeline(graph_of(load_target(str(src))), settings).definition["Steps"]}

@@ -60,7 +60,7 @@ def test_every_section_reports_its_changes():
     condition = changes[("condition", "changed", "CheckAccuracy")]
     assert (
         condition.summary
-        == "evaluate.accuracy >= AccuracyThreshold  ->  evaluate.accuracy > AccuracyThreshold"
+        == "evaluate.multiclass_classification_metrics.accuracy.value >= AccuracyThreshold  ->  evaluate.multiclass_classification_metrics.accuracy.value > AccuracyThreshold"
     )
     assert condition.details == ("otherwise: AccuracyTooLow -> -",)
     assert ("pipeline", "changed", "PipelineExperimentConfig.TrialName") in changes

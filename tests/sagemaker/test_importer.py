@@ -109,11 +109,12 @@ def test_steps_params_edges_and_conditions_of_iris():
         and isinstance(expr.left, ImportedRef)
         and expr.right is graph.param("AccuracyThreshold")
     )
-    assert graph.describe_condition("CheckAccuracy") == "evaluate.accuracy >= AccuracyThreshold (0.9)"
-    # the local runner's evaluator decides the imported condition
+    assert graph.describe_condition("CheckAccuracy") == "evaluate.multiclass_classification_metrics.accuracy.value >= AccuracyThreshold (0.9)"
+    # the local runner's evaluator decides the imported condition, reading the nested report by its path
     params = {"AccuracyThreshold": 0.9}
-    assert evaluate_expression(expr, {"evaluate": {"accuracy": 0.95}}, params) is True
-    assert evaluate_expression(expr, {"evaluate": {"accuracy": 0.5}}, params) is False
+    report = lambda acc: {"evaluate": {"multiclass_classification_metrics": {"accuracy": {"value": acc}}}}
+    assert evaluate_expression(expr, report(0.95), params) is True
+    assert evaluate_expression(expr, report(0.5), params) is False
 
 
 def test_depends_on_is_an_ordering_edge_at_its_json_path():
@@ -125,9 +126,10 @@ def test_depends_on_is_an_ordering_edge_at_its_json_path():
 def test_not_equals_and_the_and_inside_or_read_back_as_written():
     graph = imported(golden("branches"), "branches")
     text = graph.describe_condition("Gate", defaults=False)
-    assert "score.classes != 2" in text
+    m = "score.multiclass_classification_metrics"
+    assert f"{m}.classes.value != 2" in text
     assert text.startswith(
-        "(score.accuracy >= MinAccuracy and score.loss < MaxLoss and score.classes != 2) or"
+        f"({m}.accuracy.value >= MinAccuracy and {m}.loss.value < MaxLoss and {m}.classes.value != 2) or"
     )
 
 

@@ -91,3 +91,32 @@ def test_eq_helper_compares_a_param_with_a_literal(parts):
     mode = pipe.param("Mode", "fast")
     expr = eq(mode, "slow")
     assert isinstance(expr, Compare) and expr.left is mode and expr.right == "slow"
+
+
+# ---------------------------------------------------------------- a metric is a path into a nested report
+def test_indexing_a_metric_extends_its_path_to_the_json_get_path(parts):
+    _, evaluate, t = parts
+    nested = evaluate["regression_metrics"]["mse"]["value"]
+    assert isinstance(nested, MetricRef) and (nested.step, nested.key) == ("evaluate", "regression_metrics.mse.value")
+    assert evaluate["regression_metrics.mse.value"].key == nested.key
+    assert evaluate["regression_metrics.mse"]["value"].key == nested.key
+    assert describe(nested <= t) == "evaluate.regression_metrics.mse.value <= Threshold (0.9)"
+
+
+@pytest.mark.parametrize(
+    "ref, says",
+    [
+        (lambda e: e["a..b"], "metric path 'a..b' has an empty key"),
+        (lambda e: e[".a"], "metric path '.a' has an empty key"),
+        (lambda e: e["a."], "metric path 'a.' has an empty key"),
+        (lambda e: e[""], "metric key '' must be a non-empty string"),
+        (lambda e: e["a"][""], "metric key '' must be a non-empty string"),
+        (lambda e: e["a"][0], "metric key 0 must be a non-empty string"),
+        (lambda e: e["a"]["b.c"], r"'b.c', one key of the path under 'a', contains '.'.*Fix: one key per \[...\], evaluate\['a'\]\['b'\]\['c'\]"),
+    ],
+)
+def test_a_path_with_an_empty_key_or_a_dotted_key_on_its_own_is_refused(parts, ref, says):
+    _, evaluate, _ = parts
+    with pytest.raises(DeclarationError, match=says) as info:
+        ref(evaluate)
+    assert "step 'evaluate'" in str(info.value) and ("Fix:" in str(info.value) or "e.g." in str(info.value))
