@@ -12,16 +12,24 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test lint container-bed bench setup-demo setup-dev setup-dot golden docs-images clean
 
+# Installs go through uv (same package index as pip; about 6x faster here: the dev extras, with the
+# SageMaker SDK, take ~30 s instead of ~2 min 40 s) and print what they do as they go. uv itself comes
+# from pip, so a machine's pip settings still decide where that one package comes from.
+UV := $(BIN)/uv pip install --python $(BIN)/python
+
 $(BIN)/python:
+	@echo "== setting up $(VENV) with $$($(PYTHON) --version)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
 
 $(VENV)/.demo-stamp: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[examples,viz]'
+	@echo "== installing dagml with the examples and drawing extras"
+	$(UV) -e '.[examples,viz]'
 	touch $@
 
 $(VENV)/.dev-stamp: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@echo "== installing dagml with the dev extras (the SageMaker SDK among them, about 1 GB)"
+	$(UV) -e '.[dev]'
 	touch $@
 
 setup-demo: $(VENV)/.demo-stamp
@@ -50,8 +58,13 @@ demo: setup-demo setup-dot
 	$(BIN)/dagml render examples/iris_pipeline.py -o out/iris.svg
 	$(BIN)/dagml compile examples/iris_pipeline.py -o out/iris.json $(DEMO_SETTINGS)
 
+# Two processes (pytest-xdist, one per core here); the container test bed stays in one of them
+# (its tests share the image environments: xdist_group "container-bed"). TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= auto
+
 test: setup-dev setup-dot
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@echo "== running the tests ($(TEST_WORKERS) workers), the container test bed included"
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # ruff: style and the py310 floor of the step runtime; mypy --strict over dagml; lint-imports: every
 # import points down the layers (pyproject.toml [tool.importlinter], docs/architecture.md).
