@@ -81,13 +81,12 @@ class Pipeline(PipelineDeclaration):
         return render(self, path, format=format, params=params, **options)
 
     # ------------------------------------------------------------ Jupyter
-    def _repr_svg_(self) -> str:
-        return self.render().svg()
-
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
         """What Jupyter shows: the drawing, or every problem as text when the pipeline is invalid.
 
-        A missing ``dot`` raises :class:`~dagml.drawing.GraphvizNotFoundError`, which Jupyter shows.
+        The only display method: IPython also calls a ``_repr_svg_`` for a format this bundle does not
+        carry, which would raise for an invalid pipeline after its problems were shown. A missing
+        ``dot`` raises :class:`~dagml.drawing.GraphvizNotFoundError`, which Jupyter shows.
         """
         try:
             drawing = self.render()
@@ -110,6 +109,74 @@ def graph_of(pipeline: PipelineDeclaration | PipelineGraph) -> PipelineGraph:
     )
 
 
+def _loadable(pipeline: PipelineDeclaration | PipelineGraph) -> PipelineGraph:
+    """The validated graph of a pipeline that worker processes and SageMaker's jobs can load: its own,
+    or, for a pipeline declared in notebook cells, that of the module dagml writes from the cells."""
+    graph = graph_of(pipeline)
+    if graph.source_file or graph.imported or not isinstance(pipeline, PipelineDeclaration) or not pipeline.cells:
+        return graph
+    return _from_notebook(pipeline, graph)
+
+
+def _from_notebook(pipe: PipelineDeclaration, graph: PipelineGraph) -> PipelineGraph:
+    """Write ``<cwd>/<name>_notebook.py`` from the cells (dagml.spec.notebook), load it, and check
+    that it declares the very pipeline the session holds."""
+    import sys
+
+    from dagml.spec.notebook import HEADER, NotebookExportError, declared_by, export_source, module_name
+    from dagml.spec.target import load_target
+
+    namespace = vars(sys.modules["__main__"])
+    names = declared_by(namespace, pipe)
+    if not names:
+        raise NotebookExportError(
+            f"pipeline {pipe.name!r} was declared in notebook cells but no top-level name of the notebook holds it, "
+            "so a module written from the cells could not name it. Fix: bind it, pipe = Pipeline(...)."
+        )
+    text = export_source(pipe, names[0], namespace)
+    stem = module_name(pipe.name)
+    path = os.path.join(os.getcwd(), stem + ".py")
+    if os.path.exists(path):
+        with open(path, encoding="utf-8", errors="replace") as f:
+            current = f.read()
+        if not current.startswith(HEADER):
+            raise NotebookExportError(
+                f"pipeline {pipe.name!r}: dagml writes the module of a notebook pipeline to {path!r}, but a file of "
+                "yours is there. Fix: rename that file, or the pipeline."
+            )
+    else:
+        current = None
+    if current != text:
+        from dagml.runtime.artifacts import atomic_write
+
+        atomic_write(path, text.encode("utf-8"))
+    loaded_module = sys.modules.get(stem)
+    if loaded_module is not None and os.path.abspath(getattr(loaded_module, "__file__", "") or "") == path:
+        del sys.modules[stem]  # the cells may have changed since it was last loaded
+    exported = graph_of(load_target(f"{path}:{names[0]}"))
+    if _shape(exported) != _shape(graph):
+        differing = sorted(set(exported.nodes) ^ set(graph.nodes)) or sorted(
+            n for n in graph.nodes if n in exported.nodes and exported.upstream(n) != graph.upstream(n)
+        )
+        raise NotebookExportError(
+            f"pipeline {pipe.name!r}: the module dagml wrote from the notebook's cells ({path}) declares a different "
+            f"pipeline than the session holds{' (steps ' + ', '.join(map(repr, differing)) + ')' if differing else ''}. "
+            "A declaration inside a loop, an if or a function that a cell only displays, or a cell re-run out of order, "
+            "can cause it. Fix: declare each step at the top level of a cell and run the cells in order (Restart & Run "
+            "All), or declare the pipeline in a .py file."
+        )
+    return exported
+
+
+def _shape(graph: PipelineGraph) -> object:
+    """What must agree between a session's pipeline and the module written from its cells."""
+    edges = sorted((a, b, tuple(sorted(r.kind for r in reasons))) for a, b, reasons in graph.graph.edges(data="reasons"))
+    bindings = sorted((k, tuple(v)) for k, v in graph.bindings.items())
+    summary = graph.summary()
+    summary.pop("warnings", None)
+    return summary, edges, bindings
+
+
 def run(
     pipeline: PipelineDeclaration | PipelineGraph,
     params: Mapping[str, Any] | None = None,
@@ -125,11 +192,12 @@ def run(
     SageMaker step runtime, conditions decide as the compiled pipeline would,
     results land in the run store (``$DAGML_HOME`` or ``.dagml``). Call it under
     ``if __name__ == "__main__":`` in a script, since workers re-load the
-    pipeline's file.
+    pipeline's file. A pipeline declared in notebook cells runs from the module
+    dagml writes from them (docs/notebooks.md).
     """
     from dagml.local.runner import run_pipeline
 
-    return run_pipeline(graph_of(pipeline), params=params, workers=workers, cache=cache, resume=resume, home=home)
+    return run_pipeline(_loadable(pipeline), params=params, workers=workers, cache=cache, resume=resume, home=home)
 
 
 def render(
@@ -161,7 +229,7 @@ def compile(  # noqa: A001 - dagml.compile, as the issue and docs name it; the b
     from dagml.sagemaker.compiler import compile_pipeline
     from dagml.sagemaker.settings import FIELDS, load_settings
 
-    graph = graph_of(pipeline)
+    graph = _loadable(pipeline)
     unknown = sorted(set(options) - set(FIELDS))
     if unknown:
         raise TypeError(

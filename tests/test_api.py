@@ -24,8 +24,10 @@ SETTINGS = {"role_arn": "arn:aws:iam::111122223333:role/R", "bucket": "dagml-api
 
 def test_the_public_pipeline_is_the_declaration_plus_conveniences():
     assert issubclass(Pipeline, PipelineDeclaration)
-    for name in ("validate", "run", "render", "_repr_svg_", "_repr_mimebundle_"):
+    for name in ("validate", "run", "render", "_repr_mimebundle_"):
         assert hasattr(Pipeline, name) and not hasattr(PipelineDeclaration, name), name
+    # the bundle is the only display method: IPython would call a _repr_svg_ of an invalid pipeline too
+    assert not hasattr(Pipeline, "_repr_svg_")
 
 
 def test_validate_keeps_the_graph_until_the_next_declaration():

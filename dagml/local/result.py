@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from dagml import contract as c
+from dagml.graph.model import PipelineGraph
 from dagml.local.status import DONE, STATUSES
 from dagml.local.store import RunRecord, RunStore, StepRecord, iso
 
@@ -28,13 +29,32 @@ class RunResult:
     steps: Mapping[str, StepRecord]
     order: tuple[str, ...]
     store: RunStore = attrs.field(repr=False)
+    #: The graph that ran, when known: a notebook then shows the run drawn over it.
+    graph: PipelineGraph | None = attrs.field(default=None, repr=False)
 
     @classmethod
-    def load(cls, store: RunStore, run_id: str, order: tuple[str, ...] | None = None) -> RunResult:
+    def load(
+        cls, store: RunStore, run_id: str, order: tuple[str, ...] | None = None, graph: PipelineGraph | None = None
+    ) -> RunResult:
         record = store.run(run_id)
         steps = store.steps(run_id)
         known = tuple(order) if order else tuple(sorted(steps, key=lambda s: (steps[s].started or float("inf"), s)))
-        return cls(record, steps, known, store)
+        return cls(record, steps, known, store, graph)
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+        """What Jupyter shows: the summary table, and the run drawn over its graph (when Graphviz is there)."""
+        from dagml.errors import DagmlError
+        from dagml.local.progress import summary_table
+
+        bundle = {"text/plain": summary_table(self)}
+        if self.graph is not None:
+            from dagml.local.overlay import render_run
+
+            try:
+                bundle["image/svg+xml"] = render_run(self.graph, self).svg()
+            except DagmlError:  # no Graphviz: the table says it all
+                pass
+        return bundle
 
     @property
     def run_id(self) -> str:

@@ -301,4 +301,4 @@ def run_pipeline(
             raise
         status, error = run.ledger.final_status()
         store.finish_run(run_id, status, error)
-    return RunResult.load(store, run_id, graph.order)
+    return RunResult.load(store, run_id, graph.order, graph)

@@ -21,6 +21,7 @@ from dagml.errors import Problem, did_you_mean
 from dagml.spec.conditions import Expr, MetricRef
 from dagml.spec.errors import DeclarationError
 from dagml.spec.introspect import caller_origin, declared_returns, function_origin, parameters_of
+from dagml.spec.notebook import is_cell
 from dagml.spec.outputs import OUTPUTS_PARAMETER, Output, OutputRef, to_outputs
 from dagml.spec.params import Dataset, Param, ParamValue
 from dagml.spec.provenance import Provenance
@@ -127,6 +128,9 @@ class PipelineDeclaration:
         self._datasets: list[Dataset] = []
         #: Transform name -> the model step declared for it implicitly.
         self._companions: dict[str, str] = {}
+        #: The notebook cells that declared it, in order (dagml.spec.notebook); empty for a file.
+        self._cells: list[str] = []
+        self._note_cell()
 
     # ------------------------------------------------------------ inputs
     def param(
@@ -271,6 +275,9 @@ class PipelineDeclaration:
             returns = "data"
         else:
             returns = declared_returns(fn)
+        code = getattr(fn, "__code__", None)
+        if code is not None:
+            self._note_cell(code.co_filename)
         spec = FunctionSpec(
             name=name,
             kind=kind,
@@ -553,6 +560,24 @@ class PipelineDeclaration:
 
     def _changed(self) -> None:
         self.revision += 1
+        self._note_cell()
+
+    def _note_cell(self, filename: str | None = None) -> None:
+        """Remember the notebook cell that declared something (the first frame outside dagml), if any."""
+        if self.source_file is not None:
+            return
+        if filename is None:
+            frame = sys._getframe(1)
+            while frame.f_back is not None and str(frame.f_globals.get("__name__", "")).startswith("dagml."):
+                frame = frame.f_back
+            filename = frame.f_code.co_filename
+        if filename not in self._cells and is_cell(filename):
+            self._cells.append(filename)
+
+    @property
+    def cells(self) -> tuple[str, ...]:
+        """The notebook cells (IPython's code names) that declared this pipeline, in order; () for a file."""
+        return tuple(self._cells)
 
     def _own(self, value: Param | Dataset | Node, where: str) -> None:
         """Refuse params, datasets and steps that belong to another pipeline."""

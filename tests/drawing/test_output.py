@@ -103,7 +103,7 @@ def test_pipeline_render_and_notebook_display(tmp_path, iris_graph):
     assert isinstance(drawing, Drawing) and "param:TestSize" in (tmp_path / "iris.dot").read_text()
     bundle = pipe._repr_mimebundle_()
     assert set(bundle) == {"image/svg+xml", "text/plain"} and bundle["image/svg+xml"].lstrip().startswith("<?xml")
-    assert "<svg" in pipe._repr_svg_()
+    assert "<svg" in bundle["image/svg+xml"] and not hasattr(pipe, "_repr_svg_")  # the bundle only (docs/notebooks.md)
     # the graph layer sits below drawing (docs/architecture.md): a graph is drawn by dagml.render
     assert not hasattr(iris_graph, "_repr_svg_") and "<svg" in dagml.render(iris_graph).svg()
     assert "<svg" in drawing._repr_svg_() and "image/svg+xml" in drawing._repr_mimebundle_()
