@@ -29,6 +29,7 @@ EXIT_PIPE = 128 + 13
 
 #: Modules that add subcommands; each has ``add_parser(subparsers)`` setting ``func``.
 COMMANDS = (
+    "dagml.cli.init",
     "dagml.cli.validate",
     "dagml.cli.compile",
     "dagml.cli.run",
