@@ -13,15 +13,25 @@ from collections.abc import Iterable, Mapping
 from dagml._gc import paused_gc
 from dagml._text import visible
 from dagml.drawing.legend import legend_dot
+from dagml.drawing.measure import NODESEP
 from dagml.drawing.overlay import RunStatus
 from dagml.drawing.scene import Cluster, Scene, SceneEdge, SceneNode, build_scene, title_lines
-from dagml.drawing.style import CLUSTER_STYLES, EDGE_STYLES, FONT, KIND_STYLES, MUTED, STATUS_STYLES
+from dagml.drawing.style import (
+    CLUSTER_STYLES,
+    EDGE_STYLES,
+    FONT,
+    KIND_STYLES,
+    LINE_SIZE,
+    MUTED,
+    STATUS_STYLES,
+    TITLE_SIZE,
+)
 from dagml.graph.model import PipelineGraph
 
-__all__ = ["quote", "scene_to_dot", "to_dot"]
+__all__ = ["DRAWING", "quote", "scene_to_dot", "to_dot"]
 
-#: The font size of a step's name; secondary lines are smaller.
-TITLE_SIZE, LINE_SIZE = 12, 10
+#: The id of the borderless cluster around the whole drawing (steps, branches, legend).
+DRAWING = "cluster_drawing"
 
 
 def quote(text: str) -> str:
@@ -112,7 +122,7 @@ def _cluster_lines(
     inner = indent + "  "
     lines = [
         f"{indent}subgraph {quote('cluster_' + cluster.id)} {{",
-        f"{inner}graph {attrs_text([('label', cluster.label), ('labeljust', 'l'), ('style', 'rounded,filled'), ('fillcolor', fill), ('color', pen), ('fontcolor', font)])};",
+        f"{inner}graph {attrs_text([('label', cluster.label), ('labeljust', 'l'), ('style', 'rounded,filled'), ('fillcolor', fill), ('color', pen), ('fontcolor', font), ('margin', 8.0), ('peripheries', 1.0)])};",
     ]
     lines += [node_line(n, inner) for n in members.get(cluster.id, [])]
     for child in children.get(cluster.id, []):
@@ -140,7 +150,7 @@ def scene_to_dot(scene: Scene, graph_attrs: Mapping[str, str | float] | None = N
         ("rankdir", scene.direction),
         ("newrank", "true"),
         ("compound", "true"),
-        ("nodesep", 0.3),
+        ("nodesep", NODESEP),
         ("ranksep", 0.45),
         ("pad", 0.25),
         ("bgcolor", "white"),
@@ -152,7 +162,13 @@ def scene_to_dot(scene: Scene, graph_attrs: Mapping[str, str | float] | None = N
         f"  node {attrs_text([('fontname', FONT), ('fontsize', float(TITLE_SIZE)), ('penwidth', 1.3), ('margin', '0.14,0.06')])};",
         f"  edge {attrs_text([('fontname', FONT), ('fontsize', float(LINE_SIZE)), ('arrowsize', 0.8)])};",
     ]
-    lines += [node_line(n, "  ") for n in scene.nodes if n.cluster is None]
+    # Everything in one borderless group, which Graphviz keeps as narrow as it can: steps drift less far
+    # apart, and the legend stays within the drawing's width. (Groups inside set its margin and border anew.)
+    lines += [
+        f"  subgraph {quote(DRAWING)} {{",
+        f"    graph {attrs_text([('label', ''), ('peripheries', 0.0), ('margin', 0.0)])};",
+    ]
+    lines += [node_line(n, "    ") for n in scene.nodes if n.cluster is None]
     members: dict[str, list[SceneNode]] = {}
     for n in scene.nodes:
         if n.cluster is not None:
@@ -161,10 +177,14 @@ def scene_to_dot(scene: Scene, graph_attrs: Mapping[str, str | float] | None = N
     for cluster in scene.clusters:
         children.setdefault(cluster.parent, []).append(cluster)
     for cluster in children.get(None, []):
-        lines += _cluster_lines(cluster, members, children)
-    lines += [edge_line(e) for e in scene.edges]
+        lines += _cluster_lines(cluster, members, children, "    ")
+    below: list[str] = []
     if scene.legend is not None:
-        lines += legend_dot(scene.legend, scene.direction)
+        legend, below = legend_dot(scene)
+        lines += [f"    {line}" for line in legend]
+    lines.append("  }")
+    lines += [edge_line(e) for e in scene.edges]
+    lines += [f"  {line}" for line in below]
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -21,6 +21,7 @@ from dagml.drawing.style import (
     CLUSTER_STYLES,
     EDGE_STYLES,
     KIND_STYLES,
+    MUTED,
     NEUTRAL_FILL,
     NEUTRAL_PEN,
     STATUS_STYLES,
@@ -114,16 +115,16 @@ def scene_to_mermaid(scene: Scene) -> str:
         lines.append(f"  {ids(edge.source)} {_arrow(edge)} {target}")
         link_styles.append(f"  linkStyle {i} {_link_style(edge)}")
     if scene.legend is not None:
-        lines += legend_mermaid(scene.legend, lambda key: ids("legend:" + key.replace(":", "_")))
-        first = len(drawn)
-        link_styles += [
-            f"  linkStyle {first + i} stroke:{EDGE_STYLES[kind].color},stroke-width:{EDGE_STYLES[kind].penwidth:g}px"
-            for i, kind in enumerate(scene.legend.edges)
-        ]
+        legend, styles = legend_mermaid(scene.legend, lambda key: ids("legend:" + key.replace(":", "_")), len(drawn))
+        lines += legend
+        link_styles += styles
     lines += link_styles
     for kind, style in KIND_STYLES.items():
         lines.append(f"  classDef {kind} fill:{style.fill},stroke:{style.pen},color:#111827")
     lines.append(f"  classDef neutral fill:{NEUTRAL_FILL},stroke:{NEUTRAL_PEN},color:#111827")
+    if scene.legend is not None:  # an edge sample: a line from nothing to its words
+        lines.append("  classDef legend_blank fill:transparent,stroke:transparent")
+        lines.append(f"  classDef legend_words fill:transparent,stroke:transparent,color:{MUTED}")
     for status, (fill, pen, font) in STATUS_STYLES.items():
         dash = ",stroke-dasharray:4 3" if status == "not run" else ""
         lines.append(f"  classDef status_{status.replace(' ', '_')} fill:{fill},stroke:{pen},color:{font}{dash}")

@@ -18,7 +18,16 @@ from __future__ import annotations
 
 import attrs
 
-__all__ = ["EDGE_STYLES", "INPUT_KINDS", "KIND_STYLES", "STATUS_STYLES", "EdgeStyle", "NodeStyle"]
+__all__ = [
+    "EDGE_STYLES",
+    "INPUT_KINDS",
+    "KIND_STYLES",
+    "LINE_SIZE",
+    "STATUS_STYLES",
+    "TITLE_SIZE",
+    "EdgeStyle",
+    "NodeStyle",
+]
 
 
 @attrs.frozen
@@ -94,5 +103,7 @@ CLUSTER_STYLES: dict[str, tuple[str, str, str]] = {
 NEUTRAL_FILL, NEUTRAL_PEN = "#FFFFFF", "#6B7280"
 
 FONT = "Helvetica,Arial,sans-serif"
+#: Font sizes (points): a step's name, and its secondary lines and edge labels.
+TITLE_SIZE, LINE_SIZE = 12, 10
 #: Colour of secondary label lines.
 MUTED = "#4B5563"

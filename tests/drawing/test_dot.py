@@ -104,19 +104,6 @@ def test_params_on_request_as_their_own_nodes(iris_graph):
     }
 
 
-def test_the_legend_shows_what_the_drawing_uses(iris_graph):
-    parsed = parse_dot(to_dot(iris_graph))
-    _, legend = parsed.clusters["cluster_legend"]
-    kinds = {n.split(":")[1] for n in legend if n.count(":") == 1}
-    assert kinds == {spec.kind for spec in iris_graph}
-    assert {n.split(":")[2] for n in legend if n.startswith("legend:edge:") and not n.endswith(":text")} == {
-        "data",
-        "then",
-        "otherwise",
-    }
-    assert "cluster_legend" not in parse_dot(to_dot(iris_graph, legend=False)).clusters
-
-
 def test_dot_is_deterministic_and_independent_of_declaration_order():
     def declare(order):
         pipe = Pipeline("order", description="same graph, two declaration orders")
@@ -163,7 +150,7 @@ def test_random_pipelines_draw_every_step_edge_and_branch(program):
     for edge in graph.edges():
         if edge.kind in (DATA, AFTER):
             assert (edge.source, edge.target) in drawn
-    members = {name: cluster for cluster, (_, names) in parsed.clusters.items() for name in names}
+    members = {name: cluster for cluster, (_, names) in parsed.branches().items() for name in names}
     for name, (condition, side) in graph.branch_of.items():
         assert members[name] == f"cluster_{side}:{condition}"
 
@@ -187,7 +174,7 @@ def test_a_wide_generation_is_wrapped_into_rows():
     graph = pipe.validate()
     assert auto_direction(graph) == "LR"
     parsed = parse_dot(to_dot(graph, direction="TB"))
-    hidden = [(a, b) for a, b, e in parsed.edges if e.get("style") == "invis" and not a.startswith("legend:")]
+    hidden = [(a, b) for a, b, e in parsed.edges if e.get("style") == "invis" and not b.startswith("legend:")]
     assert len(hidden) == 30 - ROW["TB"]  # every step after the first row hangs under one above it
     assert parse_dot(to_dot(graph)).graph["rankdir"] == "LR"
 

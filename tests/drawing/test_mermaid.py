@@ -7,7 +7,8 @@ import re
 
 from dagml import Pipeline
 from dagml.drawing import render, to_mermaid
-from dagml.drawing.style import KIND_STYLES
+from dagml.drawing.legend import MERMAID_ROW
+from dagml.drawing.style import EDGE_STYLES, KIND_STYLES
 from dagml.spec.target import load_target
 
 from .conftest import PIPELINES
@@ -100,3 +101,47 @@ def test_markdown_wraps_the_flowchart_in_a_mermaid_block(tmp_path, iris_graph):
 
 def test_mermaid_is_deterministic(iris_graph):
     assert to_mermaid(iris_graph) == to_mermaid(iris_graph, params=False, legend=True)
+
+
+def _legend(text: str) -> list[str]:
+    lines = text.splitlines()
+    start = lines.index('  subgraph legend["Legend"]')
+    return lines[start : lines.index("  end", start) + 1]
+
+
+def test_the_legend_is_a_short_grid_of_what_the_drawing_uses(iris_graph):
+    text = to_mermaid(iris_graph)
+    legend = _legend(text)
+    assert legend[1] == "    direction LR"  # rows run left to right
+    kinds = re.findall(r"x_legend_kind_(\w+)[\[\(\{>/\\]", "\n".join(legend))
+    assert set(kinds) == {spec.kind for spec in iris_graph} and len(kinds) == len(set(kinds))
+    # rows of at most MERMAID_ROW samples, chained by invisible links: no row as wide as the whole list
+    chains = [line.split(" ~~~ ") for line in legend if " ~~~ " in line]
+    assert chains and all(len(pair) == 2 for pair in chains)
+    rows, by_left = [], {a.strip(): b for a, b in chains}
+    for start in {a.strip() for a, _ in chains} - set(by_left.values()):
+        row = [start]
+        while row[-1] in by_left:
+            row.append(by_left[row[-1]])
+        rows.append(row)
+    assert max(len(row) for row in rows) <= MERMAID_ROW and len(kinds) > MERMAID_ROW
+    assert "x_legend_status" not in text  # no run, no statuses
+
+
+def test_the_legends_line_samples_are_styled_by_their_own_link_index(iris_graph):
+    """Mermaid numbers every link, invisible ones too: each sample line gets the style of its kind."""
+    text = to_mermaid(iris_graph)
+    links = [line for line in text.splitlines() if re.search(r" (-->|-\.->|==>|~~~)[ |]", line)]
+    styles = dict(re.findall(r"^  linkStyle (\d+) (.*)$", text, re.M))
+    for kind in ("data", "then", "otherwise"):
+        index = next(i for i, line in enumerate(links) if f"x_legend_edge_{kind}[" in line)
+        assert styles[str(index)] == f"stroke:{EDGE_STYLES[kind].color},stroke-width:{EDGE_STYLES[kind].penwidth:g}px"
+    assert all(str(i) not in styles for i, line in enumerate(links) if " ~~~ " in line)
+
+
+def test_a_runs_mermaid_legend_shows_its_statuses():
+    pipe = Pipeline("one")
+    pipe.step(name="only")(lambda: None)
+    legend = "\n".join(_legend(to_mermaid(pipe.validate(), run={"only": "failed"})))
+    assert ":::status_failed" in legend and ":::neutral" in legend and "status_succeeded" not in legend
+    assert "legend" not in to_mermaid(pipe.validate(), legend=False)

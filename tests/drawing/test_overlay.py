@@ -58,7 +58,11 @@ def test_durations_and_the_conditions_actual_values_are_shown(drawn):
 
 def test_the_legend_explains_the_statuses_and_drops_kind_colours(drawn):
     _, legend = drawn.clusters["cluster_legend"]
-    assert {n.split(":", 2)[2] for n in legend if n.startswith("legend:status:")} == set(STATUSES)
+    assert "legend:statuses" in legend  # one table of colour swatches (tests/drawing/test_legend.py)
+    swatches = drawn.nodes["legend:statuses"]["label"]
+    for status in STATUSES:
+        fill, pen, _ = STATUS_STYLES[status]
+        assert f'BGCOLOR="{fill}" COLOR="{pen}"' in swatches and f">{status}</FONT>" in swatches
     assert drawn.nodes["legend:processing"]["fillcolor"] == NEUTRAL_FILL
 
 

@@ -77,9 +77,10 @@ def test_thirty_one_nested_conditions_import_draw_and_compile_back():
     assert json.loads(compile_pipeline(graph_of(imported), None).json) == definition
     dot = to_dot(graph)
     assert dot.count('subgraph "cluster_then:') == 31
-    # each branch is drawn inside the one that encloses it: the innermost is 31 levels deep
-    assert '\n' + "  " * 31 + 'subgraph "cluster_then:DummyCond0" {' in dot
-    assert '\n' + "  " * 32 + '"DummyCond" [' in dot
+    # each branch is drawn inside the one that encloses it: the innermost is 31 levels deep, inside
+    # the drawing's own group (cluster_drawing, which keeps the legend within the drawing's width)
+    assert '\n' + "  " * 32 + 'subgraph "cluster_then:DummyCond0" {' in dot
+    assert '\n' + "  " * 33 + '"DummyCond" [' in dot
     mermaid = to_mermaid(graph)
     assert mermaid.count(': then"]') == 31 and mermaid.count("\n" + "  " * 31 + "end") == 1
 
