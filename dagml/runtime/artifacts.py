@@ -27,6 +27,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
 from dagml.contract import CSV_FILE, METRICS_FILE, MODEL_FILE, OUTPUT_FILE
+from dagml.errors import did_you_mean
 from dagml.runtime.errors import ArtifactError, MissingInputError
 
 __all__ = [
@@ -315,8 +316,6 @@ def save_named_outputs(
     returned = dict(value or {})
     unknown = [k for k in returned if k not in directories]
     if unknown:
-        from dagml.errors import did_you_mean
-
         key = unknown[0]
         raise ArtifactError(
             f"step {step!r} returned a value for {key!r}, which is not one of its outputs"

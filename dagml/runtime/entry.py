@@ -316,12 +316,13 @@ def output_dirs(root: str, spec: FunctionSpec) -> dict[str, str]:
     return dirs
 
 
-def _kwargs(graph: PipelineGraph, spec: FunctionSpec, invocation: Invocation, root: str) -> dict[str, Any]:
+def _kwargs(
+    graph: PipelineGraph, spec: FunctionSpec, invocation: Invocation, root: str, dirs: dict[str, str]
+) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     for binding in graph.bindings[spec.name]:
         where = _input_dir(root, invocation.mode, binding.parameter)
         if binding.source == OUTPUT_DIRS:
-            dirs = output_dirs(root, spec)
             kwargs[binding.parameter] = types.MappingProxyType({k: pathlib.Path(v) for k, v in dirs.items()})
         elif binding.source == OUTPUT:
             kwargs[binding.parameter] = artifacts.load_named_output(where, spec.name, binding.parameter)
@@ -352,7 +353,8 @@ def run(invocation: Invocation, root: str) -> Any:
     """Run the step ``invocation`` names, reading and writing under ``root``; return its value."""
     graph = build_graph(load_pipeline(invocation.target))
     spec = _step_spec(graph, invocation)
-    kwargs = _kwargs(graph, spec, invocation, root)
+    dirs = output_dirs(root, spec)  # the named outputs' directories, empty, before the function runs
+    kwargs = _kwargs(graph, spec, invocation, root, dirs)
     try:
         value = spec.fn(**kwargs)
     except Exception as exc:
@@ -361,7 +363,7 @@ def run(invocation: Invocation, root: str) -> Any:
         artifacts.save_model(value, os.path.join(root, MODEL_DIR), spec.name)
         return value
     if spec.outputs:  # named outputs are all it produces (dagml.spec.outputs)
-        artifacts.save_named_outputs(value, output_dirs(root, spec), spec.name)
+        artifacts.save_named_outputs(value, dirs, spec.name)
         return value
     table = artifacts.csv_text(value, spec.name) if spec.name in graph.scored else None
     report = None

@@ -22,6 +22,7 @@ from dagml.sagemaker.steps import (
     DEFAULT_TRAINING_RUNTIME,
     DEFAULT_VOLUME_GB,
     base_hyperparameters,
+    delivery,
     inference_environment,
     step_metadata,
 )
@@ -220,12 +221,6 @@ class SdkBuilder:
             return self.named_output(b.ref, b.output)
         return self.params[b.ref] if b.source == DATASET else self.output_of(b.ref)
 
-    def delivery(self, b: Binding) -> tuple[str, str]:
-        """(input mode, distribution): a dataset's own, else File and FullyReplicated (steps._delivery)."""
-        if b.source == DATASET:
-            dataset = self.graph.dataset(b.ref or "")
-            return dataset.input_mode, dataset.distribution
-        return "File", "FullyReplicated"
 
     def common(self, spec: NodeSpec, *, description: bool = True) -> dict[str, Any]:
         """Keyword arguments every step class takes: depends_on, names, retry and cache."""
@@ -284,7 +279,7 @@ class SdkBuilder:
         for b in self.graph.bindings[spec.name]:
             if b.source in (STEP, DATASET, OUTPUT):
                 local = posixpath.join(CONTAINER_ROOT, c.PROCESSING_INPUT_DIR, b.parameter)
-                inputs.append(self._input(b.parameter, self.source(b), local, *self.delivery(b)))
+                inputs.append(self._input(b.parameter, self.source(b), local, *delivery(self.graph, b)))
             elif b.source == PARAM:
                 assert b.ref is not None
                 arguments += ["--param", b.ref, self._as_string(b.ref)]
@@ -362,7 +357,7 @@ class SdkBuilder:
                 assert b.ref is not None
                 hyper[b.ref] = self._as_string(b.ref)
             elif b.source in (STEP, DATASET, OUTPUT):
-                mode, distribution = self.delivery(b)
+                mode, distribution = delivery(self.graph, b)
                 if (mode, distribution) == ("File", "FullyReplicated"):
                     channels.append(sdk.InputData(channel_name=b.parameter, data_source=self.source(b)))
                 else:

@@ -133,10 +133,10 @@ def _input_source(ctx: Context, binding: Binding) -> Any:
     return output_of(ctx.graph[binding.ref])
 
 
-def _delivery(ctx: Context, binding: Binding) -> tuple[str, str]:
+def delivery(graph: PipelineGraph, binding: Binding) -> tuple[str, str]:
     """(input mode, distribution) of an input: a dataset's own, else File and FullyReplicated."""
     if binding.source == DATASET:
-        dataset = ctx.graph.dataset(binding.ref or "")
+        dataset = graph.dataset(binding.ref or "")
         return dataset.input_mode, dataset.distribution
     return "File", "FullyReplicated"
 
@@ -154,7 +154,7 @@ def processing(ctx: Context, spec: FunctionSpec) -> dict[str, Any]:
                     "processing input SageMaker reserves for code. Fix: rename the parameter and pass "
                     "the step by name with after= or bind it differently."
                 )
-            mode, distribution = _delivery(ctx, b)
+            mode, distribution = delivery(ctx.graph, b)
             if mode not in PROCESSING_INPUT_MODES:  # validation refuses it first: a direct compile of an unchecked graph
                 raise CompileError(
                     f"pipeline {ctx.graph.name!r}, step {spec.name!r}: dataset {b.ref!r} has input_mode={mode!r}, "
@@ -260,7 +260,7 @@ def training(ctx: Context, spec: FunctionSpec) -> dict[str, Any]:
             assert b.ref is not None
             hyper[b.ref] = as_string(ctx.graph.param(b.ref))
         elif b.source in (STEP, DATASET, OUTPUT):
-            mode, distribution = _delivery(ctx, b)
+            mode, distribution = delivery(ctx.graph, b)
             channels.append(
                 {
                     "ChannelName": b.parameter,

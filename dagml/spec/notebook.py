@@ -233,12 +233,19 @@ def export_source(pipe: PipelineDeclaration, variable: str, namespace: dict[str,
                 f"pipeline {pipe.name!r}, step {spec.name!r}: its function ({fn!r}) is not a def, so it cannot be "
                 "written into a module. Fix: define it with def in a cell."
             )
+    trees: dict[str, ast.Module] = {}
+
+    def tree(cell: str) -> ast.Module:  # each cell parsed once, however often the loop below reads it
+        if cell not in trees:
+            trees[cell] = _cell_tree(cell)
+        return trees[cell]
+
     steps = frozenset(spec.fn.__name__ for spec in pipe.nodes if isinstance(spec, FunctionSpec))
     prelude: dict[str, str] = {}
     extra: list[str] = []  # cells that declare nothing but define what the others use
     while True:
         order = [*extra, *cells]
-        kept = [st for cell in order for st in _kept(_cell_tree(cell), set(), steps)]
+        kept = [st for cell in order for st in _kept(tree(cell), set(), steps)]
         bound = set(dir(builtins)) | {n for st in kept for n in _bound(st)}
         wanted: dict[str, str] = {n: "a cell" for st in kept for n in _module_loads(st)}
         for st in kept:  # what the functions the cells define read when they run
@@ -263,7 +270,7 @@ def export_source(pipe: PipelineDeclaration, variable: str, namespace: dict[str,
     body: list[str] = []
     dropped: set[str] = set()
     for cell in [*extra, *cells]:
-        statements = _kept(_cell_tree(cell), dropped, steps)
+        statements = _kept(tree(cell), dropped, steps)
         if statements:
             body.append(ast.unparse(ast.Module(body=statements, type_ignores=[])))
     imports = sorted(line for line in prelude.values() if line.startswith(("import ", "from ")))

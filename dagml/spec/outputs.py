@@ -84,7 +84,7 @@ def to_outputs(step: str, value: object) -> tuple[Output, ...]:
         )
     result: list[Output] = []
     for item in value:
-        output = item if isinstance(item, Output) else Output(_check_name(step, item))
+        output = item if isinstance(item, Output) else Output(item)
         _check_name(step, output.name)
         if any(o.name == output.name for o in result):
             raise DeclarationError(f"step {step!r}: output {output.name!r} is declared twice. Fix: name it once.")
