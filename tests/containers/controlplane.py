@@ -7,7 +7,9 @@ resolved values and executes its ``IfSteps`` or its ``ElseSteps``; the first
 failure stops new steps from starting and fails the execution. Each job is laid
 out from the step's ``Arguments`` the way the service lays out the request it
 sends (CreateProcessingJob, CreateTrainingJob, CreateModel, CreateModelPackage,
-CreateTransformJob) and run in the image's container (:mod:`tests.containers.jobs`).
+CreateTransformJob) and run in the container of the image the step names
+(``AppSpecification.ImageUri``, ``AlgorithmSpecification.TrainingImage``, the
+model container's ``Image``; :meth:`ControlPlane.image_env`).
 
 The service's own behaviour followed here, by job type:
 
@@ -18,10 +20,11 @@ The service's own behaviour followed here, by job type:
   "Save and Access Metadata Information About Your Processing Job") or else
   ``/opt/ml/output/failure``.
 - Training: ``input/config/hyperparameters.json`` (every value a string),
-  ``resourceconfig.json`` and ``inputdataconfig.json``; channels in
-  ``input/data/<channel>``; the container runs
-  ``AlgorithmSpecification.ContainerEntrypoint`` if given, else the image's
-  ``train``; on exit 0 ``/opt/ml/model`` is archived to
+  ``resourceconfig.json`` and ``inputdataconfig.json`` (a channel's
+  ``ContentType`` when it has one); channels in ``input/data/<channel>``; the
+  container runs ``AlgorithmSpecification.ContainerEntrypoint`` if given, else the
+  image's ``train`` (the built-in XGBoost algorithm's training, in its image); on
+  exit 0 ``/opt/ml/model`` is archived to
   ``<S3OutputPath>/<job>/output/model.tar.gz``. FailureReason is the first
   1024 characters of ``/opt/ml/output/failure`` ("How Amazon SageMaker
   Provides Training Information").
@@ -51,7 +54,8 @@ from typing import Any
 import attrs
 
 from tests.containers import serving
-from tests.containers.images import Image
+from tests.containers.envs import environment
+from tests.containers.images import Image, image_for_uri
 from tests.containers.jobs import HOST, JobResult, run_container
 from tests.containers.s3 import S3
 
@@ -93,7 +97,9 @@ class Execution:
         return [name for name, run in self.steps.items() if run.status != "NotStarted"]
 
 
-def _walk(steps: list[dict[str, Any]], branch: tuple[str, bool] | None = None) -> Iterator[tuple[dict[str, Any], Any]]:
+def _walk(
+    steps: list[dict[str, Any]], branch: tuple[str, bool] | None = None
+) -> Iterator[tuple[dict[str, Any], Any]]:
     for step in steps:
         yield step, branch
         if step["Type"] == "Condition":
@@ -133,9 +139,25 @@ def _text(value: Any) -> str:
 
 
 class ControlPlane:
+    """Plays definitions; ``image`` (with its environment ``venv``) runs every job that names no image."""
+
     def __init__(self, image: Image, venv: str, workdir: str, s3: S3, region: str = "us-east-1") -> None:
         self.image, self.venv, self.workdir, self.s3, self.region = image, venv, workdir, s3, region
         self.executions = 0
+        self._environments = {image.slug: venv}
+
+    def image_env(self, uri: str | None) -> tuple[Image, str]:
+        """The image an image URI names and its environment, built on first use (``envs.environment``).
+
+        The plane's own image keeps the environment it was given. A URI the bed does not emulate
+        raises ``images.NotEmulatedError``; no URI at all means the plane's own image.
+        """
+        if uri is None:
+            return self.image, self.venv
+        image = image_for_uri(uri)
+        if image.slug not in self._environments:
+            self._environments[image.slug] = environment(image)
+        return image, self._environments[image.slug]
 
     # ----------------------------------------------------------------- values
     def resolve(self, value: Any, execution: Execution) -> Any:
@@ -169,7 +191,9 @@ class ControlPlane:
             raise DefinitionError(f"{path!r} read before step {run.name!r} succeeded ({run.status})")
         rest = path[match.end() :].lstrip(".")
         if rest not in run.properties:
-            raise DefinitionError(f"step {run.name!r} has no property {rest!r} (it has {sorted(run.properties)})")
+            raise DefinitionError(
+                f"step {run.name!r} has no property {rest!r} (it has {sorted(run.properties)})"
+            )
         return run.properties[rest]
 
     def _property_file(self, reference: dict[str, Any], execution: Execution) -> Any:
@@ -296,13 +320,16 @@ class ControlPlane:
             if source.get("S3DataType", "S3Prefix") != "S3Prefix":
                 raise DefinitionError(f"{step['Name']}: the bed plays S3Prefix inputs only")
             if not self.s3.download(source["S3Uri"], self._local(root, source["LocalPath"])):
-                raise _StepFailed(f"ClientError: no object under {source['S3Uri']} (input {item['InputName']})")
+                raise _StepFailed(
+                    f"ClientError: no object under {source['S3Uri']} (input {item['InputName']})"
+                )
         outputs = args.get("ProcessingOutputConfig", {}).get("Outputs", [])
         for item in outputs:
             os.makedirs(self._local(root, item["S3Output"]["LocalPath"]), exist_ok=True)
         app = args["AppSpecification"]
         argv = list(app.get("ContainerEntrypoint", [])) + [str(a) for a in app.get("ContainerArguments", [])]
-        run.job = run_container(self.image, self.venv, root, argv, args.get("Environment", {}))
+        image, venv = self.image_env(app.get("ImageUri"))
+        run.job = run_container(image, venv, root, argv, args.get("Environment", {}))
         if run.job.exit_code != 0:
             raise _StepFailed(self._reason(root, ("message", "failure"), run.job))
         for item in outputs:
@@ -327,8 +354,11 @@ class ControlPlane:
             source = channel["DataSource"]["S3DataSource"]
             where = os.path.join(root, "input", "data", channel["ChannelName"])
             if not self.s3.download(source["S3Uri"], where):
-                raise _StepFailed(f"ClientError: no object under {source['S3Uri']} (channel {channel['ChannelName']})")
+                raise _StepFailed(
+                    f"ClientError: no object under {source['S3Uri']} (channel {channel['ChannelName']})"
+                )
             channels[channel["ChannelName"]] = {
+                **({"ContentType": channel["ContentType"]} if "ContentType" in channel else {}),
                 "TrainingInputMode": channel.get("InputMode", "File"),
                 "S3DistributionType": source.get("S3DataDistributionType", "FullyReplicated"),
                 "RecordWrapperType": "None",
@@ -336,23 +366,31 @@ class ControlPlane:
         for name, content in (
             ("hyperparameters.json", hyper),
             ("inputdataconfig.json", channels),
-            ("resourceconfig.json", {"current_host": HOST, "hosts": [HOST], "network_interface_name": "eth0"}),
+            (
+                "resourceconfig.json",
+                {"current_host": HOST, "hosts": [HOST], "network_interface_name": "eth0"},
+            ),
         ):
             with open(os.path.join(config, name), "w") as f:
                 json.dump(content, f)
         os.makedirs(os.path.join(root, "model"))
         os.makedirs(os.path.join(root, "output", "data"))
         algorithm = args["AlgorithmSpecification"]
-        argv = list(algorithm.get("ContainerEntrypoint", ["train"])) + list(algorithm.get("ContainerArguments", []))
+        argv = list(algorithm.get("ContainerEntrypoint", ["train"])) + list(
+            algorithm.get("ContainerArguments", [])
+        )
         env = {"TRAINING_JOB_NAME": f"bed-{step['Name']}", **args.get("Environment", {})}
-        run.job = run_container(self.image, self.venv, root, argv, env)
+        image, venv = self.image_env(algorithm.get("TrainingImage"))
+        run.job = run_container(image, venv, root, argv, env)
         if run.job.exit_code != 0:
             raise _StepFailed(self._reason(root, ("failure",), run.job))
         archive = os.path.join(os.path.dirname(root), "model.tar.gz")
         with tarfile.open(archive, "w:gz") as tar:
             for entry in sorted(os.listdir(os.path.join(root, "model"))):
                 tar.add(os.path.join(root, "model", entry), arcname=entry)
-        uri = args["OutputDataConfig"]["S3OutputPath"].rstrip("/") + f"/bed-{step['Name']}/output/model.tar.gz"
+        uri = (
+            args["OutputDataConfig"]["S3OutputPath"].rstrip("/") + f"/bed-{step['Name']}/output/model.tar.gz"
+        )
         self.s3.put_file(uri, archive)
         run.properties["ModelArtifacts.S3ModelArtifacts"] = uri
 
@@ -379,7 +417,9 @@ class ControlPlane:
             raise _StepFailed(f"ValidationException: model metrics {metrics['S3Uri']} do not exist")
         execution.packages.append(args)
         version = len(execution.packages)
-        run.properties["ModelPackageArn"] = f"arn:aws:sagemaker:{self.region}:111122223333:model-package/{version}"
+        run.properties["ModelPackageArn"] = (
+            f"arn:aws:sagemaker:{self.region}:111122223333:model-package/{version}"
+        )
 
     def _fail(self, step: dict[str, Any], run: StepRun, execution: Execution) -> None:
         raise _StepFailed(_text(self.resolve(step["Arguments"].get("ErrorMessage", ""), execution)))
@@ -401,7 +441,12 @@ class ControlPlane:
         results = {}
         for strategy in strategies:  # the service's default is undocumented: the output must not depend on it
             results[strategy] = serving.batch_transform(
-                self, container, args, [(rel, full) for rel, full in objects], strategy, f"{step['Name']}-{strategy}"
+                self,
+                container,
+                args,
+                [(rel, full) for rel, full in objects],
+                strategy,
+                f"{step['Name']}-{strategy}",
             )
         first = results[strategies[0]]
         for strategy, result in results.items():

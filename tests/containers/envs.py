@@ -3,7 +3,9 @@
 An environment is a virtualenv made from the image's own Python version (found
 with pyenv or on PATH) with the image's ``requirements.txt`` installed by
 ``uv pip install``, as the image's final Dockerfile does, the Dockerfile's
-patches applied, and the bed's ``sagemaker_sklearn_container`` glue copied in.
+patches applied, and the bed's equivalents of the image's own glue packages
+(``Image.glue``: ``sagemaker_sklearn_container``, ``sagemaker_xgboost_container``)
+copied in.
 Environments are cached under ``$DAGML_BED_CACHE`` (default
 ``~/.cache/dagml/container-bed``), keyed by everything that goes into them, and
 built under a lock, so parallel test runs share one build.
@@ -24,7 +26,8 @@ import sys
 
 from tests.containers.images import Image
 
-GLUE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "glue", "sagemaker_sklearn_container")
+#: The bed's equivalents of the images' glue packages, one directory per package (``Image.glue``).
+GLUE_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "glue")
 #: Bumped when the build recipe below changes.
 RECIPE = 1
 COMPLETE = ".dagml-bed-complete"
@@ -35,7 +38,9 @@ class BedSetupError(RuntimeError):
 
 
 def cache_root() -> str:
-    return os.environ.get("DAGML_BED_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "dagml", "container-bed")
+    return os.environ.get("DAGML_BED_CACHE") or os.path.join(
+        os.path.expanduser("~"), ".cache", "dagml", "container-bed"
+    )
 
 
 def find_python(version: str) -> str:
@@ -61,7 +66,9 @@ def find_python(version: str) -> str:
 
 
 def _key(image: Image, python: str) -> str:
-    full = subprocess.run([python, "-c", "import sys; print(sys.version)"], capture_output=True, text=True, check=True)
+    full = subprocess.run(
+        [python, "-c", "import sys; print(sys.version)"], capture_output=True, text=True, check=True
+    )
     spec = {
         "recipe": RECIPE,
         "python": full.stdout.strip(),
@@ -69,6 +76,8 @@ def _key(image: Image, python: str) -> str:
         "pip": image.pip,
         "patches": image.patches,
     }
+    if image.locked:  # (absent for a requirements.txt, so those keys stay as they were)
+        spec["locked"] = True
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -80,7 +89,9 @@ def _site_packages(venv: str) -> str:
 def _uv() -> str:
     found = shutil.which("uv") or os.path.join(os.path.dirname(sys.executable), "uv")
     if not os.path.isfile(found):
-        raise BedSetupError("the container bed installs images' packages with uv. Fix: pip install uv (dev extra).")
+        raise BedSetupError(
+            "the container bed installs images' packages with uv. Fix: pip install uv (dev extra)."
+        )
     return found
 
 
@@ -106,13 +117,28 @@ def _build(image: Image, python: str, venv: str) -> None:
     requirements = os.path.join(venv, "image-requirements.txt")
     with open(requirements, "w", encoding="utf-8") as f:
         f.write("".join(line + "\n" for line in image.requirements))
-    # docker/<version>/final/Dockerfile.cpu: `uv pip install --system -r /requirements.txt`.
-    _run([_uv(), "pip", "install", "--python", py, "-r", requirements], log)
+    # docker/<version>/final/Dockerfile.cpu: `uv pip install --system -r /requirements.txt`; a lock is
+    # installed as it is (`uv sync --frozen`).
+    _run(
+        [
+            _uv(),
+            "pip",
+            "install",
+            "--python",
+            py,
+            *(["--no-deps"] if image.locked else []),
+            "-r",
+            requirements,
+        ],
+        log,
+    )
     site = _site_packages(venv)
     for rel, old, new in image.patches:
         path = os.path.join(site, rel)
         with open(path, encoding="utf-8") as f:
             text = f.read()
+        if old not in text:
+            raise BedSetupError(f"the image's patch of {rel} no longer applies: {old!r} is not in {path}")
         with open(path, "w", encoding="utf-8") as f:
             f.write(text.replace(old, new))
     with open(os.path.join(venv, COMPLETE), "w") as f:
@@ -124,13 +150,16 @@ def environment(image: Image) -> str:
     python = find_python(image.python)
     root = cache_root()
     os.makedirs(root, exist_ok=True)
-    venv = os.path.join(root, f"{image.framework_version}-{_key(image, python)}")
+    venv = os.path.join(root, f"{image.slug}-{_key(image, python)}")
     with open(os.path.join(root, ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not os.path.isfile(os.path.join(venv, COMPLETE)):
             _build(image, python, venv)
         # The image installs its glue as a wheel; the bed copies its equivalent in (always current).
-        target = os.path.join(_site_packages(venv), "sagemaker_sklearn_container")
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(GLUE, target, ignore=shutil.ignore_patterns("__pycache__"))
+        for package in image.glue:
+            target = os.path.join(_site_packages(venv), package)
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(
+                os.path.join(GLUE_ROOT, package), target, ignore=shutil.ignore_patterns("__pycache__")
+            )
     return venv

@@ -1,7 +1,9 @@
 """Runs inside a model container of the bed (the image's Python, no network).
 
-``start``: what the image's ``serve`` does before gunicorn (sagemaker_containers
-``_server.start``): with ``SAGEMAKER_PROGRAM`` set, ``modules.import_module``
+``start``: what the image's ``serve`` does before gunicorn: SETUP, when given
+(``module:function``, ``Image.serve_setup``: the XGBoost image's ``serve`` first
+defaults ``OMP_NUM_THREADS``), then sagemaker_containers' ``_server.start``: with
+``SAGEMAKER_PROGRAM`` set, ``modules.import_module``
 fetches ``SAGEMAKER_SUBMIT_DIRECTORY`` into ``/opt/ml/code`` and ``pip install``s
 it. Then, in a fresh process as a gunicorn worker would be (``--pythonpath``
 with the server's ``sys.path`` and ``/opt/ml/code``), ``worker`` loads the WSGI
@@ -18,7 +20,10 @@ import subprocess
 import sys
 
 
-def start(requests, responses):
+def start(requests, responses, setup=None):
+    if setup:
+        module, _, function = setup.partition(":")
+        getattr(importlib.import_module(module), function)()
     from sagemaker_containers import _env, _modules
 
     env = _env.ServingEnv()
@@ -42,7 +47,9 @@ def worker(requests, responses, pythonpath):
     answers = []
     for request in wanted:
         body = base64.b64decode(request.get("body", ""))
-        response = client.open(request["path"], method=request["method"], data=body, headers=request.get("headers", {}))
+        response = client.open(
+            request["path"], method=request["method"], data=body, headers=request.get("headers", {})
+        )
         answers.append(
             {
                 "status": response.status_code,
@@ -57,5 +64,5 @@ def worker(requests, responses, pythonpath):
 
 if __name__ == "__main__":
     if sys.argv[1] == "start":
-        sys.exit(start(sys.argv[2], sys.argv[3]))
+        sys.exit(start(*sys.argv[2:5]))
     sys.exit(worker(sys.argv[2], sys.argv[3], sys.argv[4]))
