@@ -11,7 +11,9 @@ from dagml.errors import ConfigurationError, DagmlError, DagmlWarning, Problem
 from dagml.graph.errors import PipelineValidationError
 from dagml.graph.model import PipelineGraph
 from dagml.spec.conditions import all_of, any_of, not_
+from dagml.spec.environment import Image
 from dagml.spec.errors import ConditionUsageError, DeclarationError, TargetError
+from dagml.spec.jobs import Checkpoints, JobSettings, Spot
 from dagml.spec.model_quality import model_quality
 from dagml.spec.outputs import Output
 from dagml.spec.params import Dataset, Param
@@ -23,12 +25,15 @@ Metrics = dict[str, float]
 
 __all__ = [
     "Cache",
+    "Checkpoints",
     "ConditionUsageError",
     "ConfigurationError",
     "DagmlError",
     "DagmlWarning",
     "Dataset",
     "DeclarationError",
+    "Image",
+    "JobSettings",
     "Metrics",
     "Node",
     "Output",
@@ -38,6 +43,7 @@ __all__ = [
     "PipelineValidationError",
     "Problem",
     "Retry",
+    "Spot",
     "Step",
     "TargetError",
     "__version__",

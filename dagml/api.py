@@ -25,11 +25,12 @@ from dagml.spec.pipeline import PipelineDeclaration
 
 if TYPE_CHECKING:
     from dagml.drawing.output import Drawing
+    from dagml.local.imageenv import ImageEnvPlan
     from dagml.local.result import RunResult
     from dagml.sagemaker.definition import CompiledPipeline
     from dagml.sagemaker.settings import Settings
 
-__all__ = ["Pipeline", "compile", "graph_of", "render", "run"]
+__all__ = ["Pipeline", "compile", "graph_of", "image_env_plan", "render", "run"]
 
 
 class Pipeline(PipelineDeclaration):
@@ -70,9 +71,10 @@ class Pipeline(PipelineDeclaration):
         cache: bool = True,
         resume: str | None = None,
         home: str | None = None,
+        image_env: bool = False,
     ) -> RunResult:
         """Run the pipeline locally: :func:`dagml.run` (the same as ``dagml run``)."""
-        return run(self, params, workers=workers, cache=cache, resume=resume, home=home)
+        return run(self, params, workers=workers, cache=cache, resume=resume, home=home, image_env=image_env)
 
     def render(
         self, path: str | os.PathLike[str] | None = None, format: str | None = None, params: bool = False, **options: Any
@@ -185,6 +187,7 @@ def run(
     cache: bool = True,
     resume: str | None = None,
     home: str | None = None,
+    image_env: bool = False,
 ) -> RunResult:
     """Run the pipeline locally; return a :class:`dagml.local.result.RunResult`.
 
@@ -194,10 +197,73 @@ def run(
     ``if __name__ == "__main__":`` in a script, since workers re-load the
     pipeline's file. A pipeline declared in notebook cells runs from the module
     dagml writes from them (docs/notebooks.md).
+
+    ``image_env=True`` (``dagml run --image-env``) runs each function step whose image dagml knows
+    in a local stand-in for that image: its Python and its pinned packages (:func:`image_env_plan`,
+    docs/local.md).
     """
     from dagml.local.runner import run_pipeline
 
-    return run_pipeline(_loadable(pipeline), params=params, workers=workers, cache=cache, resume=resume, home=home)
+    graph = _loadable(pipeline)
+    plan = image_env_plan(graph) if image_env else None
+    return run_pipeline(
+        graph, params=params, workers=workers, cache=cache, resume=resume, home=home, image_envs=plan
+    )
+
+
+def image_env_plan(pipeline: PipelineDeclaration | PipelineGraph) -> ImageEnvPlan:
+    """Where each job step runs under ``dagml run --image-env``.
+
+    A function step runs in its image's environment when that image, the one compile gives its job
+    (the step's, the pipeline's, or the settings' default: SageMaker's scikit-learn image), is a
+    SageMaker framework image dagml knows: its Python (>= 3.10) and its exact pins. Its requirements
+    are the wheels compile ships (resolved once, then cached). Any other step runs in this Python,
+    with a note saying why. The facts come from :mod:`dagml.sagemaker`, which the local runner does
+    not import (docs/architecture.md): this layer hands them over.
+    """
+    from dagml.local.imageenv import ImageEnv, ImageEnvPlan, StepPlace
+    from dagml.sagemaker.environments import job_image, step_wheels
+    from dagml.sagemaker.errors import CompileError
+    from dagml.sagemaker.settings import configured_region, load_settings
+    from dagml.spec.specs import FunctionSpec, TransformSpec
+
+    graph = graph_of(pipeline)
+    start = os.path.dirname(graph.source_file) if graph.source_file else None
+    # The image settings are the user's (flags aside); nothing is deployed, so the required ones may be stand-ins.
+    stand_ins = {
+        "role_arn": "arn:aws:iam::111122223333:role/dagml-local-run",
+        "bucket": "dagml-local-run",
+        "region": configured_region(start=start) or "us-east-1",
+    }
+    settings = load_settings(stand_ins, start=start, pipeline=graph.name)
+    steps: dict[str, StepPlace] = {}
+    for name in graph.order:
+        spec = graph[name]
+        if isinstance(spec, TransformSpec):
+            steps[name] = StepPlace(note="--image-env runs function steps only, not batch transforms")
+        if not isinstance(spec, FunctionSpec):
+            continue
+        try:
+            found = job_image(graph.name, spec, settings)
+        except CompileError as exc:  # an image known to run too old a Python: compile refuses it too
+            steps[name] = StepPlace(note=str(exc))
+            continue
+        if found.framework is None or found.version is None:
+            note = f"image {found.uri} is not a SageMaker framework image dagml knows, so it cannot stand in for it"
+        elif found.python is None:
+            note = f"dagml does not know the Python of image {found.framework} {found.version}"
+        elif not found.packages:
+            note = f"dagml knows no package pins of image {found.framework} {found.version}"
+        else:
+            wheels = step_wheels(graph.name, spec, found)
+            packages = tuple(sorted(f"{n}=={v}" for n, v in found.packages.items()))
+            image = ImageEnv(f"{found.framework} {found.version}", found.python, packages)
+            steps[name] = StepPlace(
+                image, found.uri, wheels.directory if wheels else None, wheels.sha256 if wheels else ""
+            )
+            continue
+        steps[name] = StepPlace(uri=found.uri, note=note)
+    return ImageEnvPlan(steps, settings.bundle_include, settings.bundle_exclude)
 
 
 def render(

@@ -54,6 +54,8 @@ PROCESSING_CODE_DIR = "processing/input/code"
 PROCESSING_INPUT_DIR = "processing/input"  # + "/<parameter>"
 PROCESSING_OUTPUT_DIR = "processing/output"
 PROCESSING_OUTPUTS_DIR = "processing/outputs"  # + "/<output name>"
+#: A processing script's outputs (``pipe.script``): SageMaker's own convention, ``+ "/<output name>"``.
+SCRIPT_OUTPUT_DIR = "processing/output"
 PROCESSING_METRICS_DIR = "processing/metrics"
 
 #: Training layout (relative to the root).
@@ -92,3 +94,12 @@ FAILURE_FILE = "output/failure"
 #: ``/opt/ml/output/message`` ("Save and Access Metadata Information About Your Processing Job",
 #: https://docs.aws.amazon.com/sagemaker/latest/dg/byoc-metadata.html).
 MESSAGE_FILE = "output/message"
+
+#: A step's extra packages (``requirements=``), as wheels resolved at compile time: the processing
+#: input / training channel that delivers them, and, in it, the list of wheel files to install
+#: (docs/sagemaker.md, "Step environments"). A training job copies them into its model directory,
+#: so a model that needs them carries them to every container that serves it.
+WHEELS_INPUT_NAME = "dagml-wheels"
+WHEELS_LIST = "dagml-requirements.txt"
+#: Where the bootstrap looks for them, relative to the root: processing, training, serving.
+WHEELS_DIRS = ("processing/input/dagml-wheels", "input/data/dagml-wheels", "model/dagml-wheels")

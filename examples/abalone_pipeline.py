@@ -15,8 +15,9 @@ docs/from-sdk.md sets this file beside the SDK's version of the same pipeline.
 
 from __future__ import annotations
 
-import os
 from typing import Any
+
+from abalone_data import mse_report, read_csv, split
 
 from dagml import Pipeline
 
@@ -41,37 +42,11 @@ batch_data = pipe.dataset(
     description="Preprocessed rows to score (one-hot sex, seven measurements), no header",
 )
 
-SEXES = ("M", "F", "I")
-
-
-def _read_csv(directory: str) -> Any:
-    """The one CSV file in ``directory`` as a float matrix (label first)."""
-    import numpy as np
-
-    (name,) = [f for f in os.listdir(directory) if f.endswith(".csv")]
-    return np.loadtxt(os.path.join(directory, name), delimiter=",", ndmin=2)
-
 
 @pipe.step(outputs=["train", "validation", "test"], instance_count=processing_instance_count)
 def preprocess(outputs: Any, raw: str = input_data) -> None:
     """One-hot the sex, put the rings first, shuffle and split 70/15/15 into CSV files."""
-    import csv
-
-    import numpy as np
-
-    with open(raw, newline="") as f:
-        rows = list(csv.DictReader(f))
-    table = np.array(
-        [
-            [float(r["rings"]), *(float(r["sex"] == s) for s in SEXES)]
-            + [float(r[c]) for c in ("length", "diameter", "height", "whole_weight", "shucked_weight", "viscera_weight", "shell_weight")]
-            for r in rows
-        ]
-    )
-    np.random.default_rng(42).shuffle(table)
-    first, second = int(0.7 * len(table)), int(0.85 * len(table))
-    for name, part in (("train", table[:first]), ("validation", table[first:second]), ("test", table[second:])):
-        np.savetxt(outputs[name] / f"{name}.csv", part, delimiter=",", fmt="%.6g")
+    split(raw, outputs)
 
 
 @pipe.step(kind="training", instance_type=training_instance_type)
@@ -82,7 +57,7 @@ def train(
     from sklearn.ensemble import GradientBoostingRegressor
     from sklearn.metrics import mean_squared_error
 
-    fit, check = _read_csv(train), _read_csv(validation)
+    fit, check = read_csv(train), read_csv(validation)
     model = GradientBoostingRegressor(n_estimators=60, max_depth=3, random_state=0)
     model.fit(fit[:, 1:], fit[:, 0])
     print(f"validation mse: {mean_squared_error(check[:, 0], model.predict(check[:, 1:])):.3f}")
@@ -92,10 +67,8 @@ def train(
 @pipe.step(metrics=True)
 def evaluate(train: Any, test: str = preprocess.outputs["test"]) -> dict[str, Any]:
     """The test MSE in SageMaker's model-quality format: what the gate reads and Studio shows."""
-
-    data = _read_csv(test)
-    errors = (data[:, 0] - train.predict(data[:, 1:])) ** 2
-    return {"regression_metrics": {"mse": {"value": float(errors.mean()), "standard_deviation": float(errors.std())}}}
+    data = read_csv(test)
+    return mse_report(data[:, 0], train.predict(data[:, 1:]))
 
 
 mse = evaluate["regression_metrics"]["mse"]["value"]

@@ -100,7 +100,14 @@ def run_deploy(args: argparse.Namespace) -> int:
     )  # refuse bad -p before deploying
     aws = aws_from_args(args, settings.region)
     print(f"{'dry run: ' if args.dry_run else ''}deploying {graph.name} to {aws.where}")
-    deploy(compiled, settings, aws, description=graph.description, dry_run=args.dry_run)
+    deploy(
+        compiled,
+        settings,
+        aws,
+        description=graph.description,
+        max_parallel_steps=graph.max_parallel_steps,
+        dry_run=args.dry_run,
+    )
     if not args.start:
         return 0
     arn = start(aws, graph.name, parameters, dry_run=args.dry_run)

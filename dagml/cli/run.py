@@ -23,6 +23,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("-p", "--param", dest="params", action="append", metavar="NAME=VALUE", help="override a param")
     p.add_argument("--workers", type=int, metavar="N", help="parallel steps (default: the CPU count)")
     p.add_argument("--no-cache", action="store_true", help="re-run every step instead of reusing unchanged results")
+    p.add_argument(
+        "--image-env",
+        action="store_true",
+        help="run each function step whose image dagml knows in a local stand-in for it: the image's Python and "
+        "pinned packages (built once, cached; no Docker)",
+    )
     p.add_argument("--resume", metavar="RUN_ID", help="finish an earlier run: re-run only what did not succeed")
     p.add_argument("--home", metavar="DIR", help="run store and registry (default: $DAGML_HOME or .dagml)")
     p.add_argument("--json", action="store_true", help="print the run result as JSON")
@@ -59,6 +65,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("dagml run needs a TARGET (or --resume RUN_ID).")
     check_output(args.graph, "--graph")
     graph = load_graph(target)
+    plan = None
+    if args.image_env:
+        from dagml.api import image_env_plan
+
+        plan = image_env_plan(graph)
     result = run_pipeline(
         graph,
         params=parse_params(args.params),
@@ -67,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         resume=args.resume,
         home=args.home,
         progress=Progress(sys.stderr, live=False if args.json else None),
+        image_envs=plan,
     )
     report(args, result, graph)
     return 0 if result.ok else 1
@@ -74,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
 
 def report(args: argparse.Namespace, result: Any, graph: PipelineGraph | None) -> None:
     """Draw the run over ``graph`` when ``--graph`` asks; print it as JSON or as the summary table."""
+    from dagml.local.imageenv import environment_lines
     from dagml.local.progress import summary_table
 
     if args.graph and graph is not None:
@@ -84,6 +97,9 @@ def report(args: argparse.Namespace, result: Any, graph: PipelineGraph | None) -
         print(json.dumps(result.to_dict(), indent=2, sort_keys=True))
     else:
         print(summary_table(result))
+        where = environment_lines(result)
+        if where:
+            print("\n" + "\n".join(where))
         if args.graph:
             print(f"graph: {args.graph}")
 

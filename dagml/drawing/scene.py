@@ -10,6 +10,7 @@ the same scene, whatever order its steps were declared in.
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import textwrap
 from collections.abc import Iterable, Mapping
@@ -31,11 +32,13 @@ from dagml.spec.params import Param
 from dagml.spec.specs import (
     KINDS,
     ConditionSpec,
+    ContainerSpec,
     FailSpec,
     FunctionSpec,
     ModelSpec,
     NodeSpec,
     RegisterSpec,
+    ScriptSpec,
     TransformSpec,
 )
 
@@ -205,6 +208,13 @@ def details(
         if isinstance(spec, FunctionSpec) and spec.outputs:
             lines += wrap("→ " + ", ".join(o.name for o in spec.outputs), max_lines=2)
         return tuple(lines)
+    if isinstance(spec, ContainerSpec):
+        return (*wrap(f"container {spec.image}", max_lines=2),)
+    if isinstance(spec, ScriptSpec):
+        lines = [f"{spec.mode} script {os.path.basename(spec.path)}"]
+        if spec.outputs:
+            lines += wrap("→ " + ", ".join(o.name for o in spec.outputs), max_lines=2)
+        return tuple(lines)
     if isinstance(spec, ModelSpec):
         return (f"model of {spec.model}",)
     if isinstance(spec, RegisterSpec):
@@ -304,8 +314,12 @@ def _inputs_read(graph: PipelineGraph, spec: NodeSpec) -> Iterable[str]:
         if b.source in INPUT_KINDS and b.ref is not None:
             yield f"{b.source}:{b.ref}"
     values: list[object] = []
-    if isinstance(spec, (FunctionSpec, TransformSpec)):
+    if isinstance(spec, (FunctionSpec, ContainerSpec, ScriptSpec, TransformSpec)):
         values += spec.options.params()
+    if isinstance(spec, (ContainerSpec, ScriptSpec)):
+        values += [v for _, v in spec.hyperparameters]
+    if isinstance(spec, ScriptSpec):
+        values += [*spec.arguments, *(o.s3 for o in spec.outputs if o.s3 is not None)]
     if isinstance(spec, FunctionSpec):
         values += [o.s3 for o in spec.outputs if o.s3 is not None]
     if isinstance(spec, TransformSpec) and spec.data_is_dataset:

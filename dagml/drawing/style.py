@@ -61,6 +61,10 @@ class EdgeStyle:
 KIND_STYLES: dict[str, NodeStyle] = {
     "processing": NodeStyle("processing job", "box", "rounded,filled", "#DBEAFE", "#1D4ED8", ("(", ")")),
     "training": NodeStyle("training job (its output is a model)", "box3d", "filled", "#FFEDD5", "#C2410C", ("[[", "]]")),
+    "container": NodeStyle(
+        "training job in an image of its own (pipe.container)", "tab", "filled", "#FFEDD5", "#C2410C", ("[[", "]]")
+    ),
+    "script": NodeStyle("an existing script (pipe.script)", "note", "filled", "#E0F2FE", "#0369A1", ("[", "]")),
     "model": NodeStyle("model (CreateModel)", "component", "filled", "#EDE9FE", "#6D28D9", ("[/", "\\]")),
     "register": NodeStyle("register a model version", "folder", "filled", "#DCFCE7", "#15803D", ("[\\", "/]")),
     "transform": NodeStyle("batch transform", "cds", "filled", "#CCFBF1", "#0F766E", (">", "]"), "0.22,0.12"),

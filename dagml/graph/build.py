@@ -22,7 +22,7 @@ from dagml.graph.errors import PipelineValidationError
 from dagml.graph.lowered import lower_conditions
 from dagml.graph.model import AFTER, DATA, OTHERWISE, THEN, Edge, EdgeKind, PipelineGraph
 from dagml.graph.protocols import Declarations
-from dagml.graph.wiring import OUTPUT, STEP, UNBOUND, Binding, wire
+from dagml.graph.wiring import OUTPUT, STEP, UNBOUND, Binding, wire, wire_container
 from dagml.spec.conditions import MetricRef, operands
 from dagml.spec.imported import ImportedCondition, ImportedSpec
 from dagml.spec.introspect import literal_metric_keys
@@ -30,11 +30,13 @@ from dagml.spec.model_quality import EXAMPLE, problems_of_paths
 from dagml.spec.reports import SEPARATOR, paths_below
 from dagml.spec.specs import (
     ConditionSpec,
+    ContainerSpec,
     FailSpec,
     FunctionSpec,
     ModelSpec,
     NodeSpec,
     RegisterSpec,
+    ScriptSpec,
     TransformSpec,
 )
 
@@ -42,7 +44,10 @@ __all__ = ["GraphBuilder", "build_graph"]
 
 
 #: Step kinds whose output another step can read.
-DATA_KINDS = ("processing", "training", "transform")
+DATA_KINDS = ("processing", "training", "container", "script", "transform")
+#: Step kinds whose output is a model (a model step serves it; a registration registers it); a
+#: script only when it trains (``ScriptSpec.trains``).
+MODEL_KINDS = ("training", "container", "script")
 
 
 class GraphBuilder:
@@ -113,10 +118,12 @@ class GraphBuilder:
                 self.imported_edges(spec)
             elif isinstance(spec, FunctionSpec):
                 self.function_edges(spec)
+            elif isinstance(spec, (ContainerSpec, ScriptSpec)):
+                self.container_edges(spec)
             elif isinstance(spec, ModelSpec):
-                self.model_source(spec.name, spec.model, "model=", ("training",))
+                self.model_source(spec.name, spec.model, "model=", MODEL_KINDS)
             elif isinstance(spec, RegisterSpec):
-                self.model_source(spec.name, spec.model, "model=", ("training",))
+                self.model_source(spec.name, spec.model, "model=", MODEL_KINDS)
                 if spec.metrics is not None:
                     self.metrics_source(spec.name, spec.metrics, "metrics=")
             elif isinstance(spec, TransformSpec):
@@ -141,6 +148,16 @@ class GraphBuilder:
                     self.data_source(spec.name, source, f"parameter {b.parameter!r}", b.output)
             elif b.source == UNBOUND:
                 self.unbound(spec, b.parameter)
+
+    def container_edges(self, spec: ContainerSpec | ScriptSpec) -> None:
+        bindings = wire_container(spec)
+        self.bindings[spec.name] = bindings
+        for b in bindings:
+            if b.source in (STEP, OUTPUT):
+                assert b.ref is not None
+                source = self.ref(spec.name, b.ref, f"input {b.parameter!r}")
+                if source is not None:
+                    self.data_source(spec.name, source, f"input {b.parameter!r}", b.output)
 
     def unbound(self, spec: FunctionSpec, parameter: str) -> None:
         hint = did_you_mean(parameter, self.specs)
@@ -167,7 +184,16 @@ class GraphBuilder:
         if source.kind not in DATA_KINDS:
             self.not_data(owner, source, what)
             return
-        named = source.outputs if isinstance(source, FunctionSpec) else ()
+        named = source.outputs if isinstance(source, (FunctionSpec, ScriptSpec)) else ()
+        if output is None and isinstance(source, ScriptSpec) and not source.trains and not named:
+            self.problem(
+                "not-data",
+                (owner, source.name),
+                f"{what} reads processing script {source.name!r}, which declares no outputs to read.",
+                f"Declare its outputs, pipe.script({source.name!r}, ..., outputs=['name']), and read one: "
+                f"{source.name}.outputs['name'].",
+            )
+            return
         if output is None and named:
             first = named[0].name
             self.problem(
@@ -202,7 +228,7 @@ class GraphBuilder:
         source = self.ref(owner, target, what)
         if source is None:
             return
-        if source.kind not in kinds:
+        if source.kind not in kinds or (isinstance(source, ScriptSpec) and not source.trains):
             self.problem(
                 "wrong-kind",
                 (owner, source.name),
@@ -383,6 +409,7 @@ def build_graph(pipe: Declarations) -> PipelineGraph:
     checks.step_defaults(b)
     checks.register_options(b)
     checks.option_types(b)
+    checks.container_inputs(b)
     checks.unused(b)
     b.problems += pipe.reading_problems  # an imported definition's dangling property files
     errors = [p for p in b.problems if p.severity == "error"]
@@ -414,6 +441,7 @@ def build_graph(pipe: Declarations) -> PipelineGraph:
         provenance=pipe.provenance,
         declaration_order=tuple(b.specs),
         definition_top=pipe.definition_top,
+        max_parallel_steps=getattr(pipe, "max_parallel_steps", None),  # a declared pipeline's (dagml.spec.jobs)
         **_facts(b.specs),
     )
 

@@ -17,11 +17,13 @@ refuses, and why") lists every rule with its source.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from typing import TYPE_CHECKING
 
 import networkx as nx
 
+from dagml.graph import jobchecks
 from dagml.graph import names as naming
 from dagml.graph.model import DATA, OTHERWISE, THEN, Edge
 from dagml.graph.wiring import DATASET, PARAM
@@ -31,9 +33,11 @@ from dagml.spec.params import Dataset, Param
 from dagml.spec.specs import (
     APPROVAL_STATUSES,
     ConditionSpec,
+    ContainerSpec,
     FailSpec,
     FunctionSpec,
     RegisterSpec,
+    ScriptSpec,
     TransformSpec,
 )
 from dagml.spec.step import Node
@@ -474,9 +478,30 @@ def register_options(b: Builder) -> None:
             )
 
 
+#: API reference, Channel: ChannelName is 1 to 64 of ``[A-Za-z0-9\.\-_]``.
+_CHANNEL = re.compile(r"^[A-Za-z0-9.\-_]{1,64}$")
+
+
+def container_inputs(b: Builder) -> None:
+    """A container's or training script's channel names, as CreateTrainingJob accepts them (API
+    reference, Channel)."""
+    for spec in b.specs.values():
+        if not isinstance(spec, (ContainerSpec, ScriptSpec)) or (isinstance(spec, ScriptSpec) and not spec.trains):
+            continue
+        for channel, _ in spec.inputs:
+            if not _CHANNEL.match(channel):
+                suggestion = re.sub(r"[^A-Za-z0-9.\-_]", "_", channel)[:64] or "train"
+                b.problem(
+                    "invalid-option",
+                    (spec.name, channel),
+                    f"input channel {channel!r} is not a SageMaker channel name (1 to 64 letters, digits, '.', '-', '_').",
+                    f"Rename it, e.g. {suggestion!r}.",
+                )
+
+
 def option_types(b: Builder) -> None:
     for spec in b.specs.values():
-        if not isinstance(spec, (FunctionSpec, TransformSpec)):
+        if not isinstance(spec, (FunctionSpec, ContainerSpec, ScriptSpec, TransformSpec)):
             continue
         opts = spec.options
         itype, icount = opts.instance_type, opts.instance_count
@@ -510,6 +535,7 @@ def option_types(b: Builder) -> None:
             )
         if isinstance(spec, FunctionSpec):
             _data_options(b, spec)
+    jobchecks.check(b)  # role, network, encryption, spot, warm pool (dagml.spec.jobs)
 
 
 def _data_options(b: Builder, spec: FunctionSpec) -> None:
@@ -543,10 +569,18 @@ def _data_options(b: Builder, spec: FunctionSpec) -> None:
 def unused(b: Builder) -> None:
     used: set[str] = set()
     for spec in b.specs.values():
+        used.update(p.name for p in jobchecks.params_of(spec))
         if isinstance(spec, FunctionSpec):
             used.update(bd.ref for bd in b.bindings.get(spec.name, ()) if bd.source in (PARAM, DATASET) and bd.ref)
             used.update(p.name for p in spec.options.params())
             used.update(o.s3.name for o in spec.outputs if isinstance(o.s3, Param))
+        elif isinstance(spec, (ContainerSpec, ScriptSpec)):
+            used.update(bd.ref for bd in b.bindings.get(spec.name, ()) if bd.source == DATASET and bd.ref)
+            used.update(p.name for p in spec.options.params())
+            used.update(v.name for _, v in spec.hyperparameters if isinstance(v, Param))
+            if isinstance(spec, ScriptSpec):
+                used.update(v.name for v in spec.arguments if isinstance(v, Param))
+                used.update(o.s3.name for o in spec.outputs if isinstance(o.s3, Param))
         elif isinstance(spec, TransformSpec):
             used.update(p.name for p in spec.options.params())
             if spec.data_is_dataset:

@@ -100,6 +100,8 @@ class PipelineGraph:
     #: An imported definition's top-level keys other than ``Steps``, exactly as imported (None for a
     #: declared pipeline): re-emitting the definition keeps them.
     definition_top: Mapping[str, Any] | None = attrs.field(default=None, repr=False)
+    #: ``Pipeline(max_parallel_steps=N)``: deploy sends it as ParallelismConfiguration (not in the definition).
+    max_parallel_steps: int | None = None
 
     @property
     def source_file(self) -> str | None:

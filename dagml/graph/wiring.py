@@ -12,9 +12,9 @@ import attrs
 
 from dagml.spec.outputs import OUTPUTS_PARAMETER, OutputRef
 from dagml.spec.params import Dataset, Param
-from dagml.spec.specs import FunctionSpec
+from dagml.spec.specs import ContainerSpec, FunctionSpec, ScriptSpec
 
-__all__ = ["Binding", "wire"]
+__all__ = ["Binding", "wire", "wire_container"]
 
 #: Where a function parameter's value comes from.
 STEP, PARAM, DATASET, CONSTANT, UNBOUND = "step", "param", "dataset", "constant", "unbound"
@@ -65,4 +65,19 @@ def wire(spec: FunctionSpec, steps: Container[str]) -> tuple[Binding, ...]:
             bindings.append(Binding(p.name, CONSTANT))
         else:
             bindings.append(Binding(p.name, UNBOUND))
+    return tuple(bindings)
+
+
+def wire_container(spec: ContainerSpec | ScriptSpec) -> tuple[Binding, ...]:
+    """A container's or script's inputs as bindings (``parameter`` is the input's name): each
+    input is declared explicitly (``inputs={"train": prep.outputs["train"]}``), so there is no rule
+    to apply, only the same shape the compiler and the local runner read for function steps."""
+    bindings = []
+    for channel, source in spec.inputs:
+        if isinstance(source, OutputRef):
+            bindings.append(Binding(channel, OUTPUT, source.step, source.name))
+        elif isinstance(source, Dataset):
+            bindings.append(Binding(channel, DATASET, source.name))
+        else:
+            bindings.append(Binding(channel, STEP, source))
     return tuple(bindings)

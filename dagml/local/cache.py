@@ -19,10 +19,11 @@ from dagml import contract as c
 from dagml.graph.wiring import CONSTANT, DATASET, OUTPUT, OUTPUT_DIRS, PARAM, STEP, UNBOUND
 from dagml.local.context import RunContext
 from dagml.local.fingerprint import Uncacheable, dependency_versions, function_fingerprint
+from dagml.local.requirements import installed_version
 from dagml.local.result import PREDICTIONS_DIR
 from dagml.runtime.bundle import content_hash, user_files
 from dagml.runtime.modules import user_modules
-from dagml.spec.specs import FunctionSpec
+from dagml.spec.specs import ContainerSpec, FunctionSpec
 
 __all__ = ["StepCache", "artifact_hash", "code_hash", "link_tree"]
 
@@ -30,6 +31,8 @@ __all__ = ["StepCache", "artifact_hash", "code_hash", "link_tree"]
 _OUTPUTS = {
     "processing": (c.PROCESSING_OUTPUT_DIR, c.PROCESSING_OUTPUTS_DIR, c.PROCESSING_METRICS_DIR, c.PROCESSING_CSV_DIR),
     "training": (c.MODEL_DIR,),
+    "container": (c.MODEL_DIR,),
+    "script": (c.SCRIPT_OUTPUT_DIR, c.MODEL_DIR),
     "transform": (PREDICTIONS_DIR,),
 }
 
@@ -91,8 +94,12 @@ class StepCache:
         #: Steps whose result depends on a value without a stable fingerprint, and why.
         self.uncacheable: dict[str, str] = {}
 
-    def key(self, spec: FunctionSpec) -> str:
-        """Compute, remember and return the step's key (its upstream steps' keys must be known)."""
+    def key(self, spec: FunctionSpec, environment: str | None = None) -> str:
+        """Compute, remember and return the step's key (its upstream steps' keys must be known).
+
+        ``environment``: where the step runs when not in this Python (``--image-env``: the image
+        environment's key and the step's wheels), so the two never share a result.
+        """
         ctx = self.context
         try:
             function = function_fingerprint(spec.fn)
@@ -102,6 +109,10 @@ class StepCache:
         inputs = []
         for b in ctx.graph.bindings[spec.name]:
             if b.source == STEP:
+                source = ctx.graph[b.ref or ""]
+                if isinstance(source, ContainerSpec) and source.local is not None:  # its stand-in's content
+                    inputs.append((b.parameter, content_hash(source.local)))
+                    continue
                 inputs.append((b.parameter, self.keys.get(b.ref or "", f"{ctx.run_id}/{b.ref}")))
             elif b.source == OUTPUT:
                 upstream = self.keys.get(b.ref or "", f"{ctx.run_id}/{b.ref}")
@@ -112,8 +123,21 @@ class StepCache:
                 inputs.append((b.parameter, repr(ctx.params[b.ref or ""])))
             elif b.source not in (CONSTANT, UNBOUND, OUTPUT_DIRS):  # a constant is in the function's fingerprint
                 raise AssertionError(f"step {spec.name!r}: unhandled binding source {b.source!r}")
+        # A step's requirements and the versions of them installed here: the key changes exactly when they do.
+        packages = [(r, installed_version(r)) for r in spec.requirements]
         blob = json.dumps(
-            [ctx.code_hash, ctx.graph.name, spec.name, spec.kind, spec.qualname, function, inputs, [o.name for o in spec.outputs]],
+            [
+                ctx.code_hash,
+                ctx.graph.name,
+                spec.name,
+                spec.kind,
+                spec.qualname,
+                function,
+                inputs,
+                [o.name for o in spec.outputs],
+                packages,
+                *([environment] if environment is not None else []),
+            ],
             sort_keys=True,
         )
         key = hashlib.sha256(blob.encode()).hexdigest()

@@ -86,6 +86,9 @@ def _value(value: Any, seen: set[int], depth: int) -> Any:
     fn = getattr(value, "fn", None)  # a dagml step: its function
     if isinstance(fn, types.FunctionType) and hasattr(value, "spec"):
         return ("step", _function(fn, seen, depth + 1))
+    spec = getattr(value, "spec", None)  # another dagml step handle (a script, a model, ...): its declaration
+    if spec is not None and hasattr(type(spec), "__attrs_attrs__"):
+        return ("node", type(spec).__qualname__, repr(spec))
     try:
         data = pickle.dumps(value, protocol=4)
     except Exception as exc:  # noqa: BLE001 - whatever pickling raises, the value has no stable fingerprint

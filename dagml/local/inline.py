@@ -1,4 +1,5 @@
-"""The steps a local run decides itself, without a worker: conditions, Fail, Model and RegisterModel.
+"""The steps a local run decides itself, without a worker: conditions, Fail, Model, RegisterModel,
+and container steps (which dagml cannot run: their stand-in, or a failure that says so).
 
 A condition is decided by interpreting its compiled ``Conditions``
 (``graph.lowered``, :mod:`dagml.local.decide`), so it takes the branch the
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Mapping
 from typing import Any, Union
 
@@ -25,13 +27,23 @@ from dagml.local.errors import ConditionError
 from dagml.local.store import StepRecord, now
 from dagml.spec.params import Param
 from dagml.spec.reports import number_leaves
-from dagml.spec.specs import ConditionSpec, FailSpec, ModelSpec, RegisterSpec
+from dagml.spec.specs import ConditionSpec, ContainerSpec, FailSpec, ModelSpec, RegisterSpec
 
-__all__ = ["INLINE", "InlineSpec", "InlineSteps"]
+__all__ = ["INLINE", "InlineSpec", "InlineSteps", "cannot_run_container"]
 
 #: The specs of the steps decided inline.
-InlineSpec = Union[ConditionSpec, FailSpec, ModelSpec, RegisterSpec]
-INLINE = (ConditionSpec, FailSpec, ModelSpec, RegisterSpec)
+InlineSpec = Union[ConditionSpec, FailSpec, ModelSpec, RegisterSpec, ContainerSpec]
+INLINE = (ConditionSpec, FailSpec, ModelSpec, RegisterSpec, ContainerSpec)
+
+
+def cannot_run_container(pipeline: str, spec: ContainerSpec) -> str:
+    """Why a local run cannot run a container step, and the way around it."""
+    return (
+        f"pipeline {pipeline!r}, step {spec.name!r}: a container step runs image {spec.image} with its own entry "
+        "point, and dagml runs no containers locally (the rest of the pipeline runs as Python functions). "
+        f"Fix: give it a stand-in for local runs, pipe.container({spec.name!r}, ..., local='path/to/model_dir'): a "
+        "directory holding what the image would write to /opt/ml/model; or run it on SageMaker (dagml deploy)."
+    )
 
 
 class InlineSteps:
@@ -55,11 +67,28 @@ class InlineSteps:
             elif isinstance(spec, RegisterSpec):
                 detail = self.register(spec, records)
                 os.makedirs(self.context.dir(spec.name), exist_ok=True)
+            elif isinstance(spec, ContainerSpec):
+                detail = self.stand_in(spec)
             else:
                 raise AssertionError(f"unhandled inline step {spec!r}")
         except DagmlError as exc:
             return StepRecord(spec.name, spec.kind, "failed", started, now(), error=str(exc))
         return StepRecord(spec.name, spec.kind, "succeeded", started, now(), detail=detail)
+
+    def stand_in(self, spec: ContainerSpec) -> dict[str, Any]:
+        """A container step in a local run: its stand-in model directory, copied into its step directory."""
+        ctx = self.context
+        if spec.local is None:
+            raise DagmlError(cannot_run_container(ctx.graph.name, spec))
+        if not os.path.isdir(spec.local):
+            raise DagmlError(
+                f"pipeline {ctx.graph.name!r}, step {spec.name!r}: the stand-in local={spec.local!r} is not a directory. "
+                "Fix: point local= at a directory holding what the image writes to /opt/ml/model."
+            )
+        root = ctx.dir(spec.name)
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.copytree(spec.local, os.path.join(root, c.MODEL_DIR))
+        return {"stand_in": spec.local, "artifacts": artifact_hash(spec.kind, root)}
 
     def metrics(self, step: str) -> dict[str, Any]:
         """The metrics report step ``step`` wrote (a JSON object, maybe nested)."""
@@ -107,8 +136,10 @@ class InlineSteps:
         model = records.get(spec.model)
         expected = model.detail.get("artifacts") if model is not None else None
         model_root = ctx.dir(spec.model)
-        artifact = os.path.join(model_root, c.MODEL_DIR, c.MODEL_FILE)
-        if expected is None or expected != artifact_hash("training", model_root) or not os.path.isfile(artifact):
+        kind = ctx.graph[spec.model].kind
+        # A container's model is its whole directory; dagml's own training writes model.pkl.
+        artifact = os.path.join(model_root, c.MODEL_DIR, *((c.MODEL_FILE,) if kind == "training" else ()))
+        if expected is None or expected != artifact_hash(kind, model_root) or not os.path.exists(artifact):
             raise DagmlError(
                 f"pipeline {ctx.graph.name!r}, step {spec.name!r}: the model of {spec.model!r} ({artifact}) is "
                 "missing or changed since that step finished, so it is not registered. "

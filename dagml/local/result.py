@@ -95,7 +95,11 @@ class RunResult:
         record = self.steps[step]
         if record.kind == "training":
             return artifacts.load_model(os.path.join(self.step_dir(step), c.MODEL_DIR), step, "output")
-        return artifacts.load_output(os.path.join(self.step_dir(step), c.PROCESSING_OUTPUT_DIR), step, "output")
+        if record.kind in ("container", "script"):  # what a step reading it receives: the model directory
+            return os.path.join(self.step_dir(step), c.MODEL_DIR)
+        return artifacts.load_output(
+            os.path.join(self.step_dir(step), c.PROCESSING_OUTPUT_DIR), step, "output"
+        )
 
     def outputs(self, step: str) -> dict[str, str]:
         """What step ``step`` left, by name -> path: a function step's return value (``output``) and
@@ -117,11 +121,15 @@ class RunResult:
             files = sorted(os.listdir(predictions))
             candidates += [("predictions" if len(files) == 1 else f"predictions/{f}", os.path.join(predictions, f)) for f in files]
         found = {name: path for name, path in candidates if os.path.isfile(path)}
-        named = os.path.join(root, c.PROCESSING_OUTPUTS_DIR)
+        named = os.path.join(root, c.SCRIPT_OUTPUT_DIR if record.kind == "script" else c.PROCESSING_OUTPUTS_DIR)
         if os.path.isdir(named):  # named outputs: each its directory (files, or output.pkl holding a value)
             found.update({f"outputs/{n}": os.path.join(named, n) for n in sorted(os.listdir(named))})
+        if record.kind in ("container", "script") and os.path.isdir(os.path.join(root, c.MODEL_DIR)):
+            found["model"] = os.path.join(root, c.MODEL_DIR)
         if record.kind == "model" and record.detail.get("model_dir"):
-            found["model"] = os.path.join(str(record.detail["model_dir"]), c.MODEL_FILE)
+            model_dir = str(record.detail["model_dir"])
+            pickled = os.path.join(model_dir, c.MODEL_FILE)
+            found["model"] = pickled if os.path.isfile(pickled) else model_dir
         if record.kind == "register" and record.detail.get("artifact"):
             found["artifact"] = str(record.detail["artifact"])
         return found

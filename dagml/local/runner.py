@@ -32,15 +32,17 @@ from dagml.graph.model import PipelineGraph
 from dagml.local.cache import StepCache, artifact_hash, code_hash
 from dagml.local.context import RunContext
 from dagml.local.errors import ParamError, RunBusyError, StoreError
+from dagml.local.imageenv import DETAIL, ImageEnvPlan, ImageEnvs
 from dagml.local.inline import INLINE, InlineSteps
 from dagml.local.ledger import Ledger
 from dagml.local.params import resolve_params
 from dagml.local.progress import Progress
+from dagml.local.requirements import missing_requirements
 from dagml.local.result import RunResult
 from dagml.local.store import RunStore, StepRecord, now
-from dagml.local.tasks import LOG_FILE, function_task, transform_task
+from dagml.local.tasks import LOG_FILE, ScriptCannotRun, function_task, script_task, transform_task
 from dagml.local.workers import Outcome, WorkerPool
-from dagml.spec.specs import FunctionSpec, TransformSpec
+from dagml.spec.specs import ContainerSpec, FunctionSpec, ModelSpec, ScriptSpec, TransformSpec
 
 __all__ = ["ParamError", "RunBusyError", "RunStopped", "resolve_params", "run_pipeline"]
 
@@ -114,8 +116,12 @@ class _Run:
     The step statuses are the :class:`Ledger`'s; cache keys and hits the :class:`StepCache`'s.
     """
 
-    def __init__(self, context: RunContext, cache: StepCache, progress: Progress) -> None:
+    def __init__(
+        self, context: RunContext, cache: StepCache, progress: Progress, envs: ImageEnvs | None = None
+    ) -> None:
         self.context, self.graph, self.cache = context, context.graph, cache
+        #: ``--image-env``: which function steps run in their image's environment (None: all here).
+        self.envs = envs
         self.ledger = Ledger(context, progress)
         self.inline = InlineSteps(context)
         self._order = self.graph.order
@@ -144,7 +150,7 @@ class _Run:
     # ------------------------------------------------------------ the loop
     def execute(self, workers: int) -> None:
         state = self.ledger.state
-        jobs = [n for n in self._order if isinstance(self.graph[n], (FunctionSpec, TransformSpec))]
+        jobs = [n for n in self._order if isinstance(self.graph[n], (FunctionSpec, ScriptSpec, TransformSpec))]
         size = max(1, min(workers, len([n for n in jobs if state[n] == "pending"]) or 1))
         _warm_runtime(self.graph)
         with WorkerPool(size) as pool:
@@ -192,7 +198,7 @@ class _Run:
             elif verdict == "ready":
                 if isinstance(spec, INLINE):
                     self.mark(self.inline.run(spec, self.ledger.records))
-                elif not isinstance(spec, (FunctionSpec, TransformSpec)):
+                elif not isinstance(spec, (FunctionSpec, ScriptSpec, TransformSpec)):
                     raise AssertionError(f"step {name!r}: a {spec.kind} step of an imported definition cannot run")
                 elif pool.idle:
                     self.launch(spec, pool)
@@ -204,22 +210,43 @@ class _Run:
             self._dirty.add(name)
             heapq.heappush(heap, self._position[name])
 
-    def launch(self, spec: FunctionSpec | TransformSpec, pool: WorkerPool) -> None:
+    def launch(self, spec: FunctionSpec | ScriptSpec | TransformSpec, pool: WorkerPool) -> None:
         """Start a job step on an idle worker, or take a function step's outputs from the cache."""
         started = now()
         if isinstance(spec, FunctionSpec):
-            key = self.cache.key(spec)
+            envs = self.envs if self.envs is not None and self.envs.environment(spec.name) is not None else None
+            missing = missing_requirements(spec.requirements) if envs is None else []  # there: the job's wheels
+            if missing:
+                self.refuse(spec, started, _not_installed(self.graph.name, spec.name, missing))
+                return
+            key = self.cache.key(spec, envs.identity(spec.name) if envs is not None else None)
             hit = self.cache.reuse(spec, key)
             if hit is not None:
                 source, artifacts = hit
-                self.mark(StepRecord(spec.name, spec.kind, "cached", started, now(), key, source, detail={"artifacts": artifacts}))
+                detail = {"artifacts": artifacts, **self._where(spec.name)}
+                self.mark(StepRecord(spec.name, spec.kind, "cached", started, now(), key, source, detail=detail))
                 return
-            task = function_task(self.context, spec)
+            task = envs.task(self.context, spec) if envs is not None else function_task(self.context, spec)
+        elif isinstance(spec, ScriptSpec):
+            try:
+                task = script_task(self.context, spec)
+            except ScriptCannotRun as exc:
+                self.refuse(spec, started, str(exc))
+                return
         else:
+            model = self.graph[spec.model]
+            served = self.graph[model.model] if isinstance(model, ModelSpec) else None
+            if isinstance(served, (ContainerSpec, ScriptSpec)):
+                self.refuse(spec, started, _not_served_here(self.graph.name, spec.name, served))
+                return
             task = transform_task(self.context, spec)
         self._starts[spec.name] = started
         self.ledger.mark(StepRecord(spec.name, spec.kind, "running", started, None, self.cache.keys.get(spec.name)))
         pool.submit(task)
+
+    def refuse(self, spec: FunctionSpec | ScriptSpec | TransformSpec, started: float, error: str) -> None:
+        """A job step that cannot run here fails before it starts, saying why and what to do."""
+        self.mark(StepRecord(spec.name, spec.kind, "failed", started, now(), error=error))
 
     def finish(self, outcome: Outcome) -> None:
         """Record how a job step ended; a function step that succeeded goes into the cache."""
@@ -229,13 +256,42 @@ class _Run:
             detail: dict[str, Any] = {"artifacts": artifact_hash(spec.kind, self.context.dir(spec.name))}
             if spec.name in self.cache.uncacheable:
                 detail["note"] = self.cache.uncacheable[spec.name]
+            detail.update(self._where(spec.name))
             self.mark(StepRecord(spec.name, spec.kind, "succeeded", started, now(), key, detail=detail))
             if isinstance(spec, FunctionSpec):
                 self.cache.remember(spec)
         else:
             log = os.path.join(self.context.dir(spec.name), LOG_FILE)
             error = f"{outcome.error} (log: {log})" if outcome.error else f"failed (log: {log})"
-            self.mark(StepRecord(spec.name, spec.kind, "failed", started, now(), key, error=error))
+            self.mark(StepRecord(spec.name, spec.kind, "failed", started, now(), key, error=error, detail=self._where(spec.name)))
+
+    def _where(self, step: str) -> dict[str, Any]:
+        """``--image-env``: where the step ran, for its record (the run summary lists it)."""
+        where = self.envs.where(step) if self.envs is not None else None
+        return {DETAIL: where} if where else {}
+
+
+def _not_installed(pipeline: str, step: str, missing: list[str]) -> str:
+    quoted = " ".join(f"'{r}'" for r in missing)
+    return (
+        f"pipeline {pipeline!r}, step {step!r} requires {', '.join(missing)}, which is not installed where dagml "
+        f"runs (a local run uses this environment). Fix: pip install {quoted} (or dagml run --image-env)."
+    )
+
+
+def _not_served_here(pipeline: str, step: str, served: ContainerSpec | ScriptSpec) -> str:
+    return (
+        f"pipeline {pipeline!r}, step {step!r}: the model comes from {served.kind} step {served.name!r} and is "
+        f"served by {_server(served)}, which dagml does not run locally. Fix: run this transform on SageMaker "
+        "(dagml deploy); locally, score with a function step that reads the model directory."
+    )
+
+
+def _server(spec: ContainerSpec | ScriptSpec) -> str:
+    """Who serves a container's or script's model on SageMaker, in words."""
+    if isinstance(spec, ContainerSpec):
+        return f"image {spec.image}'s own serving stack"
+    return f"the image's serving stack running {os.path.basename(spec.path)}'s model_fn"
 
 
 def run_pipeline(
@@ -247,13 +303,16 @@ def run_pipeline(
     resume: str | None = None,
     home: str | None = None,
     progress: Progress | None = None,
+    image_envs: ImageEnvPlan | None = None,
 ) -> RunResult:
     """Run a validated graph locally; return its :class:`RunResult` (``.ok``, ``.steps``, ``.output(step)``...).
 
     ``params`` override defaults (strings are parsed by type, as from the CLI);
     ``workers`` caps parallel steps (default: the CPU count); ``cache=False``
     re-runs every step; ``resume=RUN_ID`` finishes an earlier run, re-running
-    only what did not succeed, with that run's params.
+    only what did not succeed, with that run's params. ``image_envs`` runs the
+    function steps it places in their image's environment (``--image-env``,
+    :mod:`dagml.local.imageenv`; :func:`dagml.api.image_env_plan` makes it).
     """
     if graph.imported:
         raise ConfigurationError(
@@ -269,6 +328,11 @@ def run_pipeline(
     target = os.path.abspath(graph.source_file) + (f":{attr}" if attr else "")
     store = RunStore(home)
     code = code_hash(graph.source_file)
+    envs = None
+    if image_envs is not None:  # built before the run starts: a missing Python fails nothing half-way
+        stream = (progress or Progress()).stream
+        envs = ImageEnvs(image_envs, lambda text: print(text, file=stream, flush=True))
+        envs.build(graph.source_file, attr)
     with contextlib.ExitStack() as stack:
         if resume:
             record = store.run(resume)
@@ -285,7 +349,7 @@ def run_pipeline(
             run_id = store.new_run(graph.name, target, values, code)
             stack.enter_context(_run_lock(store, run_id))
         context = RunContext(graph, store, run_id, target, values, code, home)
-        run = _Run(context, StepCache(context, cache), progress or Progress())
+        run = _Run(context, StepCache(context, cache), progress or Progress(), envs)
         if resume:
             run.restore(store.steps(run_id))
         try:

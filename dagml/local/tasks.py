@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 
 from dagml import contract as c
 from dagml.graph.wiring import CONSTANT, DATASET, OUTPUT, OUTPUT_DIRS, PARAM, STEP, UNBOUND
@@ -20,9 +21,10 @@ from dagml.local.context import RunContext
 from dagml.local.result import PREDICTIONS_DIR
 from dagml.local.workers import Task
 from dagml.runtime.entry import param_text
-from dagml.spec.specs import FunctionSpec, ModelSpec, NodeSpec, TransformSpec
+from dagml.spec.params import Param
+from dagml.spec.specs import ContainerSpec, FunctionSpec, ModelSpec, NodeSpec, ScriptSpec, TransformSpec
 
-__all__ = ["LOG_FILE", "PREDICTIONS_DIR", "function_task", "output_path", "transform_task"]
+__all__ = ["LOG_FILE", "PREDICTIONS_DIR", "ScriptCannotRun", "function_task", "output_path", "script_task", "transform_task"]
 
 #: Where a job step's stdout and stderr go (relative to its step's directory).
 LOG_FILE = "log.txt"
@@ -31,6 +33,8 @@ LOG_FILE = "log.txt"
 def output_path(context: RunContext, source: NodeSpec, output: str | None = None) -> str:
     """Where the output of step ``source`` (or its named output ``output``) is, for a step that reads it."""
     root = context.dir(source.name)
+    if isinstance(source, ScriptSpec):  # SageMaker's own layout: what the script wrote, where it wrote it
+        return os.path.join(root, c.SCRIPT_OUTPUT_DIR, output) if output is not None else os.path.join(root, c.MODEL_DIR)
     if output is not None:
         return os.path.join(root, c.PROCESSING_OUTPUTS_DIR, output)
     if isinstance(source, FunctionSpec):
@@ -41,6 +45,8 @@ def output_path(context: RunContext, source: NodeSpec, output: str | None = None
         raise AssertionError(f"unhandled function kind {source.kind!r}")
     if isinstance(source, TransformSpec):
         return os.path.join(root, PREDICTIONS_DIR)
+    if isinstance(source, ContainerSpec):
+        return os.path.join(root, c.MODEL_DIR)
     raise AssertionError(f"step {source.name!r} is a {source.kind} step: it has no output to read")
 
 
@@ -61,8 +67,12 @@ def _link(path: str, link: str) -> None:
         os.symlink(path, os.path.join(link, os.path.basename(path)))
 
 
-def function_task(context: RunContext, spec: FunctionSpec) -> Task:
-    """Lay out the step's inputs and return the task that runs it through the step runtime."""
+def function_task(context: RunContext, spec: FunctionSpec, target: str | None = None) -> Task:
+    """Lay out the step's inputs and return the task that runs it through the step runtime.
+
+    ``target``: what the runtime loads, if not the run's (``--image-env``: the code bundle's).
+    """
+    target = target or context.target
     root = _fresh_dir(context, spec.name)
     base = c.TRAINING_CHANNEL_DIR if spec.kind == "training" else c.PROCESSING_INPUT_DIR
     params: list[tuple[str, str]] = []
@@ -80,13 +90,13 @@ def function_task(context: RunContext, spec: FunctionSpec) -> Task:
     log = os.path.join(root, LOG_FILE)
     timeout = float(spec.options.timeout) if spec.options.timeout else None
     if spec.kind == "training":
-        hyper = {c.HP_MODE: "training", c.HP_TARGET: context.target, c.HP_STEP: spec.name, **dict(params)}
+        hyper = {c.HP_MODE: "training", c.HP_TARGET: target, c.HP_STEP: spec.name, **dict(params)}
         config = os.path.join(root, c.HYPERPARAMETERS_FILE)
         os.makedirs(os.path.dirname(config))
         with open(config, "w", encoding="utf-8") as f:
             json.dump(hyper, f, sort_keys=True)
         return Task(spec.name, "function", root, log, (), timeout=timeout)
-    argv = ["--mode", "processing", "--target", context.target, "--step", spec.name]
+    argv = ["--mode", "processing", "--target", target, "--step", spec.name]
     for name, value in params:
         argv += ["--param", name, value]
     return Task(spec.name, "function", root, log, tuple(argv), timeout=timeout)
@@ -108,4 +118,104 @@ def transform_task(context: RunContext, spec: TransformSpec) -> Task:
         source = output_path(context, graph[spec.data])
     root = _fresh_dir(context, spec.name)
     out = os.path.join(root, PREDICTIONS_DIR)
-    return Task(spec.name, "transform", root, os.path.join(root, LOG_FILE), transform=(model_dir, source, out))
+    trained = graph[model.model]
+    handlers = (context.target, trained.name) if isinstance(trained, FunctionSpec) and trained.handlers else None
+    return Task(
+        spec.name,
+        "transform",
+        root,
+        os.path.join(root, LOG_FILE),
+        transform=(model_dir, source, out),
+        handlers=handlers,
+        content_type=spec.content_type,
+    )
+
+
+class ScriptCannotRun(Exception):
+    """A script step that this machine cannot run as SageMaker would (the message says why)."""
+
+
+#: Inside a private mount namespace: the step's directory becomes /opt/ml (made if it can be, as root),
+#: or, where /opt/ml cannot be made (not root), a directory holding ``ml`` is bound over /opt.
+_MOUNT = (
+    'if [ -d /opt/ml ] || mkdir -p /opt/ml 2>/dev/null; then mount --bind "$1" /opt/ml; '
+    'else mount --bind "$2" /opt; fi && shift 2 && exec "$@"'
+)
+
+
+def _opt_ml(root: str, where: str) -> list[str]:
+    """The command prefix that shows ``root`` to a script as ``/opt/ml``, the absolute paths
+    SageMaker-style scripts use: a private mount namespace (``unshare``, Linux; unprivileged through a
+    user namespace). Where that is impossible, :class:`ScriptCannotRun` says so."""
+    import shutil
+
+    unshare = shutil.which("unshare")
+    if unshare is None or not sys.platform.startswith("linux"):
+        raise ScriptCannotRun(
+            f"{where}: a SageMaker-style script reads and writes /opt/ml/...; dagml runs it locally in a private "
+            "mount namespace where /opt/ml is the step's directory, which needs Linux and util-linux's unshare. "
+            "Fix: run the pipeline on SageMaker (dagml deploy), or locally on Linux."
+        )
+    opt = os.path.join(os.path.dirname(root), os.path.basename(root) + ".opt")
+    os.makedirs(opt, exist_ok=True)
+    link = os.path.join(opt, "ml")
+    if not os.path.islink(link):
+        os.symlink(root, link)
+    if os.path.realpath(sys.executable).startswith("/opt/") and os.geteuid() != 0 and not os.path.isdir("/opt/ml"):
+        raise ScriptCannotRun(
+            f"{where}: this Python lives under /opt, which dagml would have to hide to show the step as /opt/ml. "
+            "Fix: create /opt/ml once (sudo mkdir /opt/ml), or use a Python installed elsewhere."
+        )
+    flags = ["--mount", "--propagation", "private"] + ([] if os.geteuid() == 0 else ["--map-root-user"])
+    return [unshare, *flags, "/bin/sh", "-c", _MOUNT, "sh", root, opt]
+
+
+def script_task(context: RunContext, spec: ScriptSpec) -> Task:
+    """A script step as SageMaker runs it: its inputs and outputs under ``/opt/ml`` (the step's
+    directory, see :func:`_opt_ml`), this interpreter for the image's ``python3``.
+
+    Processing: ``python3 <script> <arguments>`` with inputs at ``processing/input/<name>`` and
+    outputs at ``processing/output/<name>``. Training: script mode as the training toolkit runs it
+    (sagemaker_training/environment.py and mapping.py, ``to_cmd_args``): channels at
+    ``input/data/<name>``, ``SM_CHANNEL_<NAME>``, ``SM_MODEL_DIR``, ``SM_HPS``, ``SM_HP_<NAME>`` and
+    the hyperparameters as ``--name value`` arguments.
+    """
+    where = f"pipeline {context.graph.name!r}, step {spec.name!r}"
+    root = _fresh_dir(context, spec.name)
+    prefix = _opt_ml(root, where)
+    base = c.TRAINING_CHANNEL_DIR if spec.trains else c.PROCESSING_INPUT_DIR
+    for b in context.graph.bindings[spec.name]:
+        link = os.path.join(root, base, b.parameter)
+        if b.source in (STEP, OUTPUT):
+            os.makedirs(os.path.dirname(link), exist_ok=True)
+            os.symlink(output_path(context, context.graph[b.ref or ""], b.output), link)
+        elif b.source == DATASET:
+            _link(context.params[b.ref or ""], link)
+
+    def text(value: object) -> str:
+        return param_text(context.params[value.name]) if isinstance(value, Param) else str(value)
+
+    env: dict[str, str] = {}
+    if spec.trains:
+        for part in (c.MODEL_DIR, "output/data"):
+            os.makedirs(os.path.join(root, part), exist_ok=True)
+        hyper = {key: text(v) for key, v in spec.hyperparameters}
+        channels = [b.parameter for b in context.graph.bindings[spec.name]]
+        env = {
+            "SM_MODEL_DIR": "/opt/ml/model",
+            "SM_INPUT_DIR": "/opt/ml/input",
+            "SM_OUTPUT_DATA_DIR": "/opt/ml/output/data",
+            "SM_CHANNELS": json.dumps(sorted(channels)),
+            "SM_HPS": json.dumps(hyper, sort_keys=True),
+            **{f"SM_CHANNEL_{name.upper()}": f"/opt/ml/input/data/{name}" for name in channels},
+            **{f"SM_HP_{key.upper()}": value for key, value in hyper.items()},
+        }
+        argv = [arg for key, value in sorted(hyper.items()) for arg in (f"--{key}", value)]
+    else:
+        for output in spec.outputs:
+            os.makedirs(os.path.join(root, c.SCRIPT_OUTPUT_DIR, output.name), exist_ok=True)
+        argv = [text(a) for a in spec.arguments]
+    command = (*prefix, sys.executable, spec.path, *argv)
+    timeout = float(spec.options.timeout) if spec.options.timeout else None
+    log = os.path.join(root, LOG_FILE)
+    return Task(spec.name, "script", root, log, command, timeout=timeout, env=tuple(sorted(env.items())), cwd=os.path.dirname(spec.path))

@@ -15,6 +15,13 @@ Each step starts as it would in a fresh container:
   not daemonic, and SIGINT has its default action (a worker's group is not the
   terminal's, so Ctrl-C reaches the runner, which stops the steps).
 
+A function task with a ``command`` (``dagml run --image-env``: another
+interpreter running ``dagml_entry.py``, see :mod:`dagml.local.imageenv`) runs as
+a child process of its worker, in the worker's process group, with the log as
+its stdout and stderr: timeouts, stops, leftovers and the log work as for any
+step, and it gets SIGKILL if its worker dies (as the worker does if the runner
+dies), so nothing outlives the run to write into it.
+
 (Forking a fresh process per step isolates more, module state too, but costs
 about 8 ms a step; docs/performance.md's goal is 5 ms. Per-step isolation of
 that kind is left to SageMaker, where each job is a new container.)
@@ -45,12 +52,23 @@ class Task:
     """One unit of work: a step function through the runtime entry point, or a batch transform."""
 
     step: str
-    kind: Literal["function", "transform"]
+    kind: Literal["function", "transform", "script"]
     root: str  # the container root the step sees
     log: str  # stdout and stderr go here
     argv: tuple[str, ...] = ()
     transform: tuple[str, str, str] | None = None  # (model dir, input path, output dir)
     timeout: float | None = None
+    #: A transform: (pipeline target, training step) whose inference handlers score, found as the
+    #: model container finds them (dagml.runtime.inference.step_handlers); None: dagml's defaults.
+    handlers: tuple[str, str] | None = None
+    #: A transform's ContentType and Accept.
+    content_type: str = "text/csv"
+    #: A script step (kind "script"): its command's environment additions and working directory.
+    env: tuple[tuple[str, str], ...] = ()
+    cwd: str | None = None
+    #: A function step run by another interpreter (``dagml run --image-env``): ``command + argv`` runs
+    #: as a child process, with ``env`` added to the runner's environment; empty: the runtime in the worker.
+    command: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -86,7 +104,11 @@ def _execute(task: Task) -> Outcome:
         try:
             if task.kind == "transform":
                 assert task.transform is not None
-                return _transform(task.step, task.transform)
+                return _transform(task)
+            if task.kind == "script":
+                return _script(task)
+            if task.command:
+                return _child(task)
             os.environ[ROOT_ENV] = task.root
             from dagml.runtime.entry import main
 
@@ -107,11 +129,40 @@ def _execute(task: Task) -> Outcome:
             os.close(saved[1])
 
 
-def _transform(step: str, transform: tuple[str, str, str]) -> Outcome:
-    from dagml.runtime.inference import transform_file
+def _script(task: Task) -> Outcome:
+    """A script step: its command in a subprocess, its output in the step's log (fds 1 and 2 are it)."""
+    import subprocess
 
-    model_dir, source, out_dir = transform
+    done = subprocess.run(list(task.argv), env={**os.environ, **dict(task.env)}, cwd=task.cwd, stdin=subprocess.DEVNULL)
+    if done.returncode == 0:
+        return Outcome(task.step, True)
+    return Outcome(task.step, False, f"the script exited with status {done.returncode}")
+
+
+def _child(task: Task) -> Outcome:
+    """A function step in another interpreter: its command, the log as its stdout and stderr (fds 1 and 2)."""
+    import subprocess
+
+    environment = {**os.environ, **dict(task.env), ROOT_ENV: task.root}
+    code = subprocess.call(
+        [*task.command, *task.argv],
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent,  # a worker runs one thread: preexec_fn is safe here
+    )
+    if code == 0:
+        return Outcome(task.step, True)
+    reason = _failure_reason(task.root, task.step)
+    return Outcome(task.step, False, reason or f"the step's process {_describe_exit(code)}")
+
+
+def _transform(task: Task) -> Outcome:
+    from dagml.runtime.inference import step_handlers, transform_file
+
+    assert task.transform is not None
+    step, (model_dir, source, out_dir) = task.step, task.transform
     try:
+        handlers = step_handlers(*task.handlers) if task.handlers is not None else None
         os.makedirs(out_dir, exist_ok=True)
         inputs = (
             [os.path.join(source, f) for f in sorted(os.listdir(source)) if not f.startswith(".")]
@@ -121,7 +172,7 @@ def _transform(step: str, transform: tuple[str, str, str]) -> Outcome:
         if not inputs:
             return Outcome(step, False, f"batch transform input {source!r} holds no files")
         for path in inputs:
-            transform_file(model_dir, path, out_dir)
+            transform_file(model_dir, path, out_dir, handlers=handlers, content_type=task.content_type)
         return Outcome(step, True)
     except Exception as exc:  # noqa: BLE001 - whatever the model or the data raise fails this step alone
         traceback.print_exc()

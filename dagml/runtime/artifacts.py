@@ -295,9 +295,42 @@ def load_model(directory: str, step: str = "?", parameter: str = "model") -> Any
     )
 
 
-def save_named_outputs(
-    value: object, directories: Mapping[str, str], step: str = "?"
-) -> dict[str, str]:
+def model_directory(directory: str, step: str = "?", parameter: str = "?") -> str:
+    """What a parameter reading a container step (``pipe.container``) receives: the directory the
+    image wrote its model into. SageMaker delivers it as ``model.tar.gz``, which is extracted next
+    to it (regular files and directories only, nothing outside); a local stand-in is the directory."""
+    archive = os.path.join(directory, MODEL_ARCHIVE)
+    if not os.path.isfile(archive):
+        return directory
+    target = os.path.join(tempfile.gettempdir(), f"dagml-model-{step}-{parameter}")
+    os.makedirs(target, exist_ok=True)
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            for member in tar.getmembers():
+                parts = [p for p in member.name.replace("\\", "/").split("/") if p not in ("", ".")]
+                if member.name.startswith("/") or ".." in parts or not (member.isfile() or member.isdir()):
+                    raise ArtifactError(
+                        f"step {step!r}, input {parameter!r}: {archive!r} holds {member.name!r}, a link, a special "
+                        "file or a path outside the archive, which dagml does not extract. Fix: have the image "
+                        "write only regular files inside its model directory."
+                    )
+                path = os.path.join(target, *parts)
+                if member.isdir():
+                    os.makedirs(path, exist_ok=True)
+                    continue
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                source = tar.extractfile(member)
+                assert source is not None
+                with source, open(path, "wb") as out:
+                    out.write(source.read())
+    except tarfile.TarError as exc:
+        raise ArtifactError(
+            f"step {step!r}, input {parameter!r}: {archive!r} is not a readable tar archive ({exc})."
+        ) from exc
+    return target
+
+
+def save_named_outputs(value: object, directories: Mapping[str, str], step: str = "?") -> dict[str, str]:
     """Finish a step with named outputs: store returned values, check every output has something.
 
     ``value`` is what the function returned: None, or a mapping from output names to
@@ -367,7 +400,8 @@ def load_input(kind: str, directory: str, step: str = "?", parameter: str = "?")
     """The value a step's parameter receives from an input directory.
 
     ``kind`` is the upstream step's kind (``processing``: its ``output.pkl``;
-    ``training``: its model; ``transform``: the directory path) or ``dataset``
+    ``training``: its model; ``container``: its model directory's path; ``transform``:
+    the directory path) or ``dataset``
     (the one file's path when the directory holds exactly one file, otherwise
     the directory path).
     """
@@ -380,6 +414,8 @@ def load_input(kind: str, directory: str, step: str = "?", parameter: str = "?")
         return load_output(directory, step, parameter)
     if kind == "training":
         return load_model(directory, step, parameter)
+    if kind in ("container", "script"):  # a model directory (a script read as a whole trains)
+        return model_directory(directory, step, parameter)
     if kind == "transform":
         return directory
     if kind == "dataset":

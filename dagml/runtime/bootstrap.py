@@ -41,6 +41,11 @@ MESSAGE_FILE = "output/message"  # dagml.contract.MESSAGE_FILE
 RUNTIME_PYTHON = (3, 10)
 #: Packages of dagml.runtime.bundle.VENDORED the bundle must hold.
 NEEDS = ("attr", "networkx")
+#: dagml.contract.WHEELS_LIST and WHEELS_DIRS: a step's extra packages, as wheels, and where they arrive.
+WHEELS_LIST = "dagml-requirements.txt"
+WHEELS_DIRS = ("processing/input/dagml-wheels", "input/data/dagml-wheels", "model/dagml-wheels")
+#: Where a training job's wheels go so that its model artifact carries them (WHEELS_DIRS[2]).
+MODEL_WHEELS = WHEELS_DIRS[2]
 
 
 class BootstrapError(RuntimeError):
@@ -143,8 +148,80 @@ def _check_vendored(root: str) -> None:
         )
 
 
+def _wheels() -> "str | None":
+    """The directory holding the step's wheels and their list, if the job was given any."""
+    root = os.environ.get(ROOT_ENV) or DEFAULT_ROOT
+    for rel in WHEELS_DIRS:
+        directory = os.path.join(root, rel)
+        if os.path.isfile(os.path.join(directory, WHEELS_LIST)):
+            return directory
+    return None
+
+
+def _install(directory: str) -> str:
+    """Install the wheels ``directory`` lists into a directory of their own, with no network, and
+    return it. pip installs exactly the files dagml resolved at compile time (``--no-deps``: their
+    dependencies are among them or in the image), from those files only (``--no-index``), into a
+    private target (nothing of the image changes). Installed once per container: a second call (a
+    serving worker) finds the finished target, renamed into place only when complete."""
+    with open(os.path.join(directory, WHEELS_LIST), encoding="utf-8") as handle:
+        listing = handle.read()
+    names = [line.strip() for line in listing.splitlines() if line.strip() and not line.startswith("#")]
+    digest = hashlib.sha256(listing.encode("utf-8")).hexdigest()[:16]
+    target = os.path.join(tempfile.gettempdir(), "dagml-packages-" + digest)
+    if os.path.isdir(target):
+        return target
+    missing = [n for n in names if not os.path.isfile(os.path.join(directory, n))]
+    if missing:
+        raise BootstrapError(
+            f"dagml bootstrap: {directory} lacks {', '.join(missing)}, which {WHEELS_LIST} lists. "
+            "Fix: redeploy the pipeline (dagml deploy uploads every wheel the definition names)."
+        )
+    staging = tempfile.mkdtemp(prefix=".dagml-packages-", dir=tempfile.gettempdir())
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--no-index",
+        "--no-deps",
+        "--no-cache-dir",
+        "--disable-pip-version-check",
+        "--no-warn-script-location",
+        "--target",
+        staging,
+    ] + [os.path.join(directory, n) for n in names]
+    import subprocess
+
+    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if done.returncode != 0:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BootstrapError(
+            f"dagml bootstrap: installing the step's packages ({', '.join(names)}) failed with no network "
+            f"access needed: {done.stdout.strip()[-600:]} Fix: check that the image has pip for "
+            f"{sys.executable}, or compile for this image's Python and platform (dagml resolves wheels for them)."
+        )
+    try:
+        os.rename(staging, target)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)  # another worker finished first
+    return target
+
+
+def _carry_wheels(directory: str) -> None:
+    """A training job copies its wheels into its model directory: the model artifact then carries
+    them to every container that serves it."""
+    root = os.environ.get(ROOT_ENV) or DEFAULT_ROOT
+    model = os.path.join(root, MODEL_WHEELS)
+    if os.path.abspath(directory) == os.path.abspath(model) or not os.path.isdir(os.path.dirname(model)):
+        return
+    if directory.endswith(WHEELS_DIRS[1]):  # a training channel
+        shutil.copytree(directory, model)
+
+
 def setup(script: "str | None" = None) -> str:
-    """Check the Python, put the bundle first on sys.path and return its directory.
+    """Check the Python, put the bundle first on sys.path (then the step's packages, if any) and
+    return the bundle's directory.
 
     ``script``: the running bootstrap's path (default: this file's).
     """
@@ -154,6 +231,12 @@ def setup(script: "str | None" = None) -> str:
         sys.path.remove(root)
     sys.path.insert(0, root)
     _check_vendored(root)
+    wheels = _wheels()
+    if wheels is not None:
+        packages = _install(wheels)
+        if packages not in sys.path:
+            sys.path.insert(1, packages)
+        _carry_wheels(wheels)
     return root
 
 

@@ -56,6 +56,8 @@ from dagml.contract import (
     INFERENCE_SCRIPT,
     MESSAGE_FILE,
     ROOT_ENV,
+    WHEELS_DIRS,
+    WHEELS_LIST,
 )
 from dagml.runtime import bootstrap
 from dagml.runtime.artifacts import atomic_write
@@ -515,6 +517,8 @@ def _bootstrap_source() -> str:
         "FAILURE_FILE": (bootstrap.FAILURE_FILE, FAILURE_FILE),
         "MESSAGE_FILE": (bootstrap.MESSAGE_FILE, MESSAGE_FILE),
         "RUNTIME_PYTHON": (bootstrap.RUNTIME_PYTHON, RUNTIME_PYTHON),
+        "WHEELS_LIST": (bootstrap.WHEELS_LIST, WHEELS_LIST),
+        "WHEELS_DIRS": (bootstrap.WHEELS_DIRS, WHEELS_DIRS),
     }
     wrong = [f"{name} is {mine!r}, not {real!r}" for name, (mine, real) in restated.items() if mine != real]
     wrong += [f"NEEDS names {name!r}, not in VENDORED" for name in bootstrap.NEEDS if name not in VENDORED]
@@ -534,8 +538,11 @@ INFERENCE_SOURCE = (
     + """
 
 # dagml_inference.py (SAGEMAKER_PROGRAM): the lines above are dagml/runtime/bootstrap.py; the serving
-# container imports this file from the extracted bundle, and it re-exports dagml's CSV handler: model_fn
-# and transform_fn (which answers 415/406 itself).
+# container imports this file from the extracted bundle, and it re-exports dagml's handler: model_fn
+# and transform_fn (which answers 415/406 itself). They serve with the training step's own model_fn,
+# input_fn, predict_fn and output_fn when the container's DAGML_TARGET and DAGML_STEP name a step that
+# declares them; that is why this file defines no input_fn/predict_fn/output_fn of its own (the serving
+# stack refuses them beside a transform_fn).
 try:
     setup()
 except BootstrapError as exc:
@@ -547,6 +554,16 @@ from dagml.runtime.inference import model_fn, transform_fn  # noqa: E402
 __all__ = ["model_fn", "transform_fn"]
 """
 )
+
+def backend_source(program: str) -> str:
+    """:data:`BACKEND_SOURCE` for a directory whose serving program is ``program`` (a script step's
+    ``sourcedir.tar.gz``, dagml.sagemaker.steps.source_archive)."""
+    # A distribution of its own: installing it never replaces (or uninstalls) a dagml bundle's, nor
+    # another script's, in a Python that serves several models in turn.
+    name = "dagml_script_" + "".join(ch if ch.isalnum() else "_" for ch in program.removesuffix(".py"))
+    source = BACKEND_SOURCE.replace('_PROGRAM = "dagml_inference.py"', f"_PROGRAM = {program!r}", 1)
+    return source.replace('_NAME, _VERSION = "dagml_step_code", "0"', f'_NAME, _VERSION = {name!r}, "0"', 1)
+
 
 #: ``pyproject.toml`` at the bundle root: ``pip install .`` builds with :data:`BACKEND_SOURCE`, offline.
 PYPROJECT_SOURCE = """\
@@ -565,9 +582,9 @@ BACKEND_SOURCE = '''"""dagml's in-tree build backend, written by dagml.runtime.b
 Builds one wheel, ``dagml_step_code``, that makes this directory's code importable in the Python that
 installs it, without copying the bundle into site-packages:
 
-- ``dagml_inference.py``, a stand-in that runs this directory's ``dagml_inference.py`` (the serving
-  stack imports ``SAGEMAKER_PROGRAM`` in the same process right after ``pip install .``, before any
-  ``.pth`` file could take effect);
+- ``_PROGRAM`` (``dagml_inference.py``), a stand-in that runs this directory's file of that name (the
+  serving stack imports ``SAGEMAKER_PROGRAM`` in the same process right after ``pip install .``,
+  before any ``.pth`` file could take effect);
 - ``dagml_step_code.pth``, this directory, for every later process.
 """
 
@@ -577,6 +594,8 @@ import os
 import zipfile
 
 _NAME, _VERSION = "dagml_step_code", "0"
+#: SAGEMAKER_PROGRAM: the module the serving stack imports right after ``pip install .``.
+_PROGRAM = "dagml_inference.py"
 _DIST = "%s-%s.dist-info" % (_NAME, _VERSION)
 _STAND_IN = (
     "# Installed by dagml_build: the code bundle is in %r.\\n"
@@ -597,9 +616,9 @@ def get_requires_for_build_wheel(config_settings=None):
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     here = os.path.abspath(os.getcwd())
-    program = os.path.join(here, "dagml_inference.py")
+    program = os.path.join(here, _PROGRAM)
     files = [
-        ("dagml_inference.py", (_STAND_IN % (here, program)).encode()),
+        (_PROGRAM, (_STAND_IN % (here, program)).encode()),
         (_NAME + ".pth", (here + "\\n").encode()),
         (_DIST + "/METADATA", ("Metadata-Version: 2.1\\nName: %s\\nVersion: %s\\n" % (_NAME, _VERSION)).encode()),
         (_DIST + "/WHEEL", b"Wheel-Version: 1.0\\nGenerator: dagml_build\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"),

@@ -58,20 +58,30 @@ def _parameters(graph: PipelineGraph, dataset_uris: dict[str, str]) -> list[dict
     return params
 
 
-def _check_image_python(graph: PipelineGraph, bundle: Any, settings: Settings) -> None:
-    """The bundle's libraries and the user's code must import on the image's Python, and everything
+def _oldest_python(ctx: Context) -> tuple[int, int]:
+    """The oldest Python any function step's image runs (an unknown one: the runtime's floor)."""
+    from dagml.sagemaker.images import RUNTIME_PYTHON
+
+    found = [ctx.image(spec).python or RUNTIME_PYTHON for spec in ctx.graph.function_steps]
+    return min(found, default=ctx.settings.python)
+
+
+def _check_image_python(
+    graph: PipelineGraph, bundle: Any, settings: Settings, python: tuple[int, int]
+) -> None:
+    """The bundle's libraries and the user's code must import on the images' Python, and everything
     of the user's that the code imports must be in the bundle (see pycompat)."""
     from dagml.runtime.bundle import code_root, user_files
     from dagml.runtime.modules import user_modules
     from dagml.sagemaker.pycompat import check_sources, outside_imports, reachable
 
-    bundle.check_python(settings.python, f"pipeline {graph.name!r}")
+    bundle.check_python(python, f"pipeline {graph.name!r}")
     assert graph.source_file is not None
     start = bundle.target.partition(":")[0]
     files = user_files(graph.source_file, include=settings.bundle_include, exclude=settings.bundle_exclude)
     python_files = [(rel, path) for rel, path in files if rel.endswith(".py")]
     reached = reachable(python_files, start)
-    problems = check_sources(graph, reached, settings.python)
+    problems = check_sources(graph, reached, python)
     problems += outside_imports(graph, reached, code_root(graph.source_file), user_modules())
     if problems:
         raise PipelineValidationError(graph.name, problems)
@@ -106,7 +116,6 @@ def compile_pipeline(graph: PipelineGraph, settings: Settings | None, *, bundle:
             include=settings.bundle_include,
             exclude=settings.bundle_exclude,
         )
-    _check_image_python(graph, bundle, settings)
     code_prefix = f"{settings.base_uri}/code/{bundle.sha256}/"
     dataset_uris, uploads = _datasets(graph, settings)
     ctx = Context(
@@ -116,6 +125,7 @@ def compile_pipeline(graph: PipelineGraph, settings: Settings | None, *, bundle:
         code_prefix=code_prefix,
         dataset_uris=dataset_uris,
     )
+    _check_image_python(graph, bundle, settings, _oldest_python(ctx))
     top = [name for name in graph.order if name not in graph.branch_of]
     definition: dict[str, Any] = {
         "Version": VERSION,
@@ -128,4 +138,28 @@ def compile_pipeline(graph: PipelineGraph, settings: Settings | None, *, bundle:
             "ExperimentName": {"Get": "Execution.PipelineName"},
             "TrialName": {"Get": "Execution.PipelineExecutionId"},
         }
-    return finish(graph.name, definition, bundle=bundle, code_prefix=code_prefix, datasets=uploads)
+    return finish(
+        graph.name,
+        definition,
+        bundle=bundle,
+        code_prefix=code_prefix,
+        datasets=uploads,
+        notes=tuple(ctx.notes),
+        wheels=_wheel_uploads(ctx),
+        scripts=tuple(sorted(ctx.scripts.items())),
+    )
+
+
+def _wheel_uploads(ctx: Context) -> tuple[tuple[str, str], ...]:
+    """Every wheel (and list) a step's requirements ship, once each, where the definition names them."""
+    from dagml.contract import WHEELS_LIST
+
+    found: dict[str, str] = {}
+    for wheels in ctx.wheelhouses.values():
+        if wheels is None:
+            continue
+        prefix = ctx.wheels_uri(wheels)
+        for name, path in wheels.files:
+            found[prefix + name] = path
+        found[prefix + WHEELS_LIST] = os.path.join(wheels.directory, WHEELS_LIST)
+    return tuple(sorted(found.items()))

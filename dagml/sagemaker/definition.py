@@ -42,6 +42,10 @@ class CompiledPipeline:
     bundle: Any  # dagml.runtime.bundle.Bundle
     code_prefix: str
     datasets: tuple[DatasetUpload, ...]
+    #: (S3 URI, local file) of every wheel and wheel list the steps' requirements ship.
+    wheels: tuple[tuple[str, str], ...] = ()
+    #: (S3 URI, bytes) of every script step's file (or script-mode archive).
+    scripts: tuple[tuple[str, bytes], ...] = ()
 
 
 def to_json(definition: dict[str, Any]) -> str:
@@ -60,6 +64,9 @@ def finish(
     bundle: Any = None,
     code_prefix: str = "",
     datasets: tuple[DatasetUpload, ...] = (),
+    notes: tuple[Problem, ...] = (),
+    wheels: tuple[tuple[str, str], ...] = (),
+    scripts: tuple[tuple[str, bytes], ...] = (),
 ) -> CompiledPipeline:
     """Canonical text and pre-flight lint: raise what SageMaker would reject, keep the notes."""
     text = to_json(definition)
@@ -71,8 +78,10 @@ def finish(
         name=name,
         definition=definition,
         json=text,
-        notes=tuple(p for p in problems if p.severity != "error"),
+        notes=(*notes, *(p for p in problems if p.severity != "error")),
         bundle=bundle,
         code_prefix=code_prefix,
         datasets=datasets,
+        wheels=wheels,
+        scripts=scripts,
     )

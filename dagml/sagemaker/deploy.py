@@ -80,7 +80,7 @@ class Upload:
 
 
 def uploads(compiled: Any) -> list[Upload]:
-    """The code bundle's files and the local datasets, at the URIs the definition names."""
+    """The code bundle's files, the local datasets and the steps' wheels, at the URIs the definition names."""
     items = [
         Upload(compiled.code_prefix + ENTRY_SCRIPT, "code", data=compiled.bundle.file(ENTRY_SCRIPT)),
         Upload(compiled.code_prefix + BUNDLE_NAME, "code", data=compiled.bundle.data),
@@ -95,6 +95,8 @@ def uploads(compiled: Any) -> list[Upload]:
                     items.append(Upload(d.uri + rel, f"dataset {d.name}", path=full))
         else:
             items.append(Upload(d.uri, f"dataset {d.name}", path=d.local_path))
+    items += [Upload(uri, "wheels", path=path) for uri, path in compiled.wheels]
+    items += [Upload(uri, "script", data=data) for uri, data in compiled.scripts]
     return items
 
 
@@ -159,10 +161,15 @@ def deploy(
     aws: Aws,
     *,
     description: str | None = None,
+    max_parallel_steps: int | None = None,
     dry_run: bool = False,
     log: Log = print,
 ) -> DeployResult:
-    """Make the deployed pipeline ``compiled.name`` run ``compiled`` (see the module docstring)."""
+    """Make the deployed pipeline ``compiled.name`` run ``compiled`` (see the module docstring).
+
+    ``max_parallel_steps`` (``Pipeline(max_parallel_steps=N)``, the graph's) is sent as
+    ``ParallelismConfiguration`` (see :func:`parallelism`).
+    """
     name = compiled.name
     context = f"pipeline {name!r}"
     would = "would " if dry_run else ""
@@ -222,12 +229,16 @@ def deploy(
         uploaded.append(item.uri)
         log(f"{would}upload {item.uri} ({item.what}, {_kb(item.size)})")
 
+    limit = parallelism(deployed, max_parallel_steps, log) if deployed is not None else None
+    if limit is not None:
+        log(f"pipeline {name}: ParallelismConfiguration changes, {limit}")
     same = (
         deployed is not None
         and diff is not None
         and diff.same
         and deployed.get("RoleArn") == settings.role_arn
         and (deployed.get("PipelineDescription") or None) == (description or None)
+        and limit is None
     )
     action = "none" if same else ("create" if deployed is None else "update")
     where = "inline" if via_s3 is None else via_s3.uri
@@ -251,6 +262,8 @@ def deploy(
         request["PipelineDefinitionS3Location"] = {"Bucket": bucket, "ObjectKey": key}
     if description:
         request["PipelineDescription"] = description
+    if max_parallel_steps is not None:
+        request["ParallelismConfiguration"] = {"MaxParallelExecutionSteps": max_parallel_steps}
     sent = "inline" if via_s3 is None else f"through {via_s3.uri}"
     arn = None
     if not dry_run:
@@ -260,6 +273,27 @@ def deploy(
         f"{would}{action} pipeline {name} ({aws.where}; definition {_kb(len(compiled.json.encode()))} {sent})"
     )
     return DeployResult(name, action, where, tuple(uploaded), tuple(skipped), diff, dry_run, arn)
+
+
+def parallelism(deployed: Mapping[str, Any], wanted: int | None, log: Log) -> str | None:
+    """How the deployed pipeline's ParallelismConfiguration differs from ``wanted``, or None.
+
+    ``ParallelismConfiguration`` ({"MaxParallelExecutionSteps": N}, N >= 1) is a parameter of
+    CreatePipeline, UpdatePipeline and StartPipelineExecution, not a part of the definition (API
+    reference, ParallelismConfiguration; SDK v3 passes ``parallelism_config`` to ``Pipeline.create``/
+    ``update``/``start`` the same way). Deploy sends it with the pipeline, so every execution gets it.
+    With no ``max_parallel_steps`` deploy sends none, and nothing says UpdatePipeline clears one set
+    earlier: that is noted, not counted as a change.
+    """
+    found = (deployed.get("ParallelismConfiguration") or {}).get("MaxParallelExecutionSteps")
+    if wanted is None:
+        if found is not None:
+            log(
+                f"note: the deployed pipeline keeps MaxParallelExecutionSteps={found}; dagml sends no "
+                "ParallelismConfiguration without max_parallel_steps (set it to change the limit)"
+            )
+        return None
+    return None if found == wanted else f"MaxParallelExecutionSteps {found} -> {wanted}"
 
 
 def execution_parameters(

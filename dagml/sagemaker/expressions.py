@@ -25,7 +25,7 @@ def as_string(param: Param) -> dict[str, Any]:
 
 def output_of(spec: NodeSpec) -> dict[str, Any]:
     """The S3 location of what a step produces, as a property reference."""
-    if spec.kind == "training":
+    if spec.kind in ("training", "container", "script"):  # a script read as a whole trains (validation)
         return get(f"Steps.{spec.name}.ModelArtifacts.S3ModelArtifacts")
     if spec.kind == "transform":
         return get(f"Steps.{spec.name}.TransformOutput.S3OutputPath")

@@ -10,6 +10,7 @@ the same intent, written with the SDK's classes (``Processor`` + ``ProcessingSte
 from __future__ import annotations
 
 import importlib
+import os
 import posixpath
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,13 @@ from typing import TYPE_CHECKING, Any
 from dagml import contract as c
 from dagml.errors import ConfigurationError
 from dagml.graph.wiring import DATASET, OUTPUT, PARAM, STEP, Binding
+from dagml.sagemaker.jobsettings import (
+    sdk_isolated_code,
+    sdk_model,
+    sdk_processor,
+    sdk_training,
+    sdk_transformer,
+)
 from dagml.sagemaker.steps import (
     CONTAINER_ROOT,
     DEFAULT_TRAINING_RUNTIME,
@@ -24,18 +32,24 @@ from dagml.sagemaker.steps import (
     base_hyperparameters,
     delivery,
     inference_environment,
+    model_container,
+    source_archive,
     step_metadata,
+    transform_strategy,
 )
 from dagml.spec.conditions import And, Compare, Expr, In, MetricRef, Not, Or
+from dagml.spec.jobs import JobSettings
 from dagml.spec.params import Param
 from dagml.spec.specs import (
     ConditionSpec,
+    ContainerSpec,
     FailSpec,
     FunctionSpec,
     ModelSpec,
     NodeSpec,
     RegisterSpec,
     Retry,
+    ScriptSpec,
     StepOptions,
     TransformSpec,
 )
@@ -50,6 +64,7 @@ __all__ = ["SdkBuilder", "import_sdk"]
 
 #: Module -> the SDK v3 names taken from it; all imported on the first to_sdk call.
 _SDK_NAMES = {
+    "sagemaker.core.network": ("NetworkConfig",),
     "sagemaker.core.processing": ("Processor",),
     "sagemaker.core.shapes": (
         "MetricsSource",
@@ -97,9 +112,11 @@ _SDK_NAMES = {
     "sagemaker.train": ("ModelTrainer",),
     "sagemaker.train.configs": (
         "Channel",
+        "CheckpointConfig",
         "Compute",
         "DataSource",
         "InputData",
+        "Networking",
         "OutputDataConfig",
         "S3DataSource",
         "StoppingCondition",
@@ -202,7 +219,7 @@ class SdkBuilder:
     def output_of(self, name: str) -> Any:
         """The SDK property naming what step ``name`` produces (see expressions.output_of)."""
         spec, props = self.graph[name], self.build(name).properties
-        if spec.kind == "training":
+        if spec.kind in ("training", "container", "script"):
             return props.ModelArtifacts.S3ModelArtifacts
         if spec.kind == "transform":
             return props.TransformOutput.S3OutputPath
@@ -300,9 +317,18 @@ class SdkBuilder:
         if spec.name in ctx.graph.scored:
             outputs.append(self._output(spec.name, c.CSV_OUTPUT_NAME, c.PROCESSING_CSV_DIR))
         itype, icount = self.instance(spec.options)
+        wheels = ctx.wheels(spec)
+        if wheels is not None:
+            inputs.append(
+                self._input(
+                    c.WHEELS_INPUT_NAME,
+                    ctx.wheels_uri(wheels),
+                    posixpath.join(CONTAINER_ROOT, c.WHEELS_DIRS[0]),
+                )
+            )
         processor = sdk.Processor(
-            role=self.settings.role_arn,
-            image_uri=self.settings.image,
+            **sdk_processor(self, spec),
+            image_uri=ctx.image(spec).uri,
             entrypoint=["python3", posixpath.join(code_dir, c.ENTRY_SCRIPT)],
             instance_type=itype,
             instance_count=icount,
@@ -369,19 +395,100 @@ class SdkBuilder:
                             channel_name=b.parameter, data_source=sdk.DataSource(s3_data_source=source), input_mode=mode
                         )
                     )
+        wheels = ctx.wheels(spec)
+        if wheels is not None:
+            channels.append(
+                sdk.InputData(channel_name=c.WHEELS_INPUT_NAME, data_source=ctx.wheels_uri(wheels))
+            )
+        sdk_isolated_code(self, spec, hyper, channels)
+        return self._trainer(spec, ctx.image(spec).uri, hyper, channels)
+
+    def _container(self, spec: ContainerSpec) -> Any:
+        """A container step: ModelTrainer over the image, its channels (with their ContentType) and
+        hyperparameters; no source code, so the image's own entry point runs."""
+        sdk = self.sdk
+        hyper = {
+            key: self._as_string(v.name) if isinstance(v, Param) else v for key, v in spec.hyperparameters
+        }
+        channels = []
+        for b in self.graph.bindings[spec.name]:
+            mode, distribution = delivery(self.graph, b)
+            source = sdk.S3DataSource(
+                s3_uri=self.source(b), s3_data_type="S3Prefix", s3_data_distribution_type=distribution
+            )
+            channel: dict[str, Any] = {
+                "channel_name": b.parameter,
+                "data_source": sdk.DataSource(s3_data_source=source),
+            }
+            if spec.content_type is not None:
+                channel["content_type"] = spec.content_type
+            channels.append(sdk.Channel(input_mode=mode, **channel))
+        return self._trainer(spec, self.ctx.image(spec).uri, hyper, channels)
+
+    def _script(self, spec: ScriptSpec) -> Any:
+        """A script step: ModelTrainer in script mode, or a Processor whose entrypoint runs the script."""
+        sdk, ctx = self.sdk, self.ctx
+        if spec.trains:
+            hyper: dict[str, Any] = {
+                "sagemaker_program": os.path.basename(spec.path),
+                "sagemaker_submit_directory": ctx.script_upload(spec, source_archive(spec.path)),
+            }
+            hyper.update({key: self._as_string(v.name) if isinstance(v, Param) else v for key, v in spec.hyperparameters})
+            channels = [
+                sdk.InputData(channel_name=b.parameter, data_source=self.source(b)) for b in self.graph.bindings[spec.name]
+            ]
+            return self._trainer(spec, ctx.image(spec).uri, hyper, channels)
+        inputs = []
+        for b in self.graph.bindings[spec.name]:
+            local = posixpath.join(CONTAINER_ROOT, c.PROCESSING_INPUT_DIR, b.parameter)
+            inputs.append(self._input(b.parameter, self.source(b), local, *delivery(self.graph, b)))
+        with open(spec.path, "rb") as handle:
+            code = ctx.script_upload(spec, handle.read(), os.path.basename(spec.path))
+        code_dir = posixpath.join(CONTAINER_ROOT, c.PROCESSING_CODE_DIR)
+        inputs.append(self._input(c.CODE_INPUT_NAME, code.rsplit("/", 1)[0] + "/", code_dir))
+        outputs = [
+            self._output(spec.name, o.name, posixpath.join(c.SCRIPT_OUTPUT_DIR, o.name), o.s3) for o in spec.outputs
+        ]
         itype, icount = self.instance(spec.options)
+        processor = sdk.Processor(
+            **sdk_processor(self, spec),
+            image_uri=ctx.image(spec).uri,
+            entrypoint=["python3", posixpath.join(code_dir, os.path.basename(spec.path))],
+            instance_type=itype,
+            instance_count=icount,
+            volume_size_in_gb=spec.options.volume_size_gb or DEFAULT_VOLUME_GB,
+            max_runtime_in_seconds=spec.options.timeout,
+            env=dict(spec.options.environment) or None,
+            tags=[{"Key": k, "Value": v} for k, v in spec.options.tags] or None,
+            sagemaker_session=self.session,
+        )
+        arguments = [self._as_string(a.name) if isinstance(a, Param) else a for a in spec.arguments] or None
+        step_args = processor.run(inputs=inputs, outputs=outputs or None, arguments=arguments)
+        return sdk.ProcessingStep(name=spec.name, step_args=step_args, **self.common(spec))
+
+    def _trainer(
+        self, spec: FunctionSpec | ContainerSpec | ScriptSpec, image: str, hyper: dict[str, Any], channels: list[Any]
+    ) -> Any:
+        sdk = self.sdk
+        itype, icount = self.instance(spec.options)
+        job = sdk_training(self, spec)
         trainer = sdk.ModelTrainer(
-            training_image=self.settings.image,
-            role=self.settings.role_arn,
+            training_image=image,
+            role=job.role,
             compute=sdk.Compute(
                 instance_type=itype,
                 instance_count=icount,
                 volume_size_in_gb=spec.options.volume_size_gb or DEFAULT_VOLUME_GB,
+                **job.compute,
             ),
             stopping_condition=sdk.StoppingCondition(
-                max_runtime_in_seconds=spec.options.timeout or DEFAULT_TRAINING_RUNTIME
+                max_runtime_in_seconds=spec.options.timeout or DEFAULT_TRAINING_RUNTIME, **job.stopping
             ),
-            output_data_config=sdk.OutputDataConfig(s3_output_path=self.location(spec.name, "model")),
+            output_data_config=sdk.OutputDataConfig(
+                s3_output_path=self.location(spec.name, "model"), **job.output
+            ),
+            networking=job.networking,
+            checkpoint_config=job.checkpoint,
             hyperparameters=hyper,
             input_data_config=channels or None,
             environment=dict(spec.options.environment),
@@ -390,17 +497,18 @@ class SdkBuilder:
         )
         return sdk.TrainingStep(name=spec.name, step_args=trainer.train(), **self.common(spec))
 
-    def _model_builder(self, training_step: str) -> Any:
+    def _model_builder(self, training_step: str, job: JobSettings | None = None) -> Any:
+        container = model_container(self.ctx, training_step)
         return self.sdk.ModelBuilder(
-            image_uri=self.settings.image,
+            image_uri=container["Image"],
             s3_model_data_url=self.output_of(training_step),
-            env_vars=self.inference_environment(),
-            role_arn=self.settings.role_arn,
+            env_vars=container.get("Environment") or None,
+            **sdk_model(self, job),
             sagemaker_session=self.session,
         )
 
     def _model(self, spec: ModelSpec) -> Any:
-        step_args = self._model_builder(spec.model).build()
+        step_args = self._model_builder(spec.model, spec.job).build()
         return self.sdk.ModelStep(name=spec.name, step_args=step_args, **self.common(spec))
 
     def _register(self, spec: RegisterSpec) -> Any:
@@ -443,8 +551,10 @@ class SdkBuilder:
             instance_count=icount,
             instance_type=itype,
             output_path=self.location(spec.name, "predictions"),
+            strategy=transform_strategy(self.graph, spec),
             accept=spec.content_type,
             assemble_with=spec.split_type,
+            **sdk_transformer(self, spec),
             env=dict(spec.options.environment) or None,
             tags=[{"Key": k, "Value": v} for k, v in spec.options.tags] or None,
             sagemaker_session=self.session,

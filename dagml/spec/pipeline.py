@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from dagml.errors import Problem, did_you_mean
 from dagml.spec.conditions import Expr, MetricRef
+from dagml.spec.environment import Image, to_image, to_requirements
 from dagml.spec.errors import DeclarationError
 from dagml.spec.introspect import caller_origin, declared_returns, function_origin, parameters_of
+from dagml.spec.jobs import JobSettings, for_companion, resolve, to_job
 from dagml.spec.notebook import is_cell
 from dagml.spec.outputs import OUTPUTS_PARAMETER, Output, OutputRef, to_outputs
 from dagml.spec.params import Dataset, Param, ParamValue
@@ -28,15 +30,17 @@ from dagml.spec.provenance import Provenance
 from dagml.spec.specs import (
     FUNCTION_KINDS,
     ConditionSpec,
+    ContainerSpec,
     FailSpec,
     FunctionSpec,
     ModelSpec,
     NodeSpec,
     RegisterSpec,
+    ScriptSpec,
     StepOptions,
     TransformSpec,
 )
-from dagml.spec.step import Node, Step
+from dagml.spec.step import Node, Script, Step
 
 if TYPE_CHECKING:
     from typing_extensions import ParamSpec
@@ -91,6 +95,19 @@ def _local_path(dataset: str, local: str | os.PathLike[str] | None) -> str | Non
     return url2pathname(url.path)
 
 
+def _parallelism(value: object, where: str) -> int | None:
+    """``max_parallel_steps``: ParallelismConfiguration.MaxParallelExecutionSteps, a whole number >= 1
+    (API reference, ParallelismConfiguration)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise DeclarationError(
+            f"{where}: max_parallel_steps={value!r} must be a whole number >= 1 (SageMaker's "
+            "MaxParallelExecutionSteps). Fix: e.g. max_parallel_steps=4, or leave it unset for no limit."
+        )
+    return value
+
+
 def _check_plain_function(fn: Callable[..., Any], name: str) -> None:
     """Refuse, at decoration time, what would only fail once a job calls it."""
     for test, what, fix in _NOT_PLAIN:
@@ -108,7 +125,16 @@ class PipelineDeclaration:
     ``validate()``, ``run()``, ``render()`` and the notebook display; this class only declares.
     """
 
-    def __init__(self, name: str, description: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        description: str | None = None,
+        *,
+        image: Image | str | None = None,
+        requirements: Sequence[str] | str | os.PathLike[str] | None = None,
+        job: JobSettings | None = None,
+        max_parallel_steps: int | None = None,
+    ) -> None:
         if not isinstance(name, str):
             raise DeclarationError(f"Pipeline name must be a string, got {name!r}.")
         if description is not None and not isinstance(description, str):
@@ -118,6 +144,11 @@ class PipelineDeclaration:
         frame = sys._getframe(1)
         #: The file that declared the pipeline: datasets' local paths are relative to it.
         self.source_file: str | None = frame.f_globals.get("__file__")
+        where = f"pipeline {name!r}"
+        #: The image of every function step that names none (None: the compile settings' image).
+        self.image = to_image(image, where)
+        #: Requirements of every function step (a step's own come after them).
+        self.requirements = to_requirements(requirements, where, self._base())
         #: The module that declared it (its attribute names the pipeline when the file declares several).
         self.module: str | None = frame.f_globals.get("__name__")
         #: Bumped on every declaration, so a cached graph knows it is stale.
@@ -126,6 +157,12 @@ class PipelineDeclaration:
         self._handles: list[Node] = []
         self._params: list[Param] = []
         self._datasets: list[Dataset] = []
+        #: Job settings of every step (dagml.spec.jobs): each step's job= overrides them field by field.
+        #: A param in them is declared on this pipeline here (the pipeline did not exist to declare it).
+        self.job = to_job(job, where)
+        self._params += self.job.params() if self.job is not None else ()
+        #: At most this many steps run at once (CreatePipeline's ParallelismConfiguration; not in the definition).
+        self.max_parallel_steps = _parallelism(max_parallel_steps, where)
         #: Transform name -> the model step declared for it implicitly.
         self._companions: dict[str, str] = {}
         #: The notebook cells that declared it, in order (dagml.spec.notebook); empty for a file.
@@ -197,6 +234,9 @@ class PipelineDeclaration:
         tags: Mapping[str, str] | None = None,
         display_name: str | None = None,
         description: str | None = None,
+        image: Image | str | None = None,
+        requirements: Sequence[str] | str | os.PathLike[str] | None = None,
+        job: JobSettings | None = None,
     ) -> Callable[[Callable[P, R]], Step[P, R]]: ...
 
     def step(self, fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
@@ -208,6 +248,8 @@ class PipelineDeclaration:
         job whose return value is the model. ``after=[...]`` adds
         ordering-only dependencies. ``outputs=["train", "test"]`` gives a
         processing step named outputs, each a directory (dagml.spec.outputs).
+        ``job=dagml.JobSettings(...)`` sets its role, network, encryption and spot capacity over the
+        pipeline's (dagml.spec.jobs).
         """
         if fn is not None:
             if options:
@@ -246,6 +288,11 @@ class PipelineDeclaration:
                 "Fix: compute metrics in a separate processing step."
             )
         outputs = self._outputs(name, kind, metrics, options.pop("outputs", None))
+        where = f"step {name!r}"
+        image = to_image(options.pop("image", None), where) or self.image
+        own = to_requirements(options.pop("requirements", None), where, self._base(fn))
+        requirements = tuple(dict.fromkeys((*self.requirements, *own)))
+        options["job"] = self._job(options.pop("job", None), kind, where)
         try:
             step_options = StepOptions(**options)
         except TypeError as exc:
@@ -287,9 +334,19 @@ class PipelineDeclaration:
             options=step_options,
             returns=returns,
             outputs=outputs,
+            image=image,
+            requirements=requirements,
             origin=function_origin(fn),
         )
         return self._add(Step(spec, self))  # type: ignore[return-value]
+
+    def _base(self, fn: Callable[..., Any] | None = None) -> str | None:
+        """The directory relative paths of a declaration start from: the declaring file's."""
+        code = getattr(fn, "__code__", None)
+        source = (
+            code.co_filename if code is not None and os.path.isfile(code.co_filename) else self.source_file
+        )
+        return os.path.dirname(os.path.abspath(source)) if source else None
 
     def _outputs(self, name: str, kind: str, metrics: object, value: object) -> tuple[Output, ...]:
         """``outputs=``, checked: a processing step's named outputs, none of them a metrics report."""
@@ -311,14 +368,219 @@ class PipelineDeclaration:
             if isinstance(output.s3, Param):
                 self._own(output.s3, f"step {name!r}, output {output.name!r}")
         return outputs
-    def model(self, name: str, *, model: StepLike, after: Iterable[StepLike] = (), description: str | None = None) -> Node:
-        """Declare a SageMaker Model (CreateModel) from a training step's artifact."""
+
+    def container(
+        self,
+        name: str,
+        *,
+        image: Image | str,
+        inputs: Mapping[str, Dataset | OutputRef | StepLike] | None = None,
+        hyperparameters: Mapping[str, str | int | float | bool | Param] | None = None,
+        content_type: str | None = None,
+        entrypoint: Sequence[str] | None = None,
+        local: str | os.PathLike[str] | None = None,
+        after: Iterable[StepLike] = (),
+        **options: Any,
+    ) -> Node:
+        """Run an image with its own entry point as a SageMaker Training job: SageMaker's built-in
+        XGBoost, or any training image, unchanged.
+
+        ``inputs`` maps channel names (``/opt/ml/input/data/<channel>``) to a dataset, a step's
+        named output (``prep.outputs["train"]``) or a step; ``hyperparameters`` are passed as
+        SageMaker passes them, as strings. The job's model directory is the step's output: serve it
+        with ``pipe.model``/``pipe.register_model`` (the same image), or read it in a function step
+        (its parameter receives the directory). dagml runs no containers locally: ``local=`` names a
+        directory that stands in for the model directory in ``dagml run`` (relative to this file);
+        without it the step fails locally, saying so, and the steps after it do not run.
+        """
+        where = f"container {name!r}"
+        if not isinstance(name, str):
+            raise DeclarationError(f"container step name must be a string, got {name!r}.")
+        resolved = to_image(image, where)
+        if resolved is None:
+            raise DeclarationError(
+                f"{where}: image= is required: the image to run, e.g. dagml.Image('xgboost', '1.7-1')."
+            )
+        channels = self._inputs(where, inputs)
+        hyper = self._hyperparameters(where, hyperparameters)
+        if entrypoint is not None and (
+            isinstance(entrypoint, str) or not all(isinstance(a, str) for a in entrypoint)
+        ):
+            raise DeclarationError(
+                f"{where}: entrypoint={entrypoint!r} must be a list of strings, e.g. ['python3', 'train.py']."
+            )
+        if content_type is not None and not isinstance(content_type, str):
+            raise DeclarationError(
+                f"{where}: content_type={content_type!r} must be a MIME type such as 'text/csv'."
+            )
+        options["job"] = self._job(options.pop("job", None), "container", where)
+        try:
+            step_options = StepOptions(**options)
+        except (TypeError, DeclarationError) as exc:
+            raise DeclarationError(f"{where}: {exc}") from None
+        for value in step_options.params():
+            self._own(value, where)
+        stand_in = None
+        if local is not None:
+            stand_in = os.fspath(local)
+            base = self._base()
+            if not os.path.isabs(stand_in) and base is not None:
+                stand_in = os.path.join(base, stand_in)
+        spec = ContainerSpec(
+            name=name,
+            image=resolved,
+            inputs=tuple(channels),
+            hyperparameters=tuple(hyper),
+            content_type=content_type,
+            entrypoint=tuple(entrypoint) if entrypoint is not None else None,
+            options=step_options,
+            local=stand_in,
+            after=self._names(after, f"{where}: after="),
+            origin=caller_origin(),
+        )
+        return self._add(Node(spec, self))
+
+    def script(
+        self,
+        name: str,
+        *,
+        path: str | os.PathLike[str],
+        kind: str = "processing",
+        image: Image | str | None = None,
+        inputs: Mapping[str, Dataset | OutputRef | StepLike] | None = None,
+        outputs: Iterable[str | Output] = (),
+        arguments: Sequence[str | int | float | Param] = (),
+        hyperparameters: Mapping[str, str | int | float | bool | Param] | None = None,
+        after: Iterable[StepLike] = (),
+        **options: Any,
+    ) -> Script:
+        """Run an existing SageMaker-style script, unchanged, as a Processing or Training step.
+
+        ``path`` (relative to this file) is the script. ``kind="processing"``: it reads
+        ``/opt/ml/processing/input/<name>`` for each of ``inputs``, writes each of ``outputs`` to
+        ``/opt/ml/processing/output/<name>`` (read downstream as ``step.outputs["name"]``) and gets
+        ``arguments`` on its command line. ``kind="training"`` (script mode of the image's training
+        toolkit): each input is a channel (``SM_CHANNEL_<NAME>``), ``hyperparameters`` arrive as
+        ``--name value`` arguments, and what it writes to ``SM_MODEL_DIR`` is the model, which a
+        model step serves and a function step reads as a directory. The image is the step's
+        (default: the compile settings' image). Locally it runs in a subprocess with the same folder
+        layout (docs/local.md, "Scripts").
+        """
+        where = f"script {name!r}"
+        if not isinstance(name, str):
+            raise DeclarationError(f"script step name must be a string, got {name!r}.")
+        if kind not in FUNCTION_KINDS:
+            raise DeclarationError(f"{where}: kind={kind!r}; a script runs as 'processing' or 'training'.")
+        script_path = os.fspath(path)
+        base = self._base()
+        if not os.path.isabs(script_path) and base is not None:
+            script_path = os.path.join(base, script_path)
+        if not os.path.isfile(script_path) or not script_path.endswith(".py"):
+            raise DeclarationError(
+                f"{where}: path={os.fspath(path)!r} is not a Python script (looked for {script_path}). "
+                "Fix: give the .py file's path relative to the pipeline file."
+            )
+        if kind == "training" and (outputs or arguments):
+            raise DeclarationError(
+                f"{where}: a training script's output is its model directory (SM_MODEL_DIR) and its settings arrive "
+                "as hyperparameters; outputs= and arguments= are for kind='processing'. Fix: use hyperparameters={...}."
+            )
+        if kind == "processing" and hyperparameters:
+            raise DeclarationError(
+                f"{where}: a processing script takes arguments=[...] on its command line, not hyperparameters. "
+                "Fix: pass them as arguments=['--name', value]."
+            )
+        named = to_outputs(name, list(outputs)) if outputs else ()
+        args: list[str | Param] = []
+        for item in arguments:
+            if isinstance(item, Param):
+                self._own(item, f"{where}, arguments")
+                args.append(item)
+            elif isinstance(item, (str, int, float)) and not isinstance(item, bool):
+                args.append(str(item))
+            else:
+                raise DeclarationError(f"{where}: argument {item!r} must be a string, a number or a param.")
+        options["job"] = self._job(options.pop("job", None), kind, where)
+        try:
+            step_options = StepOptions(**options)
+        except (TypeError, DeclarationError) as exc:
+            raise DeclarationError(f"{where}: {exc}") from None
+        for value in step_options.params():
+            self._own(value, where)
+        spec = ScriptSpec(
+            name=name,
+            path=os.path.abspath(script_path),
+            mode="training" if kind == "training" else "processing",
+            image=to_image(image, where),
+            inputs=self._inputs(where, inputs),
+            outputs=named,
+            arguments=tuple(args),
+            hyperparameters=self._hyperparameters(where, hyperparameters),
+            options=step_options,
+            after=self._names(after, f"{where}: after="),
+            origin=caller_origin(),
+        )
+        return self._add(Script(spec, self))  # type: ignore[return-value]  # _add returns the handle it is given
+
+    def _inputs(
+        self, where: str, inputs: Mapping[str, Dataset | OutputRef | StepLike] | None
+    ) -> tuple[tuple[str, Dataset | OutputRef | str], ...]:
+        """A container's or script's inputs: channel (or input) name -> a dataset, a named output or a step."""
+        found: list[tuple[str, Dataset | OutputRef | str]] = []
+        for channel, source in (inputs or {}).items():
+            if not isinstance(channel, str):
+                raise DeclarationError(f"{where}: input names are strings, got {channel!r}.")
+            if isinstance(source, Dataset):
+                self._own(source, f"{where}, input {channel!r}")
+                found.append((channel, source))
+            elif isinstance(source, OutputRef):
+                self._own_output(source, f"{where}, input {channel!r}")
+                found.append((channel, source))
+            else:
+                found.append((channel, self._name(source, f"{where}, input {channel!r}")))
+        return tuple(found)
+
+    def _hyperparameters(
+        self, where: str, hyperparameters: Mapping[str, str | int | float | bool | Param] | None
+    ) -> tuple[tuple[str, str | Param], ...]:
+        """Hyperparameters as SageMaker passes them: strings (booleans as true/false), or params."""
+        found: list[tuple[str, str | Param]] = []
+        for key, item in (hyperparameters or {}).items():
+            if not isinstance(key, str):
+                raise DeclarationError(f"{where}: hyperparameter names are strings, got {key!r}.")
+            if isinstance(item, Param):
+                self._own(item, f"{where}, hyperparameter {key!r}")
+                found.append((key, item))
+            elif isinstance(item, bool):
+                found.append((key, str(item).lower()))
+            elif isinstance(item, (str, int, float)):
+                found.append((key, str(item)))
+            else:
+                raise DeclarationError(
+                    f"{where}: hyperparameter {key!r}={item!r} must be a string, a number, a boolean or a param "
+                    "(SageMaker passes every hyperparameter as a string)."
+                )
+        return tuple(found)
+
+    def model(
+        self,
+        name: str,
+        *,
+        model: StepLike,
+        after: Iterable[StepLike] = (),
+        description: str | None = None,
+        job: JobSettings | None = None,
+    ) -> Node:
+        """Declare a SageMaker Model (CreateModel) from a training step's artifact.
+
+        ``job=``: the model's role, VPC and network isolation (dagml.spec.jobs)."""
         spec = ModelSpec(
             name=name,
             model=self._name(model, f"model {name!r}: model="),
             after=self._names(after, f"model {name!r}: after="),
             description=description,
             origin=caller_origin(),
+            job=self._job(job, "model", f"model {name!r}"),
         )
         return self._add(Node(spec, self))
 
@@ -387,6 +649,8 @@ class PipelineDeclaration:
         ``model`` is a model step (``pipe.model``) or a training step; for a
         training step dagml declares the model step ``<name>Model`` for you,
         and it joins whichever condition branch the transform is put in.
+        ``job=``: the transform's KMS keys; for a model dagml declares, also the
+        model's role, VPC and network isolation (dagml.spec.jobs.for_companion).
         """
         where = f"batch_transform {name!r}"
         data_output = None
@@ -398,6 +662,10 @@ class PipelineDeclaration:
             data_name, is_dataset, data_output = data.step, False, data.name
         else:
             data_name, is_dataset = self._name(data, f"{where}: data="), False
+        companion = isinstance(model, Node) and model.kind in ("training", "container")
+        declared = options.pop("job", None)
+        model_job, own_job = for_companion(to_job(declared, where)) if companion else (None, declared)
+        options["job"] = self._job(own_job, "transform", where)
         try:
             step_options = StepOptions(instance_type=instance_type, instance_count=instance_count, **options)
         except (TypeError, DeclarationError) as exc:
@@ -405,8 +673,8 @@ class PipelineDeclaration:
         for value in step_options.params():
             self._own(value, where)
         model_name = self._name(model, f"{where}: model=")
-        if isinstance(model, Node) and model.kind == "training":
-            model_name = self.model(f"{name}Model", model=model).name
+        if companion:
+            model_name = self.model(f"{name}Model", model=model, job=model_job).name
             self._companions[name] = model_name
         spec = TransformSpec(
             name=name,
@@ -558,6 +826,14 @@ class PipelineDeclaration:
         self._changed()
         return handle
 
+    def _redeclare(self, handle: Node, spec: NodeSpec) -> None:
+        """Replace a declared step's frozen spec with ``spec`` (the same step with more declared on it:
+        an inference handler, dagml.spec.handlers), in the declaration and on its handle."""
+        index = next(i for i, declared in enumerate(self._nodes) if declared is handle._spec)
+        self._nodes[index] = spec
+        handle._spec = spec
+        self._changed()
+
     def _changed(self) -> None:
         self.revision += 1
         self._note_cell()
@@ -579,6 +855,13 @@ class PipelineDeclaration:
         """The notebook cells (IPython's code names) that declared this pipeline, in order; () for a file."""
         return tuple(self._cells)
 
+    def _job(self, value: object, kind: str, where: str) -> JobSettings | None:
+        """A step's ``job=``, checked, its params owned, over the pipeline's ``job=`` (dagml.spec.jobs.resolve)."""
+        own = to_job(value, where)
+        for param in own.params() if own is not None else ():
+            self._own(param, where)
+        return resolve(self.job, own, kind)
+
     def _own(self, value: Param | Dataset | Node, where: str) -> None:
         """Refuse params, datasets and steps that belong to another pipeline."""
         if isinstance(value, Node):
@@ -596,7 +879,10 @@ class PipelineDeclaration:
 
     def _own_output(self, ref: OutputRef, where: str) -> None:
         """Refuse a named output of a step that another pipeline declared."""
-        if not any(isinstance(h, Step) and h.name == ref.step and any(o.name == ref.name for o in h.spec.outputs) for h in self._handles):
+        if not any(
+            isinstance(h, (Step, Script)) and h.name == ref.step and any(o.name == ref.name for o in h.spec.outputs)
+            for h in self._handles
+        ):
             raise DeclarationError(
                 f"{where}: {ref} is not an output of a step of pipeline {self.name!r}. "
                 "Fix: bind an output of a step declared on this pipeline."

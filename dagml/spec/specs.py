@@ -16,7 +16,10 @@ from typing import TYPE_CHECKING, Any, Literal, Union
 import attrs
 
 from dagml.spec.conditions import Expr, MetricRef
+from dagml.spec.environment import Image
 from dagml.spec.errors import DeclarationError
+from dagml.spec.handlers import InferenceHandlers
+from dagml.spec.jobs import JobSettings
 from dagml.spec.outputs import Output, OutputRef
 from dagml.spec.params import Dataset, Param
 
@@ -28,6 +31,7 @@ __all__ = [
     "KINDS",
     "Cache",
     "ConditionSpec",
+    "ContainerSpec",
     "FailSpec",
     "FunctionKind",
     "FunctionSpec",
@@ -37,6 +41,7 @@ __all__ = [
     "Parameter",
     "RegisterSpec",
     "Retry",
+    "ScriptSpec",
     "StepOptions",
     "TransformSpec",
 ]
@@ -47,8 +52,20 @@ FUNCTION_KINDS: tuple[FunctionKind, ...] = ("processing", "training")
 #: Every node kind in a pipeline graph ("other": a step of an imported definition of
 #: another type, such as Lambda; see dagml.spec.imported). Dispatch on a spec's type
 #: (``isinstance``) where its fields matter, so the type checker knows which spec it is.
-Kind = Literal["processing", "training", "model", "register", "transform", "fail", "condition", "other"]
-KINDS: tuple[Kind, ...] = (*FUNCTION_KINDS, "model", "register", "transform", "fail", "condition", "other")
+Kind = Literal[
+    "processing", "training", "container", "script", "model", "register", "transform", "fail", "condition", "other"
+]
+KINDS: tuple[Kind, ...] = (
+    *FUNCTION_KINDS,
+    "container",
+    "script",
+    "model",
+    "register",
+    "transform",
+    "fail",
+    "condition",
+    "other",
+)
 
 #: What SageMaker retries: step-level exception types of a RetryPolicy.
 RETRYABLE = (
@@ -185,6 +202,8 @@ class StepOptions:
     tags: tuple[tuple[str, str], ...] = attrs.field(default=None, converter=_str_mapping)
     display_name: str | None = None
     description: str | None = None
+    #: Role, network, encryption, spot, warm pool: the step's own merged over the pipeline's (dagml.spec.jobs).
+    job: JobSettings | None = attrs.field(default=None, validator=attrs.validators.optional(attrs.validators.instance_of(JobSettings)))
 
     def params(self) -> tuple[Param, ...]:
         """Params used as option values (instance type and count)."""
@@ -221,12 +240,73 @@ class FunctionSpec:
     metric_keys: tuple[str, ...] | None = None
     #: Named outputs (``@pipe.step(outputs=[...])``, dagml.spec.outputs): each a directory of its own.
     outputs: tuple[Output, ...] = ()
+    #: The image its job runs in (the step's, else the pipeline's; None: the compile settings' image).
+    image: Image | None = None
+    #: Packages installed, offline, at container start: the pipeline's, then the step's (dagml.spec.environment).
+    requirements: tuple[str, ...] = ()
     #: Where it was declared, for error messages: "file.py:12".
     origin: str = ""
+    #: A training step's inference functions (``@train.input_fn``...; dagml.spec.handlers), empty: dagml's defaults.
+    handlers: InferenceHandlers = attrs.field(default=InferenceHandlers(), eq=False)
 
     @property
     def qualname(self) -> str:
         return f"{getattr(self.fn, '__module__', '?')}.{getattr(self.fn, '__qualname__', '?')}"
+
+
+@attrs.frozen
+class ContainerSpec:
+    """An image run as a SageMaker Training job with its own entry point and hyperparameters
+    (``pipe.container``), such as SageMaker's built-in XGBoost algorithm. Its output is the model
+    directory the image writes (``model.tar.gz`` on SageMaker): a model step can serve it with the
+    same image, and a function step that reads it receives the directory's path."""
+
+    name: str
+    image: Image
+    #: Channel name -> what it receives: a dataset, a step's named output, or a step (by name).
+    inputs: tuple[tuple[str, Dataset | OutputRef | str], ...] = ()
+    #: Hyperparameters as SageMaker passes them: strings, or String-rendered params.
+    hyperparameters: tuple[tuple[str, str | Param], ...] = ()
+    #: The ContentType of every channel (the built-in algorithms read it), if any.
+    content_type: str | None = None
+    #: ContainerEntrypoint (None: the image's own ENTRYPOINT).
+    entrypoint: tuple[str, ...] | None = None
+    options: StepOptions = StepOptions()
+    #: A directory standing in for the image's model directory in local runs (dagml runs no containers).
+    local: str | None = None
+    after: tuple[str, ...] = ()
+    origin: str = ""
+    kind: Literal["container"] = attrs.field(default="container", init=False)
+
+
+@attrs.frozen
+class ScriptSpec:
+    """An existing SageMaker-style script run unchanged (``pipe.script``): a Processing job that runs
+    ``python3 <script> <arguments>``, or a Training job in the image's script mode."""
+
+    name: str
+    #: The script's absolute path.
+    path: str
+    mode: FunctionKind
+    #: The image (None: the compile settings' image).
+    image: Image | None = None
+    #: Input (processing) or channel (training) name -> a dataset, a step's named output, or a step.
+    inputs: tuple[tuple[str, Dataset | OutputRef | str], ...] = ()
+    #: Processing: its outputs, each ``/opt/ml/processing/output/<name>``.
+    outputs: tuple[Output, ...] = ()
+    #: Processing: its command-line arguments.
+    arguments: tuple[str | Param, ...] = ()
+    #: Training: its hyperparameters (``--name value`` arguments of the script).
+    hyperparameters: tuple[tuple[str, str | Param], ...] = ()
+    options: StepOptions = StepOptions()
+    after: tuple[str, ...] = ()
+    origin: str = ""
+    kind: Literal["script"] = attrs.field(default="script", init=False)
+
+    @property
+    def trains(self) -> bool:
+        """Whether its job is a Training job (its output a model directory)."""
+        return self.mode == "training"
 
 
 @attrs.frozen
@@ -238,6 +318,8 @@ class ModelSpec:
     after: tuple[str, ...] = ()
     description: str | None = None
     origin: str = ""
+    #: Role, VPC, network isolation: the step's own merged over the pipeline's (dagml.spec.jobs).
+    job: JobSettings | None = None
     kind: Literal["model"] = attrs.field(default="model", init=False)
 
 
@@ -304,4 +386,14 @@ class ConditionSpec:
 
 
 #: ``ImportedSpec`` (dagml.spec.imported) is a step of an imported definition.
-NodeSpec = Union[FunctionSpec, ModelSpec, RegisterSpec, TransformSpec, FailSpec, ConditionSpec, "ImportedSpec"]
+NodeSpec = Union[
+    FunctionSpec,
+    ContainerSpec,
+    ScriptSpec,
+    ModelSpec,
+    RegisterSpec,
+    TransformSpec,
+    FailSpec,
+    ConditionSpec,
+    "ImportedSpec",
+]

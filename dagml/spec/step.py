@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import attrs
 
 from dagml.spec.conditions import MetricRef, metric_path
+from dagml.spec.errors import DeclarationError
+from dagml.spec.handlers import InferenceHandlers, add_handler
 from dagml.spec.outputs import Outputs
-from dagml.spec.specs import FunctionSpec, NodeSpec
+from dagml.spec.specs import FunctionSpec, NodeSpec, ScriptSpec
 
 if TYPE_CHECKING:
     from typing_extensions import ParamSpec
@@ -20,8 +24,10 @@ else:  # ParamSpec is only needed by type checkers
     P = TypeVar("P")
 
 R = TypeVar("R")
+#: A handler keeps its own type: the decorators return it unchanged.
+H = TypeVar("H", bound=Callable[..., Any])
 
-__all__ = ["Node", "Step"]
+__all__ = ["Node", "Script", "Step"]
 
 
 class Node:
@@ -55,6 +61,41 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{self.kind} step {self.name!r} of pipeline {self._pipeline.name!r}>"
+
+    # Custom inference (dagml.spec.handlers): SageMaker's handler contract, declared on a training
+    # step; each decorator records the function on the step's spec and returns it unchanged.
+    def model_fn(self, fn: H) -> H:
+        """Load the model: ``model_fn(model_dir)`` (default: dagml's ``model.pkl``)."""
+        return self._handler("model_fn", fn)
+
+    def input_fn(self, fn: H) -> H:
+        """Parse a request: ``input_fn(request_body, request_content_type)`` (default: CSV rows of numbers)."""
+        return self._handler("input_fn", fn)
+
+    def predict_fn(self, fn: H) -> H:
+        """Predict: ``predict_fn(input_data, model)`` (default: ``model.predict(input_data)``)."""
+        return self._handler("predict_fn", fn)
+
+    def output_fn(self, fn: H) -> H:
+        """Write the answer: ``output_fn(prediction, accept)`` returns ``str``/``bytes`` or
+        ``(body, content_type)`` (default: one CSV line per prediction)."""
+        return self._handler("output_fn", fn)
+
+    def _handler(self, role: str, fn: H) -> H:
+        if isinstance(fn, Node):
+            raise DeclarationError(
+                f"step {self.name!r}: @{self.name}.{role} got {fn!r}, a step; a handler is a plain function. "
+                f"Fix: decorate the function with @{self.name}.{role} only."
+            )
+        spec, kind = self._spec, str(self._spec.kind)
+        if isinstance(spec, FunctionSpec):
+            handlers = spec.handlers
+        else:  # a container or script step's image serves its model with its own code
+            handlers, kind = InferenceHandlers(), f"{spec.kind} (not a decorated function)"
+        new = add_handler(self.name, kind, handlers, role, fn)
+        assert isinstance(spec, FunctionSpec)  # add_handler refused every other kind
+        self._pipeline._redeclare(self, attrs.evolve(spec, handlers=new))
+        return fn
 
 
 class Step(Node, Generic[P, R]):
@@ -90,3 +131,18 @@ class Step(Node, Generic[P, R]):
         """A number of the step's metrics report: ``evaluate["accuracy"]``; in a nested report, its
         path, ``evaluate["regression_metrics"]["mse"]["value"]`` (or ``"regression_metrics.mse.value"``)."""
         return MetricRef(self.name, metric_path(self.name, key))
+
+
+class Script(Node):
+    """A declared script step (``pipe.script``): ``script.outputs["train"]`` names one of its outputs."""
+
+    __slots__ = ()
+
+    @property
+    def spec(self) -> ScriptSpec:
+        return self._spec  # type: ignore[return-value]
+
+    @property
+    def outputs(self) -> Outputs:
+        """The script's outputs: ``split.outputs["train"]`` is what a downstream step reads."""
+        return Outputs(self.name, tuple(o.name for o in self.spec.outputs))

@@ -85,4 +85,16 @@ def abalone_run(image_env, tmp_path_factory):
     return _shared_run(image_env, tmp_path_factory, "abalone")
 
 
+@pytest.fixture(scope="module")
+def abalone_xgboost_run(image_env, tmp_path_factory):
+    """The same for abalone with XGBoost as a dagml function whose requirements ship as wheels."""
+    return _shared_run(image_env, tmp_path_factory, "abalone_xgboost")
+
+
+@pytest.fixture(scope="module")
+def abalone_builtin_run(image_env, tmp_path_factory):
+    """The same for abalone with SageMaker's built-in XGBoost algorithm as a container step."""
+    return _shared_run(image_env, tmp_path_factory, "abalone_builtin")
+
+
 PIPELINES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pipelines")

@@ -347,7 +347,7 @@ class ControlPlane:
             if not isinstance(value, str):
                 raise DefinitionError(f"{step['Name']}: hyperparameter {key!r} is {value!r}, not a string")
             hyper[key] = value
-        if "sagemaker_submit_directory" in hyper:
+        if str(hyper.get("sagemaker_submit_directory", "")).startswith("s3://"):  # else a path inside the job
             hyper["sagemaker_submit_directory"] = self._local_code(hyper["sagemaker_submit_directory"])
         channels = {}
         for channel in args.get("InputDataConfig", []):

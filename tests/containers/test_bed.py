@@ -9,8 +9,11 @@ accepts (``image_env``).
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import tarfile
+import tempfile
 
 import pytest
 
@@ -36,15 +39,38 @@ EXPECTED = {
     "options": {"load", "fit", "audit", "publish"},
     "abalone": {"preprocess", "train", "evaluate", "AbaloneMseCheck", "RegisterAbaloneModel", "AbaloneModel", "AbaloneTransform"},
     "dataflow": {"split", "fit", "describe", "ScoreHoldoutModel", "ScoreHoldout"},
+    "abalone_xgboost": {
+        "preprocess", "train", "evaluate", "AbaloneXgboostMseCheck", "RegisterAbaloneXgboost", "AbaloneXgboostModel",
+        "AbaloneXgboostTransform",
+    },
+    "abalone_builtin": {
+        "preprocess", "train", "evaluate", "AbaloneBuiltinMseCheck", "RegisterAbaloneBuiltin", "AbaloneBuiltinModel",
+        "AbaloneBuiltinTransform",
+    },
+    "scripts": {"split", "fit", "check", "FitModel", "ScoreTest"},
+    "handlers": {"train", "PricerModel", "RegisterPricer", "PriceRows"},
 }
+#: The executions several tests read, each run once per module (conftest.py).
+SHARED = ("iris", "abalone", "abalone_xgboost", "abalone_builtin")
+#: Goldens whose models the image's own server scores (a container step's), not dagml's handler:
+#: the built-in XGBoost answers one prediction per line, each line ending in a newline.
+OWN_SERVER = ("abalone_builtin", "scripts")
 #: Models each golden creates (Model steps) or registers (RegisterModel) on its taken branch.
-MODELS = {"iris": 2, "minimal": 0, "branches": 1, "options": 0, "abalone": 2, "dataflow": 1}
+MODELS = {
+    "iris": 2, "minimal": 0, "branches": 1, "options": 0, "abalone": 2, "dataflow": 1, "abalone_xgboost": 2,
+    "abalone_builtin": 2, "scripts": 1, "handlers": 2,
+}
 CSV_ROWS = b"5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n5.9,3.0,4.2,1.5\n"
 #: Rows each golden's models score (the rest serve a model with no predict(): a clear 500).
+ABALONE_ROWS = b"0,1,0,0.4839,0.3781,0.1272,0.354,0.1666,0.0818,0.1075\n0,0,1,0.413,0.3088,0.1186,0.2286,0.0998,0.0501,0.0623\n"
 ROWS = {
     "iris": CSV_ROWS,
-    "abalone": b"0,1,0,0.4839,0.3781,0.1272,0.354,0.1666,0.0818,0.1075\n0,0,1,0.413,0.3088,0.1186,0.2286,0.0998,0.0501,0.0623\n",
+    "abalone": ABALONE_ROWS,
+    "abalone_xgboost": ABALONE_ROWS,
+    "abalone_builtin": ABALONE_ROWS,
     "dataflow": b"1\n2.5\n",
+    "scripts": b"1,3\n2,5\n",
+    "handlers": b"red,1.0\nblue,2.5\n",  # a word in every row: the step's own input_fn reads them
 }
 
 
@@ -107,7 +133,7 @@ def test_the_image_python_is_the_one_its_dockerfile_installs(image_env, tmp_path
 
 @pytest.mark.parametrize("name", sorted(ALL))
 def test_every_golden_pipeline_runs_its_taken_branch(request, image_env, name):
-    if name in ("iris", "abalone"):  # the shared executions (conftest.iris_run, abalone_run)
+    if name in SHARED:  # the shared executions (conftest.iris_run, abalone_run, ...)
         bed, compiled, execution = request.getfixturevalue(f"{name}_run")
     else:
         bed = request.getfixturevalue("bed")
@@ -136,7 +162,10 @@ def test_every_golden_pipeline_runs_its_taken_branch(request, image_env, name):
         assert served.responses, served.job.output
         ping, invocation = served.responses
         assert ping.status == 200
-        if name in ROWS:
+        if name in OWN_SERVER:
+            assert (invocation.status, invocation.content_type.split(";")[0]) == (200, "text/csv"), invocation
+            assert invocation.body.decode().count("\n") == ROWS[name].count(b"\n"), invocation.body
+        elif name in ROWS:
             assert (invocation.status, invocation.content_type) == (200, "text/csv; charset=utf-8"), invocation
             assert len(invocation.body.decode().split("\n")) == ROWS[name].count(b"\n"), invocation.body
         else:  # branches' "model" is a number: a clear 500 naming the fix, not an HTML page
@@ -312,9 +341,112 @@ def test_abalone_registers_its_model_quality_report_and_otherwise_fails_with_the
     assert failed.steps["AbaloneMseFail"].failure_reason == f"Execution failed: test MSE {value} is above the threshold 1.0"
 
 
+@pytest.mark.parametrize(("name", "prefix"), [("abalone_xgboost", "AbaloneXgboost"), ("abalone_builtin", "AbaloneBuiltin")])
+def test_abalone_switched_to_xgboost_registers_scores_and_otherwise_fails(request, image_env, name, prefix):
+    """Issue #16's proof: abalone with XGBoost, as a dagml function whose requirement ships as wheels and
+    as SageMaker's built-in algorithm (a container step), each end to end with the network cut."""
+    bed, compiled, execution = request.getfixturevalue(f"{name}_run")
+    assert execution.status == "Succeeded", _logs(execution)
+    (package,) = execution.packages
+    mse = json.loads(bed.s3.get(package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]))["regression_metrics"]["mse"]
+    assert 0 < mse["value"] < 6.0 and mse["standard_deviation"] > 0
+    scored = execution.steps[f"{prefix}Transform"].properties["TransformOutput.S3OutputPath"]
+    predictions = [float(p) for p in bed.s3.get(scored + "/abalone_batch.csv.out").decode().split()]
+    assert len(predictions) == 60 and all(0 < p < 40 for p in predictions)  # rings, not zeros or garbage
+
+    _, failed = bed.run(GOLDENS[name], MseThreshold=1.0)
+    assert failed.status == "Failed"
+    assert set(failed.ran()) == {"preprocess", "train", "evaluate", f"{prefix}MseCheck", f"{prefix}MseFail"}
+
+
+def test_a_model_served_by_its_own_handlers_reads_words_answers_json_and_scores_a_transform(bed):
+    """Custom inference (issue #16, part 4): the registered model's container names the step whose
+    input_fn, predict_fn and output_fn serve it, finds them in its own bundle, and keeps dagml's
+    HTTP answers for what the user's functions leave to dagml's defaults."""
+    compiled, execution = bed.run(GOLDENS["handlers"])
+    assert execution.status == "Succeeded", _logs(execution)
+    (package,) = execution.packages
+    (container,) = package["InferenceSpecification"]["Containers"]
+    assert (container["Environment"]["DAGML_TARGET"], container["Environment"]["DAGML_STEP"]) == ("handlers.py", "train")
+    rows = b"Red,1.25\nblue,0.5\ngreen,2.0\n"  # a word in every row, which dagml's default refuses
+    served = serve(
+        bed.plane,
+        container,
+        [
+            Request("GET", "/ping"),
+            Request("POST", "/invocations", rows, {"Content-Type": "text/csv"}),
+            Request("POST", "/invocations", rows, {"Content-Type": "text/csv", "Accept": "application/json"}),
+            Request("POST", "/invocations", rows, {"Content-Type": "text/csv; charset=utf-8", "Accept": "*/*"}),
+            Request("POST", "/invocations", b'{"rows": [["red", 1]]}', {"Content-Type": "application/json"}),
+            Request("POST", "/invocations", b"purple,1.0\n", {"Content-Type": "text/csv"}),
+            Request("POST", "/invocations", rows, {"Content-Type": "text/csv", "Accept": "text/plain"}),
+        ],
+        "endpoint",
+    )
+    assert served.responses, served.job.output
+    ping, plain, as_json, star, json_in, unknown, text_plain = served.responses
+    assert ping.status == 200
+    for ok in (plain, star):  # no Accept, */*: the container's default, CSV, which the user's output_fn writes
+        assert (ok.status, ok.content_type) == (200, "text/csv; charset=utf-8"), ok
+        assert ok.body == b"3.5\n4.0\n6.0"
+    assert (as_json.status, as_json.content_type) == (200, "application/json"), as_json
+    assert json.loads(as_json.body) == {"predictions": [3.5, 4.0, 6.0]}
+    # The user's InferenceError keeps its status; a ValueError from their input_fn is a 400 naming it; the
+    # CSV writer of dagml that their output_fn calls still answers 406. All in the stack's JSON error body.
+    for answer, status, says in (
+        (json_in, 415, b"send text/csv rows"),
+        (unknown, 400, b"input_fn handlers.parse raised ValueError: row 1: unknown colour 'purple'"),
+        (text_plain, 406, b"unsupported accept type"),
+    ):
+        assert (answer.status, answer.content_type) == (status, "application/json"), answer
+        assert says in json.loads(answer.body)["error-message"].encode(), answer.body
+    # The batch transform (both batch strategies, compared by the control plane) used the same functions.
+    scored = execution.steps["PriceRows"].properties["TransformOutput.S3OutputPath"]
+    assert bed.s3.get(scored + "/to_score.csv.out") == b"3.5\n4.0\n6.0\n1.0\n"
+
+
+def test_a_requirement_the_image_lacks_installs_from_the_shipped_wheels_with_no_network(abalone_xgboost_run):
+    bed, compiled, execution = abalone_xgboost_run
+    image, venv = bed.image, bed.plane.venv
+    probe = run_container(image, venv, _empty_root(bed), ["python3", "-c", "import xgboost"])
+    assert probe.exit_code != 0 and "No module named 'xgboost'" in probe.output  # not in the image
+    wheels = sorted(uri for uri, _ in compiled.wheels)
+    assert any("/xgboost_cpu-3.2.0-" in uri for uri in wheels) and any(uri.endswith("/dagml-requirements.txt") for uri in wheels)
+    for step in ("train", "evaluate"):  # both jobs imported it, from the wheels, offline
+        assert execution.steps[step].status == "Succeeded"
+    assert "xgboost 3.2.0" in execution.steps["train"].job.output
+    # The registered model carries its wheels, so the containers that serve it install them too.
+    (package,) = execution.packages
+    (container,) = package["InferenceSpecification"]["Containers"]
+    artifact = bed.s3.get(container["ModelDataUrl"])
+    with tarfile.open(fileobj=io.BytesIO(artifact)) as tar:
+        names = tar.getnames()
+    assert "model.pkl" in names and any(n.startswith("dagml-wheels/xgboost_cpu-3.2.0-") for n in names)
+
+
+def _empty_root(bed) -> str:
+    return tempfile.mkdtemp(prefix="probe-", dir=bed.plane.workdir)
+
+
 def _logs(execution) -> str:
     return "\n".join(
         f"--- {name}: {run.status} {run.failure_reason}\n{run.job.output[-2500:] if run.job else ''}"
         for name, run in execution.steps.items()
         if run.status == "Failed"
     )
+
+
+def test_existing_scripts_run_unchanged_in_the_image(bed):
+    """pipe.script (issue #16): a processing script reads /opt/ml/processing/input and writes its outputs,
+    a script-mode training script reads its channel and writes SM_MODEL_DIR, and the image serves the
+    model with the script's own model_fn/predict_fn, offline."""
+    stage_datasets(bed, GOLDENS["scripts"])
+    compiled, execution = bed.run(GOLDENS["scripts"])
+    assert execution.status == "Succeeded", _logs(execution)
+    assert "split 20 rows: 15 train, 5 test (every 4th)" in execution.steps["split"].job.output
+    assert "fit y = 2.000 x + 1.000 on 15 points" in execution.steps["fit"].job.output
+    metrics = execution.steps["check"].properties["ProcessingOutputConfig.Outputs['metrics'].S3Output.S3Uri"]
+    assert json.loads(bed.s3.get(metrics + "/evaluation.json")) == {"max_error": 0.0}
+    scored = execution.steps["ScoreTest"].properties["TransformOutput.S3OutputPath"]
+    predictions = bed.s3.get(scored + "/test.csv.out").decode().split()
+    assert [float(p) for p in predictions] == [1.0, 9.0, 17.0, 25.0, 33.0]  # 2x + 1 at x = 0, 4, 8, 12, 16

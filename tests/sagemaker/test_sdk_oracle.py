@@ -147,7 +147,22 @@ SDK_DEFAULTS = [
         "Steps/*/Arguments/AlgorithmSpecification/ContainerEntrypoint",
         lambda dagml, sdk: dagml == ["python3", "-m", "sagemaker_training.cli.train"] and sdk == MISSING,
     ),
+    Difference(
+        "Container-step model environment",
+        "for a model without source code (a container step's, served by the image's own server) ModelBuilder "
+        "writes SAGEMAKER_PROGRAM and SAGEMAKER_SUBMIT_DIRECTORY empty, the log level and the region; dagml "
+        "writes no Environment: the image needs none (tests/containers serves it without).",
+        "Steps/*/Arguments/*/Environment",
+        lambda dagml, sdk: dagml == MISSING and (sdk == {} or _without_source(sdk)),
+    ),
 ]
+
+
+def _without_source(environment: Any) -> bool:
+    """ModelBuilder's environment of a model that has no source code (see the difference above)."""
+    return isinstance(environment, dict) and environment.get("SAGEMAKER_PROGRAM") == "" and not environment.get(
+        "SAGEMAKER_SUBMIT_DIRECTORY"
+    )
 
 
 def _split_retry(policies: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -278,7 +293,7 @@ def register_core(step: dict[str, Any]) -> dict[str, Any]:
         "transform_instances": spec["SupportedTransformInstanceTypes"],
         "model_data": container["ModelDataUrl"],
         "image": container["Image"],
-        "environment": container.get("Environment"),
+        "environment": None if _without_source(container.get("Environment")) else container.get("Environment"),
         "metrics": args.get("ModelMetrics", {}).get("ModelQuality", {}).get("Statistics"),
         "description": args.get("ModelPackageDescription"),
     }
