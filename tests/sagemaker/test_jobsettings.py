@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from types import SimpleNamespace
 from typing import Any
 
@@ -24,7 +22,13 @@ from dagml.spec.target import load_target
 from tests.conftest import ROOT
 from tests.golden_json import GOLDEN_SETTINGS
 from tests.sagemaker.schema_allowlist import normalize as allow
-from tests.sagemaker.test_sdk_oracle import SDK_DEFAULTS, SDK_MISSING, assert_same_facets, unexplained
+from tests.sagemaker.test_sdk_oracle import (
+    OFFLINE_SDK_PRELUDE,
+    SDK_DEFAULTS,
+    assert_same_facets,
+    run_sdk_script,
+    unexplained,
+)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHOWCASE = os.path.join(HERE, "jobs_pipeline.py")
@@ -158,31 +162,7 @@ def test_a_container_step_and_its_model(tmp_path):
 
 # ---------------------------------------------------------------- the oracles
 
-ORACLE_SCRIPT = r"""
-import importlib.util, json, logging, socket, sys, warnings
-
-attempts = []
-
-def refuse(*args, **kwargs):
-    attempts.append(repr(args[:2]))
-    raise OSError("network is disabled in the SDK oracle")
-
-socket.socket.connect = socket.socket.connect_ex = refuse
-socket.getaddrinfo = socket.create_connection = refuse
-warnings.filterwarnings("ignore")
-try:
-    missing = importlib.util.find_spec("sagemaker.mlops") is None
-except ImportError:
-    missing = True
-if missing:
-    raise SystemExit(3)
-
-from dagml.sagemaker import Settings
-from dagml.sagemaker.interop import offline_sdk_environment, pipeline_session, to_sdk
-from dagml.spec.target import load_target
-from tests.golden_json import GOLDEN_SETTINGS
-
-settings = Settings(**GOLDEN_SETTINGS)
+ORACLE_SCRIPT = OFFLINE_SDK_PRELUDE + r"""
 with offline_sdk_environment(settings.region):
     logging.disable(logging.WARNING)
     sdk = to_sdk(load_target(sys.argv[1]).validate(), settings, session=pipeline_session(settings))
@@ -191,15 +171,7 @@ with offline_sdk_environment(settings.region):
 
 
 def test_the_sdk_builds_the_same_definition(definition):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAGEMAKER_", "DAGML_"))}
-    env["PYTHONPATH"] = ROOT
-    result = subprocess.run(
-        [sys.executable, "-c", ORACLE_SCRIPT, SHOWCASE], capture_output=True, text=True, cwd=ROOT, env=env
-    )
-    if result.returncode == SDK_MISSING:
-        pytest.fail("the SageMaker SDK v3 is a dev dependency: pip install -e '.[dev]'", pytrace=False)
-    assert result.returncode == 0, result.stderr[-4000:]
-    out = json.loads(result.stdout.splitlines()[-1])
+    out = run_sdk_script(ORACLE_SCRIPT, SHOWCASE)
     assert out["network"] == []
     assert_same_facets(definition, out["definition"])
     left, _ = unexplained(definition, out["definition"], SDK_DEFAULTS)

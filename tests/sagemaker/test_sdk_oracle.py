@@ -36,7 +36,9 @@ SDK_MISSING = 3
 #: Mappings the goldens leave out (an explicit model step, transforms of step outputs, ...).
 EXTRAS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sdk_extras.py")
 
-SDK_SCRIPT = r"""
+#: The start of every script that builds a definition with the SDK: sockets refuse (and record) every
+#: connection, and exit SDK_MISSING when the SDK is not importable. Defines ``attempts``, ``settings``.
+OFFLINE_SDK_PRELUDE = r"""
 import importlib.util, json, logging, os, socket, sys, warnings
 
 attempts = []
@@ -62,6 +64,9 @@ if missing:
     raise SystemExit(3)
 
 settings = Settings(**GOLDEN_SETTINGS)
+"""
+
+SDK_SCRIPT = OFFLINE_SDK_PRELUDE + r"""
 EXTRAS = sys.argv[1]
 watched = ("AWS_REGION", "AWS_DEFAULT_REGION", "SAGEMAKER_VALIDATE_ROLE", "SAGEMAKER_USER_CONFIG_OVERRIDE")
 before = {k: os.environ.get(k) for k in watched}
@@ -84,9 +89,15 @@ print(json.dumps(out))
 
 def run_sdk(prelude: str = "") -> dict[str, Any]:
     """Run ``SDK_SCRIPT``; fail (never skip: the SDK is a dev dependency) when the SDK is missing."""
+    return run_sdk_script(prelude + SDK_SCRIPT, EXTRAS)
+
+
+def run_sdk_script(script: str, *argv: str) -> dict[str, Any]:
+    """Run a script that builds with the SDK (``OFFLINE_SDK_PRELUDE`` first) and return the JSON it prints
+    last; fail (never skip: the SDK is a dev dependency) when the SDK is missing."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAGEMAKER_", "DAGML_"))}
     env["PYTHONPATH"] = ROOT
-    command = [sys.executable, "-c", prelude + SDK_SCRIPT, EXTRAS]
+    command = [sys.executable, "-c", script, *argv]
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env)
     if result.returncode == SDK_MISSING:
         pytest.fail(
