@@ -78,7 +78,9 @@ container-bed: setup-dev
 
 # Every benchmark, side by side with its reference (SageMaker SDK v3, direct calls); about
 # 15 minutes on 2 cores. Writes docs/performance.md. BENCH_ARGS=--quick for a smoke run.
+# Hamilton (the `bench` extra) is the reference of benchmark 3's chain; nothing else needs it.
 bench: setup-dev
+	$(UV) -e '.[dev,bench]'
 	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 # Regenerate the golden files beside tests/pipelines/*.py (then review the diff).

@@ -122,6 +122,7 @@ def child_env(**extra: str) -> dict[str, str]:
 class ChildResult:
     seconds: float
     max_rss: int  # bytes: the child's peak resident set, including children it waited for
+    cpu: float  # seconds of CPU (user + system) of the child and every child it waited for
     stdout: str
     stderr: str
     returncode: int
@@ -146,7 +147,7 @@ def run_child(argv: Sequence[str], *, cwd: str | None = None, env: dict[str, str
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return ChildResult(wall, usage.ru_maxrss * 1024, out.read().decode(errors="replace"),
+        return ChildResult(wall, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime, out.read().decode(errors="replace"),
                            err.read().decode(errors="replace"), proc.returncode)
 
 
@@ -277,6 +278,11 @@ def machine() -> dict[str, str]:
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "os": platform.platform(),
     }
+
+
+def load_average() -> float:
+    """The 1-minute load average (runnable processes; 2 means both cores of this machine busy)."""
+    return os.getloadavg()[0]
 
 
 def print_section(section: Section) -> None:

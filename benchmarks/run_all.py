@@ -26,7 +26,7 @@ import bench_iris
 import bench_memory
 import bench_run
 import bench_scaling
-from harness import ROOT, Section, machine, print_section, seconds
+from harness import ROOT, Section, load_average, machine, print_section, seconds
 
 BENCHMARKS = {
     "compile": bench_compile.run,
@@ -53,7 +53,7 @@ def analysis(path: str) -> str:
     return PLACEHOLDER
 
 
-def markdown(sections: list[Section], took: float, quick: bool, kept: str) -> str:
+def markdown(sections: list[Section], took: float, quick: bool, kept: str, load: tuple[float, float]) -> str:
     info = machine()
     today = datetime.date.today().isoformat()
     out = [
@@ -70,6 +70,7 @@ def markdown(sections: list[Section], took: float, quick: bool, kept: str) -> st
         f"| memory | {info['memory']} |",
         f"| Python | {info['python']} |",
         f"| OS | {info['os']} |",
+        f"| load (1-minute average) | {load[0]:.2f} at the start, {load[1]:.2f} at the end |",
         "",
         "These machines are shared and noisy: every speed claim below is a ratio against a reference measured "
         "side by side in the same run, with the median and the spread (lowest-highest) over repeated runs. "
@@ -115,6 +116,7 @@ def main() -> None:
     info = machine()
     print(f"# dagml benchmarks: {info['cpu']}, {info['cores']} cores, {info['memory']}, {info['python']}", flush=True)
     t = time.perf_counter()
+    load_start = load_average()
     sections = []
     for key in chosen:
         started = time.perf_counter()
@@ -129,7 +131,8 @@ def main() -> None:
     for title, goal in missed:
         print(f"#   MISSED {title}: {goal}", flush=True)
     if output:
-        text = markdown(sections, took, args.quick, analysis(output if os.path.exists(output) else DOC))
+        load = (load_start, load_average())
+        text = markdown(sections, took, args.quick, analysis(output if os.path.exists(output) else DOC), load)
         with open(output, "w", encoding="utf-8") as f:
             f.write(text)
         print(f"# wrote {output}", flush=True)
