@@ -62,9 +62,17 @@ def artifact_hash(kind: str, root: str) -> str | None:
     if parts is None:
         return None
     digest = hashlib.sha256()
+    listed: dict[str, set[str]] = {}  # a folder -> what is in it: one listing, not a stat per part
     for part in parts:
         path = os.path.join(root, part)
-        digest.update(part.encode() + b"\0" + (content_hash(path).encode() if os.path.exists(path) else b"-"))
+        folder, name = os.path.split(path)
+        if folder not in listed:
+            try:
+                listed[folder] = set(os.listdir(folder))
+            except OSError:
+                listed[folder] = set()
+        there = name in listed[folder] and os.path.exists(path)  # exists: a dangling link is not there
+        digest.update(part.encode() + b"\0" + (content_hash(path).encode() if there else b"-"))
     return digest.hexdigest()
 
 
@@ -93,6 +101,8 @@ class StepCache:
         self.keys: dict[str, str] = {}
         #: Steps whose result depends on a value without a stable fingerprint, and why.
         self.uncacheable: dict[str, str] = {}
+        #: (key, step) of this run's steps that succeeded since :meth:`take` was last called.
+        self._remembered: list[tuple[str, str]] = []
 
     def key(self, spec: FunctionSpec, environment: str | None = None) -> str:
         """Compute, remember and return the step's key (its upstream steps' keys must be known).
@@ -150,6 +160,19 @@ class StepCache:
         Returns (the run they come from, their artifact hash), or None when there is no
         usable hit: caching is off, no step has the key, or its outputs are gone or changed.
         """
+        found = self.hit(spec, key)
+        if found is None:
+            return None
+        (run_id, step), expected = found
+        root = self.context.dir(spec.name)
+        shutil.rmtree(root, ignore_errors=True)
+        link_tree(self.context.store.step_dir(run_id, step), root)
+        return run_id, expected
+
+    def hit(self, spec: FunctionSpec, key: str) -> tuple[tuple[str, str], str] | None:
+        """((run, step), the artifact hash) of an earlier step with this key whose outputs are
+        still there and still match the hash recorded when it finished (a torn or changed file
+        never does); None when there is none. Changes nothing."""
         ctx = self.context
         if not self.enabled:
             return None
@@ -161,13 +184,20 @@ class StepCache:
         expected = recorded.detail.get("artifacts") if recorded is not None else None
         if expected is None or expected != artifact_hash(spec.kind, source):
             return None  # the cached outputs are gone or changed: run the step
-        root = ctx.dir(spec.name)
-        shutil.rmtree(root, ignore_errors=True)
-        link_tree(source, root)
-        return hit[0], str(expected)
+        return hit, str(expected)
 
     def remember(self, spec: FunctionSpec) -> None:
-        """Record that this run's step, which just succeeded, holds the outputs for its key."""
+        """Note that this run's step, which just succeeded, holds the outputs for its key; the run
+        store records it with the step's status (:meth:`take`)."""
         key = self.keys.get(spec.name)
         if key and self.enabled:
-            self.context.store.remember(key, self.context.run_id, spec.name)
+            self._remembered.append((key, spec.name))
+
+    def take(self) -> list[tuple[str, str]]:
+        """The (key, step) entries noted since the last call, for the run store to record."""
+        taken, self._remembered = self._remembered, []
+        return taken
+
+    def give_back(self, taken: list[tuple[str, str]]) -> None:
+        """Entries :meth:`take` returned that the run store could not record: taken again next time."""
+        self._remembered[:0] = taken

@@ -1,7 +1,10 @@
 """The bookkeeping of a local run: every step's status, committed to the run store as it changes.
 
-Every change goes to the run store at once (so ``--resume`` knows exactly what
-finished) and to the live progress display. :meth:`Ledger.verdict` reads the
+Every change goes to the live progress display at once, and to the run store
+with the others of the same moment: :meth:`Ledger.save` commits them in one
+transaction, and the runner calls it before it waits for a worker again (so
+``--resume`` knows what finished, and ``dagml runs show`` is at most the
+changes of one scheduling pass behind). :meth:`Ledger.verdict` reads the
 statuses a pending step waits on; :meth:`Ledger.restore` takes back what an
 earlier attempt of the run finished; :meth:`Ledger.final_status` says how the
 run ended.
@@ -34,17 +37,32 @@ class Ledger:
         self._finished: set[str] = set()
         #: Step -> the steps it reads or runs after (asked once: the graph sorts them on every call).
         self._upstream: dict[str, tuple[str, ...]] = {}
+        #: Records not committed yet (:meth:`save`), the last one of each step.
+        self._unsaved: dict[str, StepRecord] = {}
 
     def mark(self, record: StepRecord) -> None:
-        """Record a step's new status: in memory, in the run store, on the progress display."""
+        """Record a step's new status: in memory, on the progress display, and in the run store at
+        the next :meth:`save`."""
         self.state[record.step] = record.status
         self.records[record.step] = record
-        self.context.store.set_step(self.context.run_id, record)
+        self._unsaved[record.step] = record
         if record.status in ("pending", "running"):
             self._finished.discard(record.step)
         else:
             self._finished.add(record.step)
         self.progress.step(record, len(self.state), len(self._finished))
+
+    def save(self, cached: list[tuple[str, str]] | None = None) -> None:
+        """Commit the status changes since the last save to the run store, with ``cached`` (cache
+        key, step) entries of this run, in one transaction."""
+        if self._unsaved or cached:
+            records, self._unsaved = list(self._unsaved.values()), {}
+            try:
+                self.context.store.set_steps(self.context.run_id, records, cached or ())
+            except BaseException:
+                for record in records:  # not committed: saved with the next changes
+                    self._unsaved.setdefault(record.step, record)
+                raise
 
     def branch(self, condition: str) -> str | None:
         """The branch a decided condition took: ``"then"`` or ``"otherwise"``."""
@@ -52,8 +70,17 @@ class Ledger:
         branch = record.detail.get("branch") if record is not None else None
         return str(branch) if branch else None
 
-    def verdict(self, name: str) -> Verdict:
-        """What the statuses of a pending step's condition and inputs say: run it, wait, skip it or not."""
+    def upstream(self, name: str) -> tuple[str, ...]:
+        """The steps ``name`` reads or runs after."""
+        if name not in self._upstream:
+            self._upstream[name] = self.context.graph.upstream(name)
+        return self._upstream[name]
+
+    def verdict(self, name: str, assume: str | None = None) -> Verdict:
+        """What the statuses of a pending step's condition and inputs say: run it, wait, skip it or not.
+
+        ``assume``: a step taken as succeeded (the verdict once that running step succeeds).
+        """
         gate = self.context.graph.branch_of.get(name)
         if gate is not None:
             cond, side = gate
@@ -67,10 +94,8 @@ class Ledger:
             if self.branch(cond) != side:
                 return "skip"
         waiting = False
-        if name not in self._upstream:
-            self._upstream[name] = self.context.graph.upstream(name)
-        for dep in self._upstream[name]:
-            status = self.state[dep]
+        for dep in self.upstream(name):
+            status = "succeeded" if dep == assume else self.state[dep]
             if status in STOPPED:
                 return "blocked"
             if status == "skipped":

@@ -107,22 +107,31 @@ class RunResult:
         registered version's ``artifact``, each named output's directory (``outputs/<name>``).
         Empty for a step that produced nothing or did not finish."""
         record = self.steps.get(step)
-        if record is None or record.status not in ("succeeded", "cached"):
+        if record is None or record.status not in DONE:
             return {}
         root = self.step_dir(step)
+        try:  # what is there, read once: a stat per candidate costs more on a run of thousands of steps
+            present = set(os.listdir(root))
+        except OSError:
+            present = set()
         candidates: list[tuple[str, str]] = [
-            ("output", os.path.join(root, c.PROCESSING_OUTPUT_DIR, c.OUTPUT_FILE)),
-            ("metrics", os.path.join(root, c.PROCESSING_METRICS_DIR, c.METRICS_FILE)),
-            ("csv", os.path.join(root, c.PROCESSING_CSV_DIR, c.CSV_FILE)),
-            ("model", os.path.join(root, c.MODEL_DIR, c.MODEL_FILE)),
+            (name, os.path.join(root, folder, file))
+            for name, folder, file in (
+                ("output", c.PROCESSING_OUTPUT_DIR, c.OUTPUT_FILE),
+                ("metrics", c.PROCESSING_METRICS_DIR, c.METRICS_FILE),
+                ("csv", c.PROCESSING_CSV_DIR, c.CSV_FILE),
+                ("model", c.MODEL_DIR, c.MODEL_FILE),
+            )
+            if folder.split("/")[0] in present
         ]
         predictions = os.path.join(root, PREDICTIONS_DIR)
-        if os.path.isdir(predictions):
+        if PREDICTIONS_DIR in present and os.path.isdir(predictions):
             files = sorted(os.listdir(predictions))
             candidates += [("predictions" if len(files) == 1 else f"predictions/{f}", os.path.join(predictions, f)) for f in files]
         found = {name: path for name, path in candidates if os.path.isfile(path)}
-        named = os.path.join(root, c.SCRIPT_OUTPUT_DIR if record.kind == "script" else c.PROCESSING_OUTPUTS_DIR)
-        if os.path.isdir(named):  # named outputs: each its directory (files, or output.pkl holding a value)
+        kind_dir = c.SCRIPT_OUTPUT_DIR if record.kind == "script" else c.PROCESSING_OUTPUTS_DIR
+        named = os.path.join(root, kind_dir)
+        if kind_dir.split("/")[0] in present and os.path.isdir(named):  # named outputs: each its directory
             found.update({f"outputs/{n}": os.path.join(named, n) for n in sorted(os.listdir(named))})
         if record.kind in ("container", "script") and os.path.isdir(os.path.join(root, c.MODEL_DIR)):
             found["model"] = os.path.join(root, c.MODEL_DIR)
@@ -149,20 +158,20 @@ class RunResult:
             "params": self.run.params,
             "started": iso(self.run.started),
             "finished": iso(self.run.finished),
-            "steps": [
-                {
-                    "name": name,
-                    "kind": r.kind,
-                    "status": r.status,
-                    "duration": None if r.duration is None else round(r.duration, 3),
-                    "cached_from": r.cached_from,
-                    "error": r.error,
-                    "detail": r.detail,
-                    "metrics": self.metrics(name) if r.kind == "processing" and r.status in DONE else None,
-                    "dir": self.step_dir(name),
-                    "outputs": self.outputs(name),
-                }
-                for name in self.order
-                if (r := self.steps.get(name)) is not None
-            ],
+            "steps": [self._step_dict(name, r) for name in self.order if (r := self.steps.get(name)) is not None],
+        }
+
+    def _step_dict(self, name: str, r: StepRecord) -> dict[str, Any]:
+        outputs = self.outputs(name)
+        return {
+            "name": name,
+            "kind": r.kind,
+            "status": r.status,
+            "duration": None if r.duration is None else round(r.duration, 3),
+            "cached_from": r.cached_from,
+            "error": r.error,
+            "detail": r.detail,
+            "metrics": self.metrics(name) if r.kind == "processing" and "metrics" in outputs else None,
+            "dir": self.step_dir(name),
+            "outputs": outputs,
         }

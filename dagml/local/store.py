@@ -2,9 +2,11 @@
 
 Files live under ``<home>/runs/<run_id>/steps/<step>/`` (each step's directory
 is the container root its job sees); metadata lives in ``<home>/runs.db``
-(SQLite, WAL). Every status change is committed as it happens, so a runner
-killed at any moment loses nothing that had finished, and ``--resume`` knows
-exactly what did. A missing ``runs.db`` is created; one that is there but
+(SQLite, WAL). Status changes are committed in batches, one transaction each
+time the runner is about to wait (:meth:`RunStore.set_steps`), so a runner
+killed at any moment loses nothing it had recorded, and ``--resume`` knows
+exactly what finished; :meth:`RunStore.sync` makes a run durable when it ends
+(docs/local.md, "Durability"). A missing ``runs.db`` is created; one that is there but
 damaged, unreadable, locked or on a full disk is a :class:`StoreError` naming
 the file and the fix, and is never replaced (``dagml.local.home.Database``).
 """
@@ -12,13 +14,14 @@ the file and the fix, and is never replaced (``dagml.local.home.Database``).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import secrets
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -66,6 +69,8 @@ CREATE TABLE IF NOT EXISTS cache (
     cache_key TEXT PRIMARY KEY, run_id TEXT NOT NULL, step TEXT NOT NULL, created REAL NOT NULL
 );
 """
+#: Step rows written by one INSERT (10 values each: within the 999 variables old SQLite builds allow).
+_ROWS_PER_STATEMENT = 99
 #: SQLite's wait for a lock (seconds); creating the store retries "locked" for as long again.
 _BUSY_TIMEOUT = 30.0
 _KINDS: dict[str, Kind] = {kind: kind for kind in KINDS}
@@ -184,6 +189,27 @@ class RunStore:
         except Exception:  # noqa: BLE001 - interpreter shutdown: sqlite3 may be half torn down
             pass
 
+    def sync(self, run_id: str) -> None:
+        """Make what run ``run_id`` wrote so far durable: its steps' files and ``runs.db``.
+
+        Steps write their files without an fsync each (``dagml.runtime.artifacts.deferred_sync``)
+        and SQLite commits without one (WAL, ``synchronous=NORMAL``); the runner calls this once,
+        when the run ends or stops. Linux: ``syncfs`` of the file system holding the run (one
+        call, whatever the number of files); elsewhere ``sync``.
+        """
+        directory = self.run_dir(run_id)
+        try:
+            syncfs = ctypes.CDLL(None, use_errno=True).syncfs
+            fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        except (OSError, AttributeError):  # no syncfs here (macOS), or no directory: everything
+            os.sync()
+            return
+        try:
+            if syncfs(fd) != 0:
+                os.sync()
+        finally:
+            os.close(fd)
+
     # ------------------------------------------------------------ paths
     def run_dir(self, run_id: str) -> str:
         return os.path.join(self.home, "runs", run_id)
@@ -232,22 +258,44 @@ class RunStore:
 
     # ------------------------------------------------------------ steps
     def set_step(self, run_id: str, record: StepRecord) -> None:
-        with self._connect(run_id) as db:
-            db.execute(
-                "INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    run_id,
-                    record.step,
-                    record.kind,
-                    record.status,
-                    record.started,
-                    record.finished,
-                    record.cache_key,
-                    record.cached_from,
-                    record.error,
-                    json.dumps(record.detail, sort_keys=True),
-                ),
+        self.set_steps(run_id, [record])
+
+    def set_steps(self, run_id: str, records: Iterable[StepRecord], cached: Iterable[tuple[str, str]] = ()) -> None:
+        """Record these steps' statuses, and ``cached`` (cache key, step) entries of this run
+        (:meth:`remember`), in one transaction: all of them are committed, or none."""
+        rows = [
+            (
+                run_id,
+                record.step,
+                record.kind,
+                record.status,
+                record.started,
+                record.finished,
+                record.cache_key,
+                record.cached_from,
+                record.error,
+                json.dumps(record.detail, sort_keys=True),
             )
+            for record in records
+        ]
+        keys = [(key, run_id, step, now()) for key, step in cached]
+        if not rows and not keys:
+            return
+        with self._connect(run_id) as db:
+            if not keys and len(rows) <= _ROWS_PER_STATEMENT:  # autocommit: one statement is one transaction
+                values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows))
+                db.execute(f"INSERT OR REPLACE INTO steps VALUES {values}", [v for row in rows for v in row])
+                return
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany("INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                db.executemany("INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?)", keys)
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        db.execute("ROLLBACK")
+                raise
 
     def steps(self, run_id: str) -> dict[str, StepRecord]:
         with self._connect() as db:

@@ -20,7 +20,7 @@ from dagml.graph.wiring import CONSTANT, DATASET, OUTPUT, OUTPUT_DIRS, PARAM, ST
 from dagml.local.context import RunContext
 from dagml.local.result import PREDICTIONS_DIR
 from dagml.local.workers import Task
-from dagml.runtime.entry import param_text
+from dagml.runtime.entry import Invocation, param_text, unquote
 from dagml.spec.params import Param
 from dagml.spec.specs import ContainerSpec, FunctionSpec, ModelSpec, NodeSpec, ScriptSpec, TransformSpec
 
@@ -50,10 +50,18 @@ def output_path(context: RunContext, source: NodeSpec, output: str | None = None
     raise AssertionError(f"step {source.name!r} is a {source.kind} step: it has no output to read")
 
 
-def _fresh_dir(context: RunContext, step: str) -> str:
+def _fresh_dir(context: RunContext, step: str, inside: str | None = None) -> str:
+    """The step's directory, emptied (with ``inside``, a directory in it, made too)."""
     root = context.dir(step)
-    shutil.rmtree(root, ignore_errors=True)
-    os.makedirs(root)
+    try:
+        os.mkdir(root)  # a new run's step: no directory yet
+    except FileExistsError:  # resumed, or laid out before: start again from nothing
+        shutil.rmtree(root, ignore_errors=True)
+        os.mkdir(root)
+    except FileNotFoundError:  # no steps/ folder (a step directory that is never made otherwise)
+        os.makedirs(root)
+    if inside:
+        os.makedirs(os.path.join(root, inside))
     return root
 
 
@@ -73,13 +81,14 @@ def function_task(context: RunContext, spec: FunctionSpec, target: str | None = 
     ``target``: what the runtime loads, if not the run's (``--image-env``: the code bundle's).
     """
     target = target or context.target
-    root = _fresh_dir(context, spec.name)
+    bindings = context.graph.bindings[spec.name]
     base = c.TRAINING_CHANNEL_DIR if spec.kind == "training" else c.PROCESSING_INPUT_DIR
+    linked = any(b.source in (STEP, OUTPUT) for b in bindings)
+    root = _fresh_dir(context, spec.name, base if linked else None)
     params: list[tuple[str, str]] = []
-    for b in context.graph.bindings[spec.name]:
+    for b in bindings:
         link = os.path.join(root, base, b.parameter)
         if b.source in (STEP, OUTPUT):
-            os.makedirs(os.path.dirname(link), exist_ok=True)
             os.symlink(output_path(context, context.graph[b.ref or ""], b.output), link)
         elif b.source == DATASET:
             _link(context.params[b.ref or ""], link)
@@ -95,11 +104,14 @@ def function_task(context: RunContext, spec: FunctionSpec, target: str | None = 
         os.makedirs(os.path.dirname(config))
         with open(config, "w", encoding="utf-8") as f:
             json.dump(hyper, f, sort_keys=True)
-        return Task(spec.name, "function", root, log, (), timeout=timeout)
+        # What the runtime reads from that file (dagml.runtime.entry.parse_invocation), already read.
+        invocation = Invocation("training", target, spec.name, {k: unquote(v) for k, v in params})
+        return Task(spec.name, "function", root, log, (), timeout=timeout, invocation=invocation, outputs=spec.kind)
     argv = ["--mode", "processing", "--target", target, "--step", spec.name]
     for name, value in params:
         argv += ["--param", name, value]
-    return Task(spec.name, "function", root, log, tuple(argv), timeout=timeout)
+    invocation = Invocation("processing", target, spec.name, dict(params))
+    return Task(spec.name, "function", root, log, tuple(argv), timeout=timeout, invocation=invocation, outputs=spec.kind)
 
 
 def transform_task(context: RunContext, spec: TransformSpec) -> Task:
@@ -128,6 +140,7 @@ def transform_task(context: RunContext, spec: TransformSpec) -> Task:
         transform=(model_dir, source, out),
         handlers=handlers,
         content_type=spec.content_type,
+        outputs=spec.kind,
     )
 
 
@@ -218,4 +231,14 @@ def script_task(context: RunContext, spec: ScriptSpec) -> Task:
     command = (*prefix, sys.executable, spec.path, *argv)
     timeout = float(spec.options.timeout) if spec.options.timeout else None
     log = os.path.join(root, LOG_FILE)
-    return Task(spec.name, "script", root, log, command, timeout=timeout, env=tuple(sorted(env.items())), cwd=os.path.dirname(spec.path))
+    return Task(
+        spec.name,
+        "script",
+        root,
+        log,
+        command,
+        timeout=timeout,
+        env=tuple(sorted(env.items())),
+        cwd=os.path.dirname(spec.path),
+        outputs=spec.kind,
+    )

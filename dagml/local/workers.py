@@ -22,29 +22,46 @@ its stdout and stderr: timeouts, stops, leftovers and the log work as for any
 step, and it gets SIGKILL if its worker dies (as the worker does if the runner
 dies), so nothing outlives the run to write into it.
 
+A function step runs the runtime in the worker with its arguments already
+parsed (``Task.invocation``) and the run's graph, inherited when the worker was
+forked: nothing is loaded or validated again per step. A step queued behind the
+worker's running one (:meth:`WorkerPool.follow`) starts the moment that one
+succeeds, without a round trip through the runner, and is dropped if it fails.
+When a step succeeds the worker hashes what it wrote (``Outcome.artifacts``).
+
 (Forking a fresh process per step isolates more, module state too, but costs
-about 8 ms a step; docs/performance.md's goal is 5 ms. Per-step isolation of
-that kind is left to SageMaker, where each job is a new container.)
+about 8 ms a step, more than ten times a step's whole cost now (docs/performance.md).
+Per-step isolation of that kind is left to SageMaker, where each job is a new container.)
 """
 
 from __future__ import annotations
 
 import ctypes
 import faulthandler
+import math
 import multiprocessing
 import os
+import select
 import signal
 import sys
 import time
 import traceback
-from multiprocessing.connection import Connection, wait
-from typing import Any, Literal
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from dagml.contract import FAILURE_FILE, ROOT_ENV
 
-__all__ = ["Outcome", "Task", "WorkerPool"]
+if TYPE_CHECKING:
+    from dagml.graph.model import PipelineGraph
+    from dagml.runtime.entry import Invocation
+
+__all__ = ["FOLLOW_DEPTH", "Outcome", "Task", "WorkerPool"]
+
+#: How many steps may be queued on a worker behind its running one (:meth:`WorkerPool.follow`): two,
+#: so a chain's next step is there when the current one ends, even when the runner is slow to queue.
+FOLLOW_DEPTH = 2
 
 
 @attrs.frozen
@@ -69,6 +86,11 @@ class Task:
     #: A function step run by another interpreter (``dagml run --image-env``): ``command + argv`` runs
     #: as a child process, with ``env`` added to the runner's environment; empty: the runtime in the worker.
     command: tuple[str, ...] = ()
+    #: A function step run by the runtime in the worker: what ``argv`` says, already parsed (the job's
+    #: command line, ``argv``, stays the record of it; the worker runs this, with the run's graph).
+    invocation: Invocation | None = None
+    #: The step's kind: when it succeeds, the worker hashes what it wrote (``dagml.local.cache.artifact_hash``).
+    outputs: str | None = None
 
 
 @attrs.frozen
@@ -76,6 +98,21 @@ class Outcome:
     step: str
     ok: bool
     error: str | None = None
+    #: When the worker started and ended the step (``time.time()``; None when it never reported).
+    started: float | None = None
+    finished: float | None = None
+    #: ``time.monotonic()`` when the worker ended it: a follow-up's clock starts there.
+    ended: float | None = None
+    #: The content hash of what a successful step wrote, when its task named its kind (``Task.outputs``).
+    artifacts: str | None = None
+
+
+@attrs.frozen
+class _Follow:
+    """Run ``task`` after the worker's step ``after`` if that succeeded; if it failed, drop it unrun."""
+
+    task: Task
+    after: str
 
 
 def _die_with_parent() -> None:
@@ -88,7 +125,8 @@ def _die_with_parent() -> None:
 
 
 def _execute(task: Task) -> Outcome:
-    os.makedirs(os.path.dirname(task.log), exist_ok=True)
+    if not os.path.isdir(os.path.dirname(task.log)):
+        os.makedirs(os.path.dirname(task.log), exist_ok=True)
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
@@ -104,15 +142,25 @@ def _execute(task: Task) -> Outcome:
         try:
             if task.kind == "transform":
                 assert task.transform is not None
-                return _transform(task)
+                from dagml.runtime.artifacts import deferred_sync
+
+                with deferred_sync():  # as a function step's outputs (docs/local.md, Durability)
+                    return _transform(task)
             if task.kind == "script":
                 return _script(task)
             if task.command:
                 return _child(task)
             os.environ[ROOT_ENV] = task.root
-            from dagml.runtime.entry import main
+            if task.invocation is not None:
+                from dagml.runtime.artifacts import deferred_sync
+                from dagml.runtime.entry import execute
 
-            code = main(list(task.argv))
+                with deferred_sync():  # the runner verifies hashes and syncs once (docs/local.md, Durability)
+                    code = execute(task.invocation, task.root, _graph(task.invocation.target))
+            else:
+                from dagml.runtime.entry import main
+
+                code = main(list(task.argv))
             if code == 0:
                 return Outcome(task.step, True)
             return Outcome(task.step, False, _failure_reason(task.root, task.step) or f"exited with status {code}")
@@ -127,6 +175,42 @@ def _execute(task: Task) -> Outcome:
             os.dup2(saved[1], 2)
             os.close(saved[0])
             os.close(saved[1])
+
+
+#: The run's graph, as the runner built it, inherited when the worker was forked.
+_RUN_GRAPH: PipelineGraph | None = None
+#: Target -> the graph this worker runs its steps with (found on its first step).
+_GRAPHS: dict[str, PipelineGraph] = {}
+
+
+def _graph(target: str) -> PipelineGraph | None:
+    """The graph to run ``target``'s steps with, found on the worker's first step of it.
+
+    The runner's, if this worker's load of ``target`` is the very declaration it was built from (a
+    forked worker finds the module the runner loaded); else this worker's own build of what it loaded
+    (a pipeline declared in ``__main__``, loaded again from its file), as a job builds it once. None
+    when loading or validating fails: the runtime then does both again and reports why, as a job would.
+    """
+    if target not in _GRAPHS:
+        from dagml.graph.build import build_graph
+        from dagml.runtime.entry import load_pipeline
+
+        try:
+            declaration = load_pipeline(target)
+            graph = _RUN_GRAPH
+            nodes = declaration.nodes
+            same = (
+                graph is not None
+                and declaration.name == graph.name
+                and len(nodes) == len(graph.nodes)
+                and all(graph.nodes.get(spec.name) is spec for spec in nodes)
+                and declaration.params == graph.params
+                and declaration.datasets == graph.datasets
+            )
+            _GRAPHS[target] = graph if same and graph is not None else build_graph(declaration)
+        except Exception:  # noqa: BLE001 - the runtime loads it again and reports why, as a job would
+            return None
+    return _GRAPHS[target]
 
 
 def _script(task: Task) -> Outcome:
@@ -228,8 +312,21 @@ def _children() -> list[int]:
     return pids
 
 
+def _no_children() -> bool:
+    """True when this process has no child at all, running or not (one system call)."""
+    try:
+        os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return True
+    except (OSError, AttributeError):  # no waitid here (macOS): look in /proc
+        return False
+    return False
+
+
 def _kill_leftovers() -> None:
     """Kill and reap every process the last step left running (its own children and orphans)."""
+    if _no_children():  # the usual case: the step started nothing, or waited for all it started
+        return
     for _ in range(100):  # a killed child's orphans are adopted next: a few rounds at most
         pids = _children()
         if not pids:
@@ -246,27 +343,57 @@ def _kill_leftovers() -> None:
                 pass
 
 
-def _worker_main(conn: Connection, environment: dict[str, str], cwd: str) -> None:
+def _restore_environment(environment: dict[str, str]) -> None:
+    """Make ``os.environ`` exactly ``environment`` again, changing only what a step changed."""
+    current = dict(os.environ)
+    if current == environment:
+        return
+    for key in current.keys() - environment.keys():
+        del os.environ[key]
+    for key, value in environment.items():
+        if current.get(key) != value:
+            os.environ[key] = value
+
+
+def _worker_main(conn: Connection, environment: dict[str, str], cwd: str, graph: PipelineGraph | None = None) -> None:
+    global _RUN_GRAPH
+    _RUN_GRAPH = graph
     _die_with_parent()
     # A group of its own, not the terminal's: Ctrl-C reaches the runner, which stops the steps; the
     # steps keep SIGINT's default action, and so do the processes they start.
     os.setpgid(0, 0)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     _subreaper()
+    last: Outcome | None = None
     while True:
         try:
-            task = conn.recv()
+            message = conn.recv()
         except (EOFError, OSError):
             return
-        if task is None:  # the pool is closing
+        if message is None:  # the pool is closing
             return
-        os.environ.clear()
-        os.environ.update(environment)
+        if isinstance(message, _Follow):
+            if last is None or last.step != message.after or not last.ok:
+                continue  # what it follows failed: the runner knows, and does not wait for it
+            task = message.task
+        else:
+            task = message
+        _restore_environment(environment)
         os.chdir(cwd)
+        started = time.time()
         outcome = _execute(task)
         _kill_leftovers()
+        digest = None
+        if outcome.ok and task.outputs is not None:  # hashed here, once nothing can write to it any more
+            from dagml.local.cache import artifact_hash
+
+            try:
+                digest = artifact_hash(task.outputs, task.root)
+            except OSError:  # unreadable: the runner hashes it again, and says why it cannot
+                digest = None
+        last = attrs.evolve(outcome, started=started, finished=time.time(), ended=time.monotonic(), artifacts=digest)
         try:
-            conn.send(outcome)
+            conn.send(last)
         except (BrokenPipeError, OSError):
             return
 
@@ -277,6 +404,9 @@ class _Worker:
     conn: Connection
     task: Task | None = None
     started: float = 0.0
+    #: Tasks queued behind ``task``, each to start when the one before it succeeds
+    #: (:meth:`WorkerPool.follow`), with when each was sent.
+    queued: list[tuple[Task, float]] = attrs.field(factory=list)
 
     def kill(self) -> None:
         """Kill the worker's process group: the worker, its step and what the step started."""
@@ -284,6 +414,24 @@ class _Worker:
             _kill_group(self.process.pid)
         if self.process.is_alive():
             self.process.kill()
+
+
+def _wait(fds: list[int], timeout: float | None) -> set[int]:
+    """The file descriptors readable (or closed) within ``timeout`` seconds (None: no limit).
+
+    ``multiprocessing.connection.wait`` does the same through a new selector each call, which
+    cost more than the rest of the runner's wait for a step to end.
+    """
+    poll = select.poll()
+    for fd in fds:
+        poll.register(fd, select.POLLIN)
+    return {fd for fd, _ in poll.poll(None if timeout is None else math.ceil(timeout * 1000))}
+
+
+def _last(worker: _Worker) -> Task:
+    """The task the worker will run last, as queued now."""
+    assert worker.task is not None
+    return worker.queued[-1][0] if worker.queued else worker.task
 
 
 def _describe_exit(code: int | None) -> str:
@@ -298,19 +446,25 @@ def _describe_exit(code: int | None) -> str:
 
 
 class WorkerPool:
-    """``size`` worker processes running :class:`Task` objects."""
+    """``size`` worker processes running :class:`Task` objects.
 
-    def __init__(self, size: int) -> None:
+    ``graph``: the run's graph, inherited by the forked workers, so a function step's
+    ``Task.invocation`` runs without loading and validating the pipeline again (see :func:`_graph`).
+    """
+
+    def __init__(self, size: int, graph: PipelineGraph | None = None) -> None:
         self.size = max(1, size)
         self._ctx = multiprocessing.get_context("fork")
         #: What every step starts from: the runner's environment and working directory now.
         self._environment, self._cwd = dict(os.environ), os.getcwd()
+        self._graph = graph
         self._workers: list[_Worker] = [self._spawn() for _ in range(self.size)]
 
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe()
         # Not daemonic: a step may start processes of its own (multiprocessing.Pool).
-        process = self._ctx.Process(target=_worker_main, args=(child, self._environment, self._cwd), daemon=False)
+        args = (child, self._environment, self._cwd, self._graph)
+        process = self._ctx.Process(target=_worker_main, args=args, daemon=False)
         process.start()
         child.close()
         return _Worker(process, parent)
@@ -335,6 +489,54 @@ class WorkerPool:
             worker.task, worker.started = task, time.monotonic()
             worker.conn.send(task)
 
+    def follow(self, after: str, task: Task) -> bool:
+        """Queue ``task`` on the worker of step ``after`` (running it, or the last queued behind its
+        running step), to start the moment ``after`` succeeds.
+
+        The worker starts it without a round trip through the runner, and drops it unrun if
+        ``after`` fails, or was dropped itself; :meth:`wait` then reports ``after``'s outcome, and
+        ``task`` is the worker's (running) task exactly when that outcome is ``ok``. False (nothing
+        queued) when no worker ends with ``after`` or its worker has :data:`FOLLOW_DEPTH` queued.
+        """
+        worker = next((w for w in self._workers if w.task is not None and _last(w).step == after), None)
+        if worker is None or len(worker.queued) >= FOLLOW_DEPTH:
+            return False
+        try:
+            worker.conn.send(_Follow(task, after))
+        except (BrokenPipeError, OSError):  # it died: wait() reports its running step failed
+            return False
+        worker.queued.append((task, time.monotonic()))
+        return True
+
+    def _receive(self, worker: _Worker, results: list[Outcome], ready: bool = False) -> bool:
+        """Take one outcome the worker sent, if there is one (False: none, or the pipe is closed).
+        ``ready``: the pipe was found readable just now."""
+        try:
+            if not ready and not worker.conn.poll():
+                return False
+            outcome = worker.conn.recv()
+        except (EOFError, OSError):
+            return False
+        results.append(outcome)
+        self._received(worker, outcome)
+        return True
+
+    def _drain(self, worker: _Worker, results: list[Outcome]) -> Task | None:
+        """Take every outcome the worker sent; return the task it is still running (None: idle)."""
+        while worker.task is not None and self._receive(worker, results):
+            pass
+        return worker.task
+
+    def _received(self, worker: _Worker, outcome: Outcome) -> None:
+        """The worker reported its task: it starts the first task queued behind it if that task
+        succeeded; else it drops them all (each follows the one before) and idles."""
+        if outcome.ok and worker.queued:
+            task, sent = worker.queued.pop(0)
+            worker.task, worker.started = task, max(sent, outcome.ended or 0.0)
+        else:
+            worker.task = None
+            worker.queued.clear()
+
     def _replace(self, worker: _Worker) -> _Worker:
         worker.kill()
         worker.process.join(5)
@@ -351,23 +553,19 @@ class WorkerPool:
         deadlines = [w.started + w.task.timeout - time.monotonic() for w in busy if w.task and w.task.timeout]
         candidates = ([timeout] if timeout is not None else []) + [max(0.0, d) for d in deadlines]
         limit = min(candidates) if candidates else None
-        ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy], limit)
+        ready = _wait([fd for w in busy for fd in (w.conn.fileno(), w.process.sentinel)], limit)
         results: list[Outcome] = []
         for worker in busy:
-            task = worker.task
-            assert task is not None
-            if worker.conn in ready:
-                try:
-                    results.append(worker.conn.recv())
-                    worker.task = None
-                    continue
-                except (EOFError, OSError):
-                    pass
-            if worker.process.sentinel in ready or not worker.process.is_alive():
-                worker.process.join(1)
-                results.append(Outcome(task.step, False, f"the step's process {_describe_exit(worker.process.exitcode)}"))
-                self._replace(worker)
-            elif task.timeout and time.monotonic() - worker.started > task.timeout:
+            received = worker.conn.fileno() in ready and self._receive(worker, results, ready=True)
+            if worker.task is None:
+                continue
+            if worker.process.sentinel in ready or (not received and not worker.process.is_alive()):
+                task = self._drain(worker, results)  # what it sent before it died
+                if task is not None:
+                    worker.process.join(1)
+                    results.append(Outcome(task.step, False, f"the step's process {_describe_exit(worker.process.exitcode)}"))
+                    self._replace(worker)
+            elif (task := worker.task).timeout and time.monotonic() - worker.started > task.timeout:
                 results.append(Outcome(task.step, False, f"timed out after {task.timeout:g} s (timeout=); the process was killed"))
                 self._replace(worker)
         return results

@@ -14,6 +14,7 @@ pickled value needs.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import csv
 import io
 import json
@@ -37,6 +38,7 @@ __all__ = [
     "MissingInputError",
     "atomic_write",
     "csv_text",
+    "deferred_sync",
     "load_input",
     "load_model",
     "load_named_output",
@@ -55,25 +57,53 @@ PICKLE_PROTOCOL = 5
 MODEL_ARCHIVE = "model.tar.gz"
 
 
+#: False inside :func:`deferred_sync`: files are renamed into place without an fsync each.
+_SYNC: contextvars.ContextVar[bool] = contextvars.ContextVar("dagml_artifacts_sync", default=True)
+
+
+@contextlib.contextmanager
+def deferred_sync() -> Iterator[None]:
+    """Write files in this block without an fsync each; the caller makes them durable later.
+
+    Still atomic (a temporary file renamed into place: a killed process never leaves half a file
+    under the final name), but after a power loss a file may be empty or torn. The local runner
+    uses it (docs/local.md, "Durability"): it records each step's content hash, trusts a file only
+    while it matches, and syncs the file system once when the run ends. A SageMaker job keeps an
+    fsync per file.
+    """
+    token = _SYNC.set(False)
+    try:
+        yield
+    finally:
+        _SYNC.reset(token)
+
+
 @contextlib.contextmanager
 def _atomic_file(path: str) -> Iterator[BinaryIO]:
     """A file to write ``path`` through: a temporary file in the same directory, flushed to
-    disk and renamed over ``path`` when the block succeeds, removed (with any directory made
-    for it) when it fails."""
+    disk (unless in :func:`deferred_sync`) and renamed over ``path`` when the block succeeds,
+    removed (with any directory made for it) when it fails."""
     directory = os.path.dirname(os.path.abspath(path))
     made = []
-    parent = directory
-    while not os.path.isdir(parent):
-        made.append(parent)
-        parent = os.path.dirname(parent)
-    os.makedirs(directory, exist_ok=True)
+    try:
+        os.mkdir(directory)  # usually its parent is there: one call, not a walk up
+        made.append(directory)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        parent = directory
+        while not os.path.isdir(parent):
+            made.append(parent)
+            parent = os.path.dirname(parent)
+        os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
+            os.fchmod(handle.fileno(), 0o644)
+            if _SYNC.get():
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -76,12 +76,14 @@ __all__ = [
     "bundle_root",
     "container_root",
     "convert_param",
+    "execute",
     "load_pipeline",
     "main",
     "param_text",
     "parse_invocation",
     "run",
     "step_failed",
+    "unquote",
 ]
 
 #: SageMaker keeps the first 1 KB of a failure reason or an exit message.
@@ -161,7 +163,7 @@ def _split_params(argv: list[str]) -> tuple[list[str], dict[str, object]]:
     return rest, values
 
 
-def _unquote(value: object) -> object:
+def unquote(value: object) -> object:
     """SageMaker passes hyperparameters as strings, sometimes JSON-quoted: ``"\\"10\\""``."""
     if isinstance(value, str):
         try:
@@ -188,7 +190,7 @@ def _training_invocation(root: str) -> Invocation:
         raise StepUsageError(f"dagml step runtime: cannot read {path!r} as JSON ({exc}).") from exc
     if not isinstance(raw, dict):
         raise StepUsageError(f"dagml step runtime: {path!r} is not a JSON object.")
-    values = {str(k): _unquote(v) for k, v in raw.items()}
+    values = {str(k): unquote(v) for k, v in raw.items()}
     missing = [k for k in (HP_MODE, HP_TARGET, HP_STEP) if not values.get(k)]
     if missing:
         raise StepUsageError(
@@ -240,7 +242,7 @@ def convert_param(param: Param, raw: object, step: str = "?") -> ParamValue:
     Text is parsed by :func:`dagml.spec.params.parse_param_text`, the parser the
     local runner uses for ``-p NAME=VALUE`` too.
     """
-    value = _unquote(raw)
+    value = unquote(raw)
     result: ParamValue
     if param.type == "String":
         result = value if isinstance(value, str) else json.dumps(value)
@@ -349,9 +351,15 @@ def _kwargs(
     return kwargs
 
 
-def run(invocation: Invocation, root: str) -> Any:
-    """Run the step ``invocation`` names, reading and writing under ``root``; return its value."""
-    graph = build_graph(load_pipeline(invocation.target))
+def run(invocation: Invocation, root: str, graph: PipelineGraph | None = None) -> Any:
+    """Run the step ``invocation`` names, reading and writing under ``root``; return its value.
+
+    ``graph``: the pipeline's validated graph when the caller has it already (the local runner's
+    workers: built once per run, not loaded and validated again for every step); None loads and
+    validates ``invocation.target``, as a job does.
+    """
+    if graph is None:
+        graph = build_graph(load_pipeline(invocation.target))
     spec = _step_spec(graph, invocation)
     dirs = output_dirs(root, spec)  # the named outputs' directories, empty, before the function runs
     kwargs = _kwargs(graph, spec, invocation, root, dirs)
@@ -414,11 +422,23 @@ def _write_failure(root: str, reason: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the step the job asks for; 0 on success, 1 on failure, 2 on bad arguments."""
     root = container_root()
-    step = "?"
     try:
         invocation = parse_invocation(sys.argv[1:] if argv is None else argv, root)
-        step = invocation.step
-        run(invocation, root)
+    except StepUsageError as exc:
+        print(str(exc), file=sys.stderr)
+        _write_failure(root, str(exc))
+        return 2
+    return execute(invocation, root)
+
+
+def execute(invocation: Invocation, root: str, graph: PipelineGraph | None = None) -> int:
+    """Run ``invocation`` under ``root`` as :func:`main` does, without arguments to parse: 0 on
+    success, 1 on failure (its reason written for SageMaker, see :func:`main`), 2 on a usage error.
+
+    The local runner's workers call it with the run's ``graph`` (see :func:`run`)."""
+    step = invocation.step
+    try:
+        run(invocation, root, graph)
     except StepUsageError as exc:
         print(str(exc), file=sys.stderr)
         _write_failure(root, str(exc))

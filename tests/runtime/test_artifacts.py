@@ -25,6 +25,22 @@ def _files(directory: str) -> list[str]:
     return sorted(os.listdir(directory))
 
 
+def test_every_file_is_fsynced_except_inside_deferred_sync(tmp_path, monkeypatch):
+    """A job syncs each file; the local runner defers it (it verifies hashes and syncs once at the end)."""
+    synced: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real(fd))
+    artifacts.save_output([1, 2], str(tmp_path / "a"), "a")
+    assert len(synced) == 1
+    with artifacts.deferred_sync():
+        artifacts.save_output([3], str(tmp_path / "b"), "b")
+        artifacts.atomic_write(str(tmp_path / "c" / "c.txt"), b"c")
+    assert len(synced) == 1  # still atomic: renamed into place, no temporary file left
+    assert _files(str(tmp_path / "b")) == [OUTPUT_FILE] and artifacts.load_output(str(tmp_path / "b")) == [3]
+    artifacts.save_output([4], str(tmp_path / "d"), "d")
+    assert len(synced) == 2  # only inside the block
+
+
 def test_output_round_trips_with_pickle_protocol_5_and_leaves_no_temp_files(tmp_path):
     value = {"a": np.arange(6).reshape(2, 3), "b": [1, "x"]}
     path = artifacts.save_output(value, str(tmp_path / "out"), "prepare")

@@ -157,6 +157,23 @@ def test_processing_binds_dataset_params_and_constants_and_writes_output_and_csv
     assert not (ml / "output" / "failure").exists()
 
 
+def test_execute_runs_a_parsed_invocation_with_the_callers_graph_as_main_runs_its_arguments(ml, monkeypatch):
+    """The local runner's workers: no arguments to parse, no pipeline to load and validate again."""
+    from dagml.graph.build import build_graph
+
+    graph = build_graph(entry.load_pipeline(_target(ml)))
+
+    def never(target):
+        raise AssertionError("the graph was given: nothing is loaded")
+
+    monkeypatch.setattr(entry, "load_pipeline", never)
+    invocation = Invocation("processing", _target(ml), "load", {"Scale": "3", "Shift": "0.25"})
+    assert entry.execute(invocation, str(ml), graph) == 0
+    assert _unpickle(ml / PROCESSING_OUTPUT_DIR / OUTPUT_FILE) == [[n * 3 + 0.25 + 1] for n in NUMBERS]
+    assert entry.execute(Invocation("processing", _target(ml), "nope", {}), str(ml), graph) == 1
+    assert "has no step 'nope'" in _failure(ml)
+
+
 def test_param_values_are_converted_to_the_params_type(ml):
     _put(ml, f"{PROCESSING_INPUT_DIR}/load", OUTPUT_FILE, [[1.0]])
     assert _processing(ml, "echo", "--param", "Loud", "TRUE", "--param", "Mode", '"full"', "--param", "Scale=7") == 0
