@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from dagml.cli.common import add_settings_arguments, check_output, load_graph, settings_from_args
+
+if TYPE_CHECKING:
+    from dagml.errors import Problem
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,16 +33,28 @@ def run(args: argparse.Namespace) -> int:
     check_output(args.output, "-o")
     graph = load_graph(args.target)
     settings = settings_from_args(args, graph.name)
-    compiled = compile_pipeline(graph, settings)
-    for note in compiled.notes:
-        print(f"note: {note}", file=sys.stderr)
     if args.output and args.output != "-":
+        # Straight into the file, a step at a time (a large pipeline's text is never held whole); the
+        # file appears only once lint passed, whole: an invalid pipeline leaves no file behind.
         tmp = args.output + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(compiled.json)
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                compiled = compile_pipeline(graph, settings, write=f.write)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+            raise
         os.replace(tmp, args.output)
+        _print_notes(compiled.notes)
         steps = len(graph)
         print(f"compiled {compiled.name}: {steps} steps -> {args.output} (code bundle {compiled.code_prefix})", file=sys.stderr)
     else:
+        compiled = compile_pipeline(graph, settings)
+        _print_notes(compiled.notes)
         sys.stdout.write(compiled.json)
     return 0
+
+
+def _print_notes(notes: tuple[Problem, ...]) -> None:
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)

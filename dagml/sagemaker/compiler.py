@@ -9,15 +9,15 @@ knows where to upload them.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from dagml._gc import paused_gc
 from dagml.graph.errors import PipelineValidationError
 from dagml.graph.model import PipelineGraph
 from dagml.runtime.bundle import content_hash
-from dagml.sagemaker.definition import VERSION, CompiledPipeline, DatasetUpload, finish, to_json
+from dagml.sagemaker.definition import VERSION, CompiledPipeline, DatasetUpload, finish, stream, to_json
 from dagml.sagemaker.errors import CompileError
-from dagml.sagemaker.importer import compile_imported
 from dagml.sagemaker.settings import Settings
 from dagml.sagemaker.steps import Context
 
@@ -88,20 +88,33 @@ def _check_image_python(
 
 
 @paused_gc()
-def compile_pipeline(graph: PipelineGraph, settings: Settings | None, *, bundle: Any = None) -> CompiledPipeline:
+def compile_pipeline(
+    graph: PipelineGraph, settings: Settings | None, *, bundle: Any = None, write: Callable[[str], Any] | None = None
+) -> CompiledPipeline:
     """Compile a validated graph; raise if lint finds what SageMaker would reject.
 
     An imported definition (``graph.imported``) is re-emitted as imported and
     needs no settings. ``bundle`` reuses a code bundle already built for this
     pipeline's file (:func:`dagml.runtime.bundle.make_bundle`) instead of
     building it again.
+
+    ``write`` (a text file's ``write``) streams the definition's text out a step
+    at a time, as each step is built and linted (``dagml compile -o``): memory
+    stays flat in the number of steps, and the result's ``definition`` and
+    ``json`` are made again only if asked for. On an error, part of the text
+    has been written: the caller discards it.
     """
     from dagml.runtime.bundle import make_bundle
 
     if not isinstance(graph, PipelineGraph):
         raise TypeError(f"compile_pipeline takes a PipelineGraph (pipe.validate()), got {type(graph).__name__}")
     if graph.imported:  # an imported definition: its steps' JSON, unchanged
-        return compile_imported(graph)
+        from dagml.sagemaker.importer import compile_imported
+
+        compiled = compile_imported(graph)
+        if write is not None:
+            write(compiled.json)
+        return compiled
     if settings is None:
         raise TypeError(f"pipeline {graph.name!r}: compiling a declared pipeline needs its Settings")
     if not graph.source_file:
@@ -127,27 +140,46 @@ def compile_pipeline(graph: PipelineGraph, settings: Settings | None, *, bundle:
     )
     _check_image_python(graph, bundle, settings, _oldest_python(ctx))
     top = [name for name in graph.order if name not in graph.branch_of]
-    definition: dict[str, Any] = {
+    head: dict[str, Any] = {
         "Version": VERSION,
         "Metadata": {},
         "Parameters": _parameters(graph, dataset_uris),
-        "Steps": [ctx.build(name) for name in top],
     }
     if settings.experiments:
-        definition["PipelineExperimentConfig"] = {
+        head["PipelineExperimentConfig"] = {
             "ExperimentName": {"Get": "Execution.PipelineName"},
             "TrialName": {"Get": "Execution.PipelineExecutionId"},
         }
-    return finish(
-        graph.name,
-        definition,
-        bundle=bundle,
-        code_prefix=code_prefix,
-        datasets=uploads,
-        notes=tuple(ctx.notes),
-        wheels=_wheel_uploads(ctx),
-        scripts=tuple(sorted(ctx.scripts.items())),
+
+    def steps() -> Iterator[dict[str, Any]]:
+        """The top-level steps in order, each built once and then let go (a condition's with its branches)."""
+        for name in top:
+            step = ctx.build(name)
+            ctx.built.clear()
+            yield step
+
+    if write is None:
+        definition = {**head, "Steps": list(steps())}
+        return finish(graph.name, definition, **_extras(ctx, bundle, code_prefix, uploads))
+
+    def make() -> dict[str, Any]:
+        return {**head, "Steps": list(steps())}
+
+    return stream(
+        graph.name, head, steps(), write, make=paused_gc()(make), extras=lambda: _extras(ctx, bundle, code_prefix, uploads)
     )
+
+
+def _extras(ctx: Context, bundle: Any, code_prefix: str, uploads: tuple[DatasetUpload, ...]) -> dict[str, Any]:
+    """What a compiled pipeline carries besides its definition, once every step is built."""
+    return {
+        "bundle": bundle,
+        "code_prefix": code_prefix,
+        "datasets": uploads,
+        "notes": tuple(ctx.notes),
+        "wheels": _wheel_uploads(ctx),
+        "scripts": tuple(sorted(ctx.scripts.items())),
+    }
 
 
 def _wheel_uploads(ctx: Context) -> tuple[tuple[str, str], ...]:

@@ -11,10 +11,11 @@ value it does not know (non-string keys, subclasses, unserialisable objects) to
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring
 from typing import Any
 
-__all__ = ["dumps"]
+__all__ = ["dumps", "iter_dumps"]
 
 _INDENT = "  "
 _INFINITY = float("inf")
@@ -36,6 +37,34 @@ def dumps(value: Any, end: str = "") -> str:
         return _encode(value, "\n", "", end)
     except RecursionError:  # a circular (or absurdly deep) value: the standard library's error
         return _fallback(value, "\n") + end
+
+
+def iter_dumps(head: dict[str, Any], key: str, items: Iterable[Any], end: str = "") -> Iterator[str]:
+    """``dumps({**head, key: list(items)}, end)`` in pieces, one per item of ``items``, byte for byte.
+
+    The list under ``key`` is consumed lazily: each item is encoded when it is
+    reached, so a caller writing the pieces to a file never holds the whole text,
+    nor (when ``items`` is a generator) every item. ``head``'s keys are strings
+    (a definition's are).
+    """
+    if key in head or any(type(k) is not str for k in head):
+        raise TypeError(f"iter_dumps: head must have string keys other than {key!r}")
+    newline, inner = "\n  ", "\n    "
+    keys = sorted([*head, key])
+    at = keys.index(key)
+    before = [_encode(head[k], newline, _KEYS.get(k) or _key(k), "") for k in keys[:at]]
+    after = [_encode(head[k], newline, _KEYS.get(k) or _key(k), "") for k in keys[at + 1 :]]
+    opening = "{" + newline + "".join(text + "," + newline for text in before) + (_KEYS.get(key) or _key(key))
+    closing = "".join("," + newline + text for text in after) + "\n}" + end
+    separator, empty = opening + "[" + inner, True
+    for item in items:
+        try:
+            text = encode_basestring(item) if type(item) is str else _encode(item, inner, "", "")
+        except RecursionError:  # as dumps: the standard library's error
+            text = _fallback(item, inner)
+        yield separator + text
+        separator, empty = "," + inner, False
+    yield opening + "[]" + closing if empty else "\n  ]" + closing
 
 
 def _float(value: float) -> str:

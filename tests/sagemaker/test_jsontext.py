@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dagml.api import graph_of
-from dagml.sagemaker.jsontext import dumps
+from dagml.sagemaker.jsontext import dumps, iter_dumps
 
 from ..golden_json import GOLDEN_SETTINGS, golden_sources
 
@@ -29,6 +29,14 @@ values = st.recursive(
 @given(values)
 def test_any_json_value_gives_the_standard_librarys_text(value):
     assert dumps(value) == _stdlib(value)
+
+
+@given(st.dictionaries(st.text().filter(lambda k: k != "Steps"), values, max_size=4), st.lists(values, max_size=4))
+def test_streamed_pieces_join_to_the_standard_librarys_text(head, items):
+    """What compile writes to a file a step at a time is the same text as the whole definition's."""
+    pieces = list(iter_dumps(head, "Steps", iter(items), end="\n"))
+    assert "".join(pieces) == _stdlib({**head, "Steps": items}) + "\n"
+    assert len(pieces) == len(items) + 1  # one per item, and the closing one
 
 
 @pytest.mark.parametrize("name", sorted(golden_sources()))
