@@ -21,8 +21,10 @@ import re
 
 __all__ = ["visible"]
 
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_UNSAFE_BUT_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+#: Patterns, not compiled ones: ``re`` compiles (and caches) one the first time text needs escaping,
+#: which most commands never do (docs/performance.md).
+_UNSAFE = "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+_UNSAFE_BUT_LINES = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -35,4 +37,4 @@ def visible(text: object, *, newlines: bool = False) -> str:
     text = str(text)
     if text.isprintable():  # the common case, at C speed: no control, format or line-break character
         return text
-    return (_UNSAFE_BUT_LINES if newlines else _UNSAFE).sub(_escape, text)
+    return re.sub(_UNSAFE_BUT_LINES if newlines else _UNSAFE, _escape, text)

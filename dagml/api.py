@@ -8,8 +8,10 @@ notebook), each a call to the function of the same name here. Each function
 takes the validated :class:`~dagml.PipelineGraph` that every consumer reads;
 for convenience it also takes the :class:`Pipeline` and validates it first.
 
-The layers above the graph are imported when a function is called, not when
-``dagml`` is imported, so ``import dagml`` stays cheap (docs/performance.md).
+The graph layer (and networkx) and the layers above it are imported when a
+function is called, not when ``dagml`` is imported: declaring a pipeline
+imports only the spec layer, so ``import dagml`` stays cheap
+(docs/performance.md).
 """
 
 from __future__ import annotations
@@ -18,13 +20,12 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from dagml.graph.build import build_graph
 from dagml.graph.errors import PipelineValidationError
-from dagml.graph.model import PipelineGraph
 from dagml.spec.pipeline import PipelineDeclaration
 
 if TYPE_CHECKING:
     from dagml.drawing.output import Drawing
+    from dagml.graph.model import PipelineGraph
     from dagml.local.imageenv import ImageEnvPlan
     from dagml.local.result import RunResult
     from dagml.sagemaker.definition import CompiledPipeline
@@ -56,6 +57,8 @@ class Pipeline(PipelineDeclaration):
         and are also emitted as :class:`~dagml.DagmlWarning`. The graph is kept
         until the next declaration.
         """
+        from dagml.graph.build import build_graph
+
         if self._graph is None or self._graph_revision != self.revision:
             self._graph = build_graph(self)
             self._graph_revision = self.revision
@@ -99,6 +102,9 @@ class Pipeline(PipelineDeclaration):
 
 def graph_of(pipeline: PipelineDeclaration | PipelineGraph) -> PipelineGraph:
     """The validated graph of ``pipeline`` (a Pipeline is validated; a graph is itself)."""
+    from dagml.graph.build import build_graph
+    from dagml.graph.model import PipelineGraph
+
     if isinstance(pipeline, PipelineGraph):
         return pipeline
     if isinstance(pipeline, Pipeline):

@@ -15,7 +15,6 @@ and tools can inspect instead of matching prose.
 
 from __future__ import annotations
 
-import difflib
 import sys
 from collections.abc import Iterable
 from typing import Literal
@@ -118,5 +117,7 @@ def add_note(exc: BaseException, note: str) -> None:
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest candidate, or ``""``."""
+    import difflib
+
     matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
     return f" (did you mean {matches[0]!r}?)" if matches else ""

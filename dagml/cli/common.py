@@ -12,13 +12,11 @@ import os
 from typing import TYPE_CHECKING
 
 from dagml._text import visible
-from dagml.api import graph_of
 from dagml.errors import ConfigurationError
-from dagml.graph.model import PipelineGraph
-from dagml.sagemaker.images import DEFAULT_FRAMEWORK_VERSION
 from dagml.spec.target import load_target
 
 if TYPE_CHECKING:
+    from dagml.graph.model import PipelineGraph
     from dagml.sagemaker.aws import Aws
     from dagml.sagemaker.settings import Settings
 
@@ -38,6 +36,8 @@ __all__ = [
 
 def load_graph(target: str) -> PipelineGraph:
     """The validated graph of the pipeline TARGET names (every problem raised at once)."""
+    from dagml.api import graph_of
+
     return graph_of(load_target(target))
 
 
@@ -69,21 +69,25 @@ def check_output(path: str | None, flag: str) -> None:
         )
 
 
-#: setting name -> help (flags are --role-arn, --bucket, ...).
+#: setting name -> help (flags are --role-arn, --bucket, ...); ``{default_framework}`` is filled in by
+#: :func:`add_settings_arguments`, so a command without these flags does not import dagml.sagemaker.
 SETTING_FLAGS = {
     "role_arn": "IAM role ARN the pipeline runs as (or DAGML_ROLE_ARN, or [tool.dagml] role_arn)",
     "bucket": "S3 bucket for code, data and outputs (or DAGML_BUCKET)",
     "prefix": "key prefix in the bucket (default 'dagml'; or DAGML_PREFIX)",
     "region": "AWS region (or DAGML_REGION / AWS_REGION)",
     "image_uri": "container image for all jobs (default: SageMaker's scikit-learn image)",
-    "framework_version": f"scikit-learn image version (default {DEFAULT_FRAMEWORK_VERSION})",
+    "framework_version": "scikit-learn image version (default {default_framework})",
     "instance_type": "default instance type (default ml.m5.large)",
 }
 
 
 def add_settings_arguments(p: argparse.ArgumentParser) -> None:
+    from dagml.sagemaker.images import DEFAULT_FRAMEWORK_VERSION
+
     group = p.add_argument_group("settings (flag > DAGML_* environment > [tool.dagml] in pyproject.toml)")
     for name, text in SETTING_FLAGS.items():
+        text = text.format(default_framework=DEFAULT_FRAMEWORK_VERSION)
         group.add_argument("--" + name.replace("_", "-"), dest=name, metavar="VALUE", help=text)
 
 

@@ -18,7 +18,6 @@ from pathlib import Path
 
 from dagml.cli.common import UsageError
 from dagml.graph.names import check_name, rule_text, suggest
-from dagml.sagemaker.images import DEFAULT_FRAMEWORK_VERSION
 
 __all__ = ["FILES", "add_parser", "project_files", "project_name", "run"]
 
@@ -60,6 +59,8 @@ def project_name(directory: str, given: str | None) -> str:
 
 def project_files(name: str) -> dict[str, str]:
     """Each file's path (relative to DIR, ``/``-separated) -> its text, for a project named ``name``."""
+    from dagml.sagemaker.images import DEFAULT_FRAMEWORK_VERSION
+
     values = {
         "name": name,
         "group": suggest("group", f"{name}-models"),

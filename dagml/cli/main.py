@@ -4,21 +4,25 @@ Exit codes (click's convention): 0 success, 1 the pipeline (or a run) failed
 or is invalid, 2 usage errors (bad arguments, a TARGET that names nothing).
 Errors are one clear message on stderr, never a traceback from dagml's
 internals; ``DAGML_DEBUG=1`` shows the traceback anyway.
+
+Only the module of the subcommand named on the command line is imported
+(every one for ``dagml``, ``dagml --help`` or an unknown command, so help and
+errors stay complete), and ``dagml --version`` imports none: this module's own
+imports are the standard library's lightest (docs/performance.md).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
-from collections.abc import Callable, Sequence
 
-from dagml._text import visible
 from dagml._version import __version__
-from dagml.errors import ConfigurationError, DagmlError
-from dagml.graph.errors import PipelineValidationError
-from dagml.spec.errors import TargetError
+
+#: ``typing.TYPE_CHECKING`` without importing typing: type checkers treat any constant of this name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable, Sequence
 
 __all__ = ["main"]
 
@@ -39,9 +43,46 @@ COMMANDS = (
     "dagml.cli.show",
     "dagml.cli.diff",
 )
+#: The module that adds each subcommand (a test checks it against the parser COMMANDS build).
+COMMAND_MODULES = {
+    "init": "dagml.cli.init",
+    "validate": "dagml.cli.validate",
+    "compile": "dagml.cli.compile",
+    "run": "dagml.cli.run",
+    "runs": "dagml.cli.run",
+    "render": "dagml.cli.render",
+    "models": "dagml.cli.models",
+    "deploy": "dagml.cli.deploy",
+    "executions": "dagml.cli.deploy",
+    "status": "dagml.cli.deploy",
+    "show": "dagml.cli.show",
+    "diff": "dagml.cli.diff",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _modules_for(argv: Sequence[str]) -> tuple[str, ...]:
+    """The subcommand modules a command line needs: the one of the subcommand it names; none when
+    ``--version`` comes first (argparse prints it and exits before anything else); otherwise all
+    (``dagml``, ``dagml --help``, an unknown command: help and "invalid choice" list every one)."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            arg = argv[i + 1] if i + 1 < len(argv) else ""
+        elif arg.startswith("-"):
+            if len(arg) > 2 and "--version".startswith(arg):  # argparse takes unique prefixes too
+                return ()
+            if arg == "-h" or (len(arg) > 2 and "--help".startswith(arg)):
+                return COMMANDS
+            continue
+        module = COMMAND_MODULES.get(arg)
+        return (module,) if module is not None else COMMANDS
+    return COMMANDS
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The ``dagml`` parser: with every subcommand, or, given the command line ``argv``, with those it
+    needs (:func:`_modules_for`): importing a subcommand's module is most of a small command's time."""
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="dagml",
         description="Plain Python functions as SageMaker pipelines: validate, draw, run locally, compile.",
@@ -51,13 +92,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     import importlib
 
-    for name in COMMANDS:
+    for name in COMMANDS if argv is None else _modules_for(argv):
         importlib.import_module(name).add_parser(sub)
     return parser
 
 
 def _error(args: argparse.Namespace | None, message: str, code: int, problems: list[dict[str, object]] | None = None) -> int:
+    from dagml._text import visible
+
     if args is not None and getattr(args, "json", False):
+        import json
+
         payload: dict[str, object] = {"ok": False, "error": message}
         if problems is not None:
             payload["problems"] = problems
@@ -89,11 +134,22 @@ def _pipe_closed() -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not _modules_for(argv):  # --version first: what argparse would print, without importing it
+        try:
+            sys.stdout.write(f"dagml {__version__}\n")
+        except OSError:  # a closed pipe: argparse's --version ignores it too
+            pass
+        return EXIT_OK
+    parser = build_parser(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help/--version exit 0, usage errors exit 2
         return int(exc.code or 0)
+    from dagml.errors import ConfigurationError, DagmlError
+    from dagml.graph.errors import PipelineValidationError
+    from dagml.spec.errors import TargetError
+
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

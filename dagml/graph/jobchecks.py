@@ -55,13 +55,14 @@ __all__ = ["CODE_CHANNEL", "MAX_KEEP_ALIVE", "MAX_SECURITY_GROUPS", "MAX_SUBNETS
 KIND = "job-settings"
 #: API reference, VpcConfig.
 MAX_SUBNETS, MAX_SECURITY_GROUPS = 16, 5
-_VPC_ID = re.compile(r"^[-0-9a-zA-Z]{1,32}$")
+#: (These are patterns, not compiled ones: ``re`` compiles each the first time a job setting needs it.)
+_VPC_ID = r"^[-0-9a-zA-Z]{1,32}$"
 #: API reference, ResourceConfig: KeepAlivePeriodInSeconds, Valid Range 0 to 3600.
 MAX_KEEP_ALIVE = 3600
 #: API reference, ResourceConfig VolumeKmsKeyId / OutputDataConfig KmsKeyId: Pattern, Maximum length 2048.
-_KMS = re.compile(r"^[a-zA-Z0-9:/_-]{1,2048}$")
+_KMS = r"^[a-zA-Z0-9:/_-]{1,2048}$"
 #: API reference, CreateTrainingJob RoleArn (CreateProcessingJob, CreateModel: the same).
-_ROLE = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
+_ROLE = r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$"
 #: API reference, CheckpointConfig S3Uri.
 _S3 = re.compile(r"^(https|s3)://([^/]+)/?(.*)$")
 #: A training step's default MaxRuntimeInSeconds when ``timeout=`` is unset: SageMaker's own default,
@@ -221,14 +222,14 @@ def _values(b: Builder, spec: NodeSpec, job: JobSettings) -> None:
                     severity="warning",
                 )
             continue
-        if name == "role" and not _ROLE.match(value):
+        if name == "role" and not re.match(_ROLE, value):
             _problem(
                 b,
                 spec,
                 f"role {value!r} is not an IAM role ARN (API reference, CreateTrainingJob: RoleArn).",
                 "Give the role's ARN, e.g. role='arn:aws:iam::111122223333:role/TeamSageMakerRole'.",
             )
-        elif name.endswith("kms_key") and not _KMS.match(value):
+        elif name.endswith("kms_key") and not re.match(_KMS, value):
             _problem(
                 b,
                 spec,
@@ -236,7 +237,7 @@ def _values(b: Builder, spec: NodeSpec, job: JobSettings) -> None:
                 "':', '/', '_' and '-'; API reference, ResourceConfig: VolumeKmsKeyId).",
                 f"Give the key's ID, ARN or alias, e.g. {name}='alias/sagemaker-jobs'.",
             )
-        elif name in ("subnets", "security_groups") and not _VPC_ID.match(value):
+        elif name in ("subnets", "security_groups") and not re.match(_VPC_ID, value):
             example = "subnet-0a1b2c3d4e5f67890" if name == "subnets" else "sg-0a1b2c3d4e5f67890"
             _problem(
                 b,

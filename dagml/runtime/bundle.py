@@ -30,24 +30,36 @@ The archive is the same bytes for the same files wherever they live and
 whoever builds it: sorted entries, no directory entries, mtime 0, uid/gid 0, no
 user or group names, mode 0644, and a gzip header without a file name or time.
 Its ``sha256`` names the code in S3.
+
+dagml and the vendored packages are archived and deflated once, then reused:
+from this process's memory, or from the disk cache (:mod:`dagml._cache`,
+``$DAGML_CACHE/bundles``) keyed by their files' stat signature, so a fresh
+``dagml compile`` does not compress 4 MB of networkx again (docs/sagemaker.md,
+"The bundle cache"). The bytes are the same either way.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib
-import importlib.metadata
-import importlib.resources
+import json
 import os
 import re
 import struct
+import sys
 import tarfile
 import zlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
+if TYPE_CHECKING:
+    import importlib.metadata
+
+from dagml._cache import DiskCache
 from dagml._package import PACKAGE_DIR
+from dagml._version import __version__
 from dagml.contract import (
     BUNDLE_NAME,
     DEFAULT_ROOT,
@@ -60,7 +72,6 @@ from dagml.contract import (
     WHEELS_LIST,
 )
 from dagml.runtime import bootstrap
-from dagml.runtime.artifacts import atomic_write
 from dagml.runtime.errors import BundleError
 
 __all__ = [
@@ -142,6 +153,8 @@ class Bundle:
 
         Returns the archive's path.
         """
+        from dagml.runtime.artifacts import atomic_write
+
         os.makedirs(directory, exist_ok=True)
         atomic_write(os.path.join(directory, ENTRY_SCRIPT), self.file(ENTRY_SCRIPT))
         return atomic_write(os.path.join(directory, BUNDLE_NAME), self.data)
@@ -188,16 +201,31 @@ def _posix(path: str) -> str:
     return path.replace(os.sep, "/")
 
 
-def _walk(top: str, keep: frozenset[str] | None, skip_dirs: frozenset[str]) -> list[tuple[str, str]]:
-    """(path relative to ``top``, absolute path) of files under ``top``, ``.py`` or in ``keep``."""
-    found = []
-    for directory, dirnames, filenames in os.walk(top):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in skip_dirs)
-        for name in filenames:
-            if name.endswith(".py") or (keep is not None and name in keep):
-                path = os.path.join(directory, name)
-                if os.path.isfile(path):
-                    found.append((_posix(os.path.relpath(path, top)), path))
+def _walk(top: str, keep: frozenset[str], skip_dirs: frozenset[str]) -> list[tuple[str, str, int, int]]:
+    """(path relative to ``top``, absolute path, size, mtime_ns) of the files under ``top`` that are
+    ``.py`` or named in ``keep``; hidden and ``skip_dirs`` directories and symlinked directories are
+    not searched (what ``os.walk`` does, one ``stat`` a file: this runs for every compile)."""
+    found: list[tuple[str, str, int, int]] = []
+
+    def visit(directory: str, rel: str) -> None:
+        try:
+            with os.scandir(directory) as listing:
+                entries = list(listing)
+        except OSError:  # os.walk skips a directory it cannot list
+            return
+        subdirs = []
+        for entry in entries:
+            name = entry.name
+            if entry.is_dir():
+                if not name.startswith(".") and name not in skip_dirs and not entry.is_symlink():
+                    subdirs.append(entry)
+            elif (name.endswith(".py") or name in keep) and entry.is_file():
+                st = entry.stat()
+                found.append((rel + name, entry.path, st.st_size, st.st_mtime_ns))
+        for entry in sorted(subdirs, key=lambda e: e.name):
+            visit(entry.path, f"{rel}{entry.name}/")
+
+    visit(top, "")
     return found
 
 
@@ -352,12 +380,15 @@ def _deflate(data: bytes, final: bool) -> bytes:
 
 @attrs.frozen(eq=False)
 class _Segment:
-    """An installed package's files with their tar blocks and deflated bytes, built once per process."""
+    """An installed package's files, the length and CRC-32 of their tar blocks, and those blocks
+    deflated: built once, then reused from this process's memory or from the disk cache."""
 
-    #: (path, size, mtime_ns) of every file: the cache is used only while these are unchanged.
+    #: (path, size, mtime_ns) of every file, sorted: a cached segment is used only while these are unchanged.
     signature: tuple[tuple[str, int, int], ...]
     files: tuple[tuple[str, bytes], ...]
-    blocks: bytes
+    #: Length and CRC-32 of the tar blocks of ``files`` (what :func:`_tar_blocks` returns).
+    size: int
+    crc: int
     deflated: bytes
 
 
@@ -365,22 +396,133 @@ class _Segment:
 #: for every compile in a process; archiving and compressing them was most of a small compile.
 _SEGMENTS: dict[tuple[str, str], _Segment] = {}
 
+#: The segments on disk, for the next process (dagml._cache: ``$DAGML_CACHE/bundles``, default
+#: ``~/.cache/dagml/bundles``). One Python environment's set is four entries, about 6 MB (networkx's
+#: about 5); the bounds keep several environments' or dagml versions' worth, and prune the rest.
+_DISK = DiskCache("bundles", max_entries=32, max_bytes=160 * 1024 * 1024)
+#: Bumped when what a disk entry holds, or how, changes.
+_DISK_FORMAT = 1
+
 
 def _segment(prefix: str, directory: str, keep: frozenset[str], skip: frozenset[str]) -> _Segment:
-    found = _walk(directory, keep, skip)
-    signature = []
-    for rel, path in found:
-        st = os.stat(path)
-        signature.append((rel, st.st_size, st.st_mtime_ns))
+    found = sorted(_walk(directory, keep, skip))
+    signature = tuple((rel, size, mtime) for rel, _, size, mtime in found)
     key = (prefix, directory)
     cached = _SEGMENTS.get(key)
-    if cached is not None and cached.signature == tuple(signature):
+    if cached is not None and cached.signature == signature:
         return cached
-    files = tuple(sorted((f"{prefix}/{rel}", _read(path)) for rel, path in found))
-    blocks = _tar_blocks(files)
-    segment = _Segment(tuple(signature), files, blocks, _deflate(blocks, final=False))
+    disk_key = _disk_key(prefix, directory, keep, skip, signature)
+    segment = _load_segment(_DISK.get(disk_key), prefix, signature)
+    if segment is None:
+        files = tuple((f"{prefix}/{rel}", _read(path)) for rel, path, _, _ in found)
+        blocks = _tar_blocks(files)
+        segment = _Segment(signature, files, len(blocks), zlib.crc32(blocks), _deflate(blocks, final=False))
+        _DISK.put(disk_key, _dump_segment(segment))
     _SEGMENTS[key] = segment
     return segment
+
+
+def _disk_key(
+    prefix: str, directory: str, keep: frozenset[str], skip: frozenset[str], signature: tuple[tuple[str, int, int], ...]
+) -> str:
+    """The disk cache's name for a segment: a hash of everything its bytes depend on.
+
+    The files are named by their stat signature (path, size, mtime_ns), not their contents: hashing
+    4 MB of networkx would cost most of what the cache saves. Any file added, removed, resized or
+    touched (an upgrade, an edit, a ``pip install --force-reinstall``) makes a new key. Beside them:
+    the entry format, dagml's version, the Python (``tarfile`` writes the headers), zlib's version
+    and the compression level (they decide the deflated bytes), and the directory, archive prefix
+    and file selection.
+    """
+    parts = (
+        _DISK_FORMAT,
+        __version__,
+        sys.version,
+        zlib.ZLIB_RUNTIME_VERSION,
+        _LEVEL,
+        tarfile.ENCODING,
+        prefix,
+        directory,
+        sorted(keep),
+        sorted(skip),
+        signature,
+    )
+    return hashlib.sha256(repr(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _dump_segment(segment: _Segment) -> bytes:
+    """A disk entry: a JSON index (names, sizes, tar length and CRC), the contents, the deflated bytes."""
+    index = {
+        "names": [name for name, _ in segment.files],
+        "sizes": [len(content) for _, content in segment.files],
+        "size": segment.size,
+        "crc": segment.crc,
+        "deflated": len(segment.deflated),
+    }
+    head = json.dumps(index, separators=(",", ":")).encode("utf-8", "surrogateescape")
+    return b"".join([struct.pack("<L", len(head)), head, *(content for _, content in segment.files), segment.deflated])
+
+
+def _load_segment(
+    payload: memoryview | None, prefix: str, signature: tuple[tuple[str, int, int], ...]
+) -> _Segment | None:
+    """The segment a (checksum-verified) disk entry holds, or None when it does not hold this one."""
+    if payload is None:
+        return None
+    try:
+        (length,) = struct.unpack_from("<L", payload)
+        index = json.loads(bytes(payload[4 : 4 + length]).decode("utf-8", "surrogateescape"))
+        names, sizes = index["names"], index["sizes"]
+        size, crc, deflated = int(index["size"]), int(index["crc"]), int(index["deflated"])
+    except (ValueError, TypeError, KeyError, struct.error):  # not an index this version wrote
+        return None
+    offset = 4 + length
+    if (
+        names != [f"{prefix}/{rel}" for rel, _, _ in signature]
+        or sizes != [file_size for _, file_size, _ in signature]
+        or offset + sum(sizes) + deflated != len(payload)
+    ):
+        return None
+    files = []
+    for name, file_size in zip(names, sizes):
+        files.append((name, bytes(payload[offset : offset + file_size])))
+        offset += file_size
+    return _Segment(signature, tuple(files), size, crc, bytes(payload[offset:]))
+
+
+#: CRC-32's reversed polynomial, and x^(2^n) modulo it for n = 0..31 (built on first use).
+_POLY = 0xEDB88320
+_X2N: list[int] = []
+
+
+def _multmodp(a: int, b: int) -> int:
+    """``a * b`` modulo the CRC-32 polynomial (bit-reversed, as zlib's ``multmodp``); ``a`` is not 0."""
+    m, p = 1 << 31, 0
+    while True:
+        if a & m:
+            p ^= b
+            if not a & (m - 1):
+                return p
+        m >>= 1
+        b = (b >> 1) ^ _POLY if b & 1 else b >> 1
+
+
+def _crc32_combine(crc1: int, crc2: int, len2: int) -> int:
+    """The CRC-32 of ``A + B`` from ``crc32(A)``, ``crc32(B)`` and ``len(B)`` (zlib's ``crc32_combine``,
+    which Python's zlib does not expose): a cached segment's bytes need not be read again for it."""
+    if not _X2N:
+        p = 1 << 30  # x^1
+        _X2N.append(p)
+        for _ in range(31):
+            p = _multmodp(p, p)
+            _X2N.append(p)
+    p, k, n = 1 << 31, 3, len2  # x^(8 * len2): shift crc1 past len2 bytes of zeros
+    while n:
+        if n & 1:
+            p = _multmodp(_X2N[k & 31], p)
+        n >>= 1
+        k += 1
+    return _multmodp(p, crc1) ^ crc2
 
 
 def _archive(files: tuple[tuple[str, bytes], ...], segments: tuple[_Segment, ...] = ()) -> bytes:
@@ -408,10 +550,14 @@ def _archive(files: tuple[tuple[str, bytes], ...], segments: tuple[_Segment, ...
     out = [b"\x1f\x8b\x08\x00" + struct.pack("<L", 0) + b"\x04\xff"]  # no name, mtime 0, fastest, OS unknown
     crc = size = 0
     for piece in pieces:
-        raw = piece.blocks if isinstance(piece, _Segment) else piece
-        out.append(piece.deflated if isinstance(piece, _Segment) else _deflate(piece, final=False))
-        crc = zlib.crc32(raw, crc)
-        size += len(raw)
+        if isinstance(piece, _Segment):
+            out.append(piece.deflated)
+            crc = _crc32_combine(crc, piece.crc, piece.size)
+            size += piece.size
+        else:
+            out.append(_deflate(piece, final=False))
+            crc = zlib.crc32(piece, crc)
+            size += len(piece)
     tail = _tar_blocks(pending)
     tail += _end_of_archive(size + len(tail))
     out.append(_deflate(tail, final=True))
@@ -460,9 +606,10 @@ def make_bundle(
         members[rel] = _read(path)
     package = PACKAGE_DIR
     segments = [_segment("dagml", package, frozenset({"py.typed"}), frozenset({"__pycache__"}))]
+    vendor_dirs = {}
     for name in VENDORED:
         module = importlib.import_module(name)
-        vendor_dir = os.path.dirname(os.path.abspath(module.__file__ or ""))
+        vendor_dirs[name] = vendor_dir = os.path.dirname(os.path.abspath(module.__file__ or ""))
         segments.append(_segment(name, vendor_dir, frozenset({"py.typed"}), _VENDOR_SKIP))
     for segment in segments:
         members.update(segment.files)
@@ -482,7 +629,8 @@ def make_bundle(
             "pipeline in its own directory."
         )
     return Bundle(
-        files=files, target=target, data=data, sha256=hashlib.sha256(data).hexdigest(), root=root, vendored=_vendored()
+        files=files, target=target, data=data, sha256=hashlib.sha256(data).hexdigest(), root=root,
+        vendored=_vendored(vendor_dirs),
     )
 
 
@@ -492,15 +640,53 @@ def _metadata_field(meta: importlib.metadata.PackageMetadata, field: str) -> str
     return str(values[0]) if values else ""
 
 
-def _vendored() -> tuple[tuple[str, str, str], ...]:
+def _vendored(vendor_dirs: dict[str, str] | None = None) -> tuple[tuple[str, str, str], ...]:
+    """(distribution, version, Requires-Python) of each vendored library: from the ``.dist-info``
+    beside the package the bundle ships (:func:`_dist_info_fields`), else from ``importlib.metadata``."""
     found = []
     for name in sorted(set(_DISTRIBUTION.values())):
-        try:
-            meta = importlib.metadata.metadata(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-        found.append((name, _metadata_field(meta, "Version") or "?", _metadata_field(meta, "Requires-Python")))
+        package = min(p for p, dist in _DISTRIBUTION.items() if dist == name)
+        fields = _dist_info_fields(name, os.path.dirname(vendor_dirs[package])) if vendor_dirs else None
+        if fields is None:
+            import importlib.metadata
+
+            try:
+                meta = importlib.metadata.metadata(name)
+            except importlib.metadata.PackageNotFoundError:
+                continue
+            fields = (_metadata_field(meta, "Version"), _metadata_field(meta, "Requires-Python"))
+        found.append((name, fields[0] or "?", fields[1]))
     return tuple(found)
+
+
+#: (distribution, directory) -> (Version, Requires-Python) read from its METADATA, or None.
+_DIST_INFO: dict[tuple[str, str], tuple[str, str] | None] = {}
+
+
+def _dist_info_fields(name: str, site: str) -> tuple[str, str] | None:
+    """Version and Requires-Python of distribution ``name`` from the one ``<name>-*.dist-info`` in
+    ``site``, the directory holding the package the bundle ships: one directory listing and one small
+    file, where ``importlib.metadata`` searches every entry of ``sys.path`` (2-3 ms a compile). None
+    when ``site`` holds no single such directory (an egg, an odd layout): the caller asks
+    ``importlib.metadata``. Read once per process."""
+    key = (name, site)
+    if key not in _DIST_INFO:
+        _DIST_INFO[key] = None
+        stem = re.sub(r"[-_.]+", "_", name).lower() + "-"
+        try:
+            infos = [e for e in os.listdir(site) if e.lower().startswith(stem) and e.endswith(".dist-info")]
+            if len(infos) == 1:
+                with open(os.path.join(site, infos[0], "METADATA"), encoding="utf-8", errors="replace") as handle:
+                    head = handle.read().split("\n\n", 1)[0]
+                fields: dict[str, str] = {}
+                for line in head.splitlines():
+                    field, sep, value = line.partition(":")
+                    if sep and not line[:1].isspace():
+                        fields.setdefault(field.strip().lower(), value.strip())
+                _DIST_INFO[key] = (fields.get("version", ""), fields.get("requires-python", ""))
+        except OSError:
+            pass
+    return _DIST_INFO[key]
 
 
 # --------------------------------------------------------------------- bootstrap scripts
@@ -526,6 +712,8 @@ def _bootstrap_source() -> str:
         raise RuntimeError(
             "internal error: dagml/runtime/bootstrap.py restates dagml wrongly: " + "; ".join(wrong)
         )
+    import importlib.resources
+
     return importlib.resources.files("dagml.runtime").joinpath("bootstrap.py").read_text(encoding="utf-8")
 
 

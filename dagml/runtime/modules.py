@@ -45,11 +45,25 @@ def user_modules() -> dict[str, str]:
     """Module name -> real path of every imported ``.py`` module that is the user's own code."""
     roots = library_roots() + (os.path.realpath(PACKAGE_DIR),)
     found = {}
+    # A folder -> its real path and whether that is a library's: hundreds of modules share a few dozen.
+    folders: dict[str, tuple[str, bool]] = {}
     for name, module in list(sys.modules.items()):
         path = getattr(module, "__file__", None)
         if not path or not path.endswith(".py"):
             continue
-        real = os.path.realpath(path)
-        if not _inside(real, roots) and os.path.isfile(real):
+        folder, base = os.path.split(path if os.path.isabs(path) else os.path.abspath(path))
+        known = folders.get(folder)
+        if known is None:
+            real_folder = os.path.realpath(folder)
+            known = folders[folder] = (real_folder, _inside(real_folder, roots))
+        # The same as os.path.realpath(path), one lstat for the file instead of one per folder in it
+        # (a file in a library's folder that links to the user's code, as `flit install --symlink`
+        # makes, is the user's).
+        if os.path.islink(path):
+            real = os.path.realpath(path)
+            library = _inside(real, roots)
+        else:
+            real, library = os.path.join(known[0], base), known[1]
+        if not library and os.path.isfile(real):
             found[name] = real
     return dict(sorted(found.items()))

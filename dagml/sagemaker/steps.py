@@ -23,7 +23,6 @@ from dagml.errors import Problem
 from dagml.graph.lowered import lower_message
 from dagml.graph.model import PipelineGraph
 from dagml.graph.wiring import DATASET, OUTPUT, PARAM, STEP, Binding
-from dagml.runtime import inference
 from dagml.sagemaker.environments import JobImage, assumed_python, job_image, step_wheels
 from dagml.sagemaker.errors import CompileError
 from dagml.sagemaker.expressions import as_string, get, output_of, value
@@ -440,6 +439,8 @@ def inference_environment(ctx: Context, source: FunctionSpec | None = None) -> d
         "SAGEMAKER_SUBMIT_DIRECTORY": ctx.bundle_uri,
     }
     if source is not None and source.handlers:
+        from dagml.runtime import inference
+
         environment[inference.TARGET_ENV] = ctx.target
         environment[inference.STEP_ENV] = source.name
     return environment

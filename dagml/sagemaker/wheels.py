@@ -23,7 +23,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -187,6 +186,8 @@ def _download(
     entry: str,
     where: str,
 ) -> None:
+    import subprocess
+
     os.makedirs(os.path.dirname(entry), exist_ok=True)
     work = tempfile.mkdtemp(prefix=".resolve-", dir=os.path.dirname(entry))
     try:

@@ -26,8 +26,9 @@ from dagml.spec.errors import DeclarationError
 __all__ = ["Image", "requirement_lines", "to_image", "to_requirements"]
 
 #: PEP 508 name, optional extras, optional version specifiers, optional marker: what the bundle can
-#: carry as a wheel. (A direct reference, ``name @ url``, has no ``@`` allowed here.)
-_REQUIREMENT = re.compile(
+#: carry as a wheel. (A direct reference, ``name @ url``, has no ``@`` allowed here.) A pattern, not a
+#: compiled one: ``re`` compiles it on first use, and most pipelines declare no requirements.
+_REQUIREMENT = (
     r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?"  # name
     r"(\s*\[\s*[A-Za-z0-9._-]+(\s*,\s*[A-Za-z0-9._-]+)*\s*\])?"  # [extras]
     r"(\s*(===|~=|==|!=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+(\s*,\s*(===|~=|==|!=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+)*)?"
@@ -122,7 +123,7 @@ def requirement_lines(text: str, origin: str) -> list[str]:
 
 
 def _requirement(value: object, where: str) -> str:
-    if not isinstance(value, str) or not _REQUIREMENT.match(value.strip()):
+    if not isinstance(value, str) or not re.match(_REQUIREMENT, value.strip()):
         raise DeclarationError(
             f"{where}: requirement {value!r} is not a package requirement dagml can ship as a wheel. "
             "Fix: write it as PEP 508 'name', 'name==1.2.3' or 'name[extra]>=1; python_version >= \"3.10\"' "

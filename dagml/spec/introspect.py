@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ast
 import inspect
+import linecache
 import os
 import re
 import sys
-import textwrap
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -95,6 +95,37 @@ def _leaf_paths(node: ast.Dict, prefix: str) -> Iterator[str]:
             yield path
 
 
+_Function = ast.FunctionDef | ast.AsyncFunctionDef
+#: A source file's text and its functions by (name, first line), parsed once per text, for every
+#: step of the file (``inspect.getsource`` tokenized the file again for each function).
+_TREES: dict[str, tuple[str, dict[tuple[str, int], _Function]]] = {}
+
+
+def _function_node(fn: Callable[..., Any]) -> _Function | None:
+    """The ``def`` of ``fn`` in its source file (a notebook cell's too: IPython keeps cells in
+    linecache), found by the code object's name and first line, as ``inspect.getsource`` does."""
+    fn = inspect.unwrap(fn)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    filename = code.co_filename
+    linecache.checkcache(filename)
+    text = "".join(linecache.getlines(filename, getattr(fn, "__globals__", None)))
+    cached = _TREES.get(filename)
+    if cached is None or cached[0] != text:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            return None
+        index: dict[tuple[str, int], _Function] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                index[(node.name, first)] = node
+        cached = _TREES[filename] = (text, index)
+    return cached[1].get((code.co_name, code.co_firstlineno))
+
+
 def literal_metric_keys(fn: Callable[..., Any]) -> tuple[str, ...] | None:
     """Paths of the dict literal(s) the function returns, if every return is one.
 
@@ -105,12 +136,7 @@ def literal_metric_keys(fn: Callable[..., Any]) -> tuple[str, ...] | None:
     that is not a literal dict with string keys is a leaf, whatever it holds at run time.
     Anything else, or no readable source, gives None: only running it tells.
     """
-    try:
-        source = textwrap.dedent(inspect.getsource(fn))
-        tree = ast.parse(source)
-    except (OSError, TypeError, SyntaxError, IndentationError):
-        return None
-    func = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+    func = _function_node(fn)
     if func is None:
         return None
     returns: list[ast.Return] = []
