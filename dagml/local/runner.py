@@ -171,7 +171,11 @@ class _Run:
                         break
                     for outcome in pool.wait(timeout=1.0):
                         self.finish(outcome)
-            except BaseException:
+            except BaseException as exc:
+                if isinstance(exc, KeyboardInterrupt):  # a stop: steps the workers ended already are kept
+                    with contextlib.suppress(Exception):  # what could not be taken in runs again on --resume
+                        for outcome in pool.reported():
+                            self.finish(outcome)
                 for name, status in state.items():
                     if status == "running":
                         kind = self.graph[name].kind

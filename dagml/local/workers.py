@@ -527,6 +527,14 @@ class WorkerPool:
             pass
         return worker.task
 
+    def reported(self) -> list[Outcome]:
+        """The outcomes workers have sent that :meth:`wait` has not taken yet, taken without waiting:
+        on a stop, the steps that ended (and the ones queued behind them that started) before it."""
+        results: list[Outcome] = []
+        for worker in self._workers:
+            self._drain(worker, results)
+        return results
+
     def _received(self, worker: _Worker, outcome: Outcome) -> None:
         """The worker reported its task: it starts the first task queued behind it if that task
         succeeded; else it drops them all (each follows the one before) and idles."""

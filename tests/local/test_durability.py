@@ -311,3 +311,51 @@ def test_a_sigkilled_runner_loses_no_finished_step_of_a_pipelined_chain(tmp_path
     data = json.loads(result.stdout)
     assert data["status"] == "Succeeded"
     assert _ran(counts) == ["one", "two", "three"]  # nothing that finished ran twice
+
+
+def test_a_stop_takes_in_what_the_workers_reported_without_waiting(tmp_path):
+    with WorkerPool(2) as pool:
+        pool.submit(_script(tmp_path, "quick", "pass"))
+        pool.submit(_script(tmp_path, "slow", "import time; time.sleep(30)"))
+        found: list[Outcome] = []
+        deadline = time.monotonic() + 60
+        while not found and time.monotonic() < deadline:
+            found = pool.reported()  # never blocks on the step still running
+            time.sleep(0.01)
+        assert [(o.step, o.ok) for o in found] == [("quick", True)]
+        assert pool.busy == 1 and pool.reported() == []
+
+
+STOPPED_CHAIN = """
+import time
+from dagml import Pipeline
+
+pipe = Pipeline("stopped-chain")
+
+@pipe.step
+def quick():
+    return 1
+
+@pipe.step
+def slow(quick):
+    time.sleep(30)
+"""
+
+
+def test_a_step_that_ended_before_a_stop_is_kept(tmp_path, home, monkeypatch):
+    real = WorkerPool.wait
+
+    def wait(self, timeout=None):
+        for worker in self._workers:
+            if worker.task is not None and worker.task.step == "quick" and worker.conn.poll(60):
+                raise KeyboardInterrupt  # Ctrl-C with quick's end sent by its worker, not taken in yet
+        return real(self, timeout)
+
+    monkeypatch.setattr(WorkerPool, "wait", wait)
+    with pytest.raises(KeyboardInterrupt):
+        run_pipeline(graph_of(_load(tmp_path, "stopped", STOPPED_CHAIN)), home=home, workers=1, cache=False)
+    db = sqlite3.connect(os.path.join(home, "runs.db"))
+    rows = dict(db.execute("SELECT step, status || ':' || coalesce(error, '') FROM steps").fetchall())
+    db.close()
+    # quick is kept (resume will not run it again); slow, queued behind it, had started and was stopped
+    assert rows == {"quick": "succeeded:", "slow": "failed:interrupted"}
