@@ -96,9 +96,9 @@ def _leaf_paths(node: ast.Dict, prefix: str) -> Iterator[str]:
 
 
 _Function = ast.FunctionDef | ast.AsyncFunctionDef
-#: A source file's text and its functions by (name, first line), parsed once per text, for every
-#: step of the file (``inspect.getsource`` tokenized the file again for each function).
-_TREES: dict[str, tuple[str, dict[tuple[str, int], _Function]]] = {}
+#: A source file's lines (as linecache holds them) and its functions by (name, first line), parsed once
+#: for every step of the file (``inspect.getsource`` tokenized the file again for each function).
+_TREES: dict[str, tuple[list[str], dict[tuple[str, int], _Function]]] = {}
 
 
 def _function_node(fn: Callable[..., Any]) -> _Function | None:
@@ -109,12 +109,13 @@ def _function_node(fn: Callable[..., Any]) -> _Function | None:
     if code is None:
         return None
     filename = code.co_filename
-    linecache.checkcache(filename)
-    text = "".join(linecache.getlines(filename, getattr(fn, "__globals__", None)))
+    linecache.checkcache(filename)  # a file changed on disk is read again, as inspect.getsource does
+    # linecache hands out the same list while the file is unchanged: parsed once per list, not per step.
+    lines = linecache.getlines(filename, getattr(fn, "__globals__", None))
     cached = _TREES.get(filename)
-    if cached is None or cached[0] != text:
+    if cached is None or cached[0] is not lines:
         try:
-            tree = ast.parse(text)
+            tree = ast.parse("".join(lines))
         except (SyntaxError, ValueError):
             return None
         index: dict[tuple[str, int], _Function] = {}
@@ -122,7 +123,7 @@ def _function_node(fn: Callable[..., Any]) -> _Function | None:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
                 index[(node.name, first)] = node
-        cached = _TREES[filename] = (text, index)
+        cached = _TREES[filename] = (lines, index)
     return cached[1].get((code.co_name, code.co_firstlineno))
 
 
