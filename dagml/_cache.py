@@ -1,8 +1,8 @@
 """A small on-disk cache of derived bytes: content-keyed, checked, bounded, safe to share.
 
 dagml keeps what it can derive again, but would rather not, under the user's cache directory:
-``$DAGML_CACHE`` when set, else ``~/.cache/dagml`` (the convention of the wheel cache,
-:func:`dagml.sagemaker.wheels.cache_root`). A :class:`DiskCache` is one subdirectory of it,
+``$DAGML_CACHE`` when set, else ``~/.cache/dagml`` (:func:`cache_root`; the wheel cache and the image
+environments live beside it). A :class:`DiskCache` is one subdirectory of it,
 ``bundles`` say, holding one file per entry, named by its key.
 
 - **Content-keyed**: the caller's key names everything the bytes depend on (a hash of it), so an

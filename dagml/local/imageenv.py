@@ -54,6 +54,7 @@ from collections.abc import Callable, Mapping
 
 import attrs
 
+from dagml._cache import cache_root as dagml_cache
 from dagml._text import visible
 from dagml.contract import ENTRY_SCRIPT, MODEL_DIR, WHEELS_DIRS
 from dagml.errors import DagmlError
@@ -151,8 +152,7 @@ class BuiltEnv:
 # --------------------------------------------------------------------- building an environment
 def cache_root() -> str:
     """``$DAGML_CACHE/image-envs`` (default ``~/.cache/dagml/image-envs``)."""
-    base = os.environ.get("DAGML_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "dagml")
-    return os.path.join(base, "image-envs")
+    return os.path.join(dagml_cache(), "image-envs")
 
 
 def _version_of(python: str) -> str | None:

@@ -31,7 +31,6 @@ from dagml.sagemaker.steps import (
     DEFAULT_VOLUME_GB,
     base_hyperparameters,
     delivery,
-    inference_environment,
     model_container,
     source_archive,
     step_metadata,
@@ -285,9 +284,6 @@ class SdkBuilder:
     def instance(self, options: StepOptions) -> tuple[Any, Any]:
         itype = options.instance_type if options.instance_type is not None else self.settings.instance_type
         return self.value(itype), self.value(options.instance_count)
-
-    def inference_environment(self) -> dict[str, str]:
-        return inference_environment(self.ctx)
 
     # ------------------------------------------------------------ steps
     def _processing(self, spec: FunctionSpec) -> Any:

@@ -29,6 +29,7 @@ from collections.abc import Mapping
 
 import attrs
 
+from dagml._cache import cache_root as dagml_cache
 from dagml.contract import WHEELS_LIST
 from dagml.sagemaker.errors import CompileError
 
@@ -87,8 +88,8 @@ def platform_tags(glibc: tuple[int, int], machine: str = "x86_64") -> tuple[str,
 
 
 def cache_root() -> str:
-    base = os.environ.get("DAGML_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "dagml")
-    return os.path.join(base, "wheels")
+    """``$DAGML_CACHE/wheels`` (default ``~/.cache/dagml/wheels``)."""
+    return os.path.join(dagml_cache(), "wheels")
 
 
 def _normalise(name: str) -> str:
