@@ -360,9 +360,13 @@ def _worker_main(conn: Connection, environment: dict[str, str], cwd: str, graph:
     _RUN_GRAPH = graph
     _die_with_parent()
     # A group of its own, not the terminal's: Ctrl-C reaches the runner, which stops the steps; the
-    # steps keep SIGINT's default action, and so do the processes they start.
+    # steps keep SIGINT's default action, and so do the processes they start. SIGTERM and SIGHUP too:
+    # the runner's handlers (they raise RunStopped) are not a step's. A multiprocessing.Pool in a step
+    # terminates its workers with SIGTERM; with the runner's handler inherited, a worker blocked on
+    # the pool's queue lock could outlive it, and the step hang in Pool.__exit__ (seen once in CI).
     os.setpgid(0, 0)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
     _subreaper()
     last: Outcome | None = None
     while True:
