@@ -6,6 +6,14 @@ every live container each time its allocation counters trip, so with 100,000
 steps it took more time than the work itself (docs/performance.md). Reference
 counting frees everything as usual; a pause only postpones the search for
 cycles, and nesting is safe.
+
+Start-up is the same case: importing dagml, networkx and the user's pipeline
+builds objects that live until exit. The CLI (``dagml.cli.main``) pauses the
+collector while it imports and parses; a one-shot command (validate, compile,
+render, show, diff) stays paused to its end, and the console script then
+freezes what is left so the interpreter's last collection does not walk it.
+Commands that run steps or wait on AWS collect as usual once parsed, and a
+local step's worker always starts with the collector on.
 """
 
 from __future__ import annotations

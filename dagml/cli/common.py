@@ -36,9 +36,11 @@ __all__ = [
 
 def load_graph(target: str) -> PipelineGraph:
     """The validated graph of the pipeline TARGET names (every problem raised at once)."""
+    from dagml._gc import paused_gc
     from dagml.api import graph_of
 
-    return graph_of(load_target(target))
+    with paused_gc():  # the user's module and its graph live to the end: see dagml/_gc.py
+        return graph_of(load_target(target))
 
 
 class UsageError(ConfigurationError):

@@ -24,7 +24,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("target", metavar="TARGET", help="path/to/file.py[:attr] or package.module[:attr]")
     p.add_argument("-o", "--output", metavar="FILE", help="write the JSON here (default: standard output)")
     add_settings_arguments(p)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, one_shot=True)
 
 
 def run(args: argparse.Namespace) -> int:

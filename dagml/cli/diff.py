@@ -28,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--json", action="store_true", help="machine-readable output")
     add_settings_arguments(p)
     add_aws_arguments(p, region=False)  # --region is a setting
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, one_shot=True)
 
 
 def run(args: argparse.Namespace) -> int:

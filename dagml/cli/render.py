@@ -29,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--run", metavar="RUN_ID", help="colour each step by its status in this local run")
     p.add_argument("--home", metavar="DIR", help="run store for --run (default: $DAGML_HOME or .dagml)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, one_shot=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -28,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--json", action="store_true", help="machine-readable summary")
     add_aws_arguments(p)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, one_shot=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("target", metavar="TARGET", help="path/to/file.py[:attr] or package.module[:attr]")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, one_shot=True)
 
 
 def run(args: argparse.Namespace) -> int:

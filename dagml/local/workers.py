@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import ctypes
 import faulthandler
+import gc
 import math
 import multiprocessing
 import os
@@ -367,6 +368,7 @@ def _worker_main(conn: Connection, environment: dict[str, str], cwd: str, graph:
     os.setpgid(0, 0)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, signal.SIG_DFL)
+    gc.enable()  # the user's code collects cycles, as in a fresh interpreter, whatever the runner paused
     _subreaper()
     last: Outcome | None = None
     while True:

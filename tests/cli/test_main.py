@@ -58,3 +58,45 @@ def test_version_prints_what_argparse_printed(capsys):
 
     assert cli.main(["--version"]) == 0
     assert capsys.readouterr().out == f"dagml {__version__}\n"
+
+
+def _collecting_during(monkeypatch, module: str, function: str, argv: list[str]) -> bool:
+    """Whether the cycle collector was on while ``dagml ARGV`` ran its subcommand's function."""
+    import gc
+    import importlib
+
+    seen = []
+    monkeypatch.setattr(importlib.import_module(module), function, lambda args: seen.append(gc.isenabled()) or 0)
+    assert cli.main(argv) == 0
+    assert gc.isenabled()  # restored for whatever the caller does next
+    return seen == [True]
+
+
+def test_a_one_shot_command_runs_without_the_cycle_collector_and_skips_the_final_sweep(monkeypatch):
+    assert not _collecting_during(monkeypatch, "dagml.cli.validate", "run", ["validate", "x.py"])
+    assert cli._exit_unswept
+
+
+@pytest.mark.parametrize(
+    ("module", "function", "argv"),
+    [("dagml.cli.run", "run", ["run", "x.py"]), ("dagml.cli.models", "run_list", ["models", "list"])],
+)
+def test_a_command_that_runs_steps_or_waits_collects_as_usual(monkeypatch, module, function, argv):
+    assert _collecting_during(monkeypatch, module, function, argv)
+    assert not cli._exit_unswept
+
+
+@pytest.mark.parametrize(("argv", "frozen"), [(["validate", "x.py"], True), (["models", "list"], False)])
+def test_entry_leaves_the_objects_of_a_one_shot_command_to_the_operating_system(monkeypatch, argv, frozen):
+    import gc
+    import sys
+
+    calls = []
+    monkeypatch.setattr(sys, "argv", ["dagml", *argv])
+    monkeypatch.setattr("dagml.cli.validate.run", lambda args: 0)
+    monkeypatch.setattr("dagml.cli.models.run_list", lambda args: 0)
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    with pytest.raises(SystemExit) as exited:
+        cli.entry()
+    assert exited.value.code == 0
+    assert calls == (["freeze"] if frozen else [])

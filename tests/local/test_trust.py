@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from dagml._gc import paused_gc
 from dagml.api import graph_of
 from dagml.local.registry import ModelRegistry
 from dagml.local.runner import RunBusyError, _run_lock, run_pipeline
@@ -217,15 +218,24 @@ def dirty():
 @pipe.step(after=["dirty"])
 def clean():
     return os.environ.get("LEAKED"), os.getcwd()
+
+
+@pipe.step
+def collecting():
+    import gc
+
+    return gc.isenabled()
 """
 
 
 def test_steps_start_like_fresh_containers(tmp_path, home):
     pipe = _load(tmp_path / "fresh.py", "fresh", STEPS_LIKE_CONTAINERS)
     here = os.getcwd()
-    result = run_pipeline(graph_of(pipe), home=home, workers=1, cache=False)
+    with paused_gc():  # a runner started with the collector off (the CLI pauses it while loading)
+        result = run_pipeline(graph_of(pipe), home=home, workers=1, cache=False)
     assert result.ok, result.error
     assert result.output("pool") == [1, 4, 9]  # workers are not daemonic
+    assert result.output("collecting") is True  # the user's code collects cycles
     assert result.output("clean") == (None, here)  # nothing leaks from the step before on the same worker
 
 
