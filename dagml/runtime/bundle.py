@@ -35,11 +35,15 @@ dagml and the vendored packages are archived and deflated once, then reused:
 from this process's memory, or from the disk cache (:mod:`dagml._cache`,
 ``$DAGML_CACHE/bundles``) keyed by their files' stat signature, so a fresh
 ``dagml compile`` does not compress 4 MB of networkx again (docs/sagemaker.md,
-"The bundle cache"). The bytes are the same either way.
+"The bundle cache"). The bytes are the same either way. The archive's hash is
+remembered too (``$DAGML_CACHE/bundle-digests``, keyed by the user's files'
+contents and the segments' keys): compile needs only the hash, so a
+:class:`Bundle` assembles its files and bytes on first use, and checks them then.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import json
@@ -49,7 +53,7 @@ import struct
 import sys
 import tarfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -110,20 +114,55 @@ _VENDOR_SKIP = frozenset({"__pycache__", "tests", "testing"})
 
 @attrs.frozen
 class Bundle:
-    """A built code bundle: its files, the target to load inside it, and its archive."""
+    """A built code bundle: the target to load inside it, its archive's hash, and (on first use) its
+    files and archive.
 
-    #: (archive path, contents), sorted by path.
-    files: tuple[tuple[str, bytes], ...] = attrs.field(repr=False)
+    Compile needs only the hash (it names the code in S3); the files and the archive's bytes are
+    assembled when something reads them (deploy uploads them, a local image environment unpacks
+    them), and checked then against ``sha256``.
+    """
+
     #: What ``--target`` names inside the bundle: ``"iris_pipeline.py"``, ``"pkg/flows.py:pipe"``.
     target: str
-    #: The ``sourcedir.tar.gz`` bytes.
-    data: bytes = attrs.field(repr=False)
     #: Hex SHA-256 of ``data``: use it in the S3 key of the code.
     sha256: str
+    #: Length of ``data`` in bytes.
+    size: int
     #: The directory the user's code came from (not part of the bytes).
     root: str = attrs.field(default="", eq=False)
     #: (distribution, version, Requires-Python) of each vendored library.
     vendored: tuple[tuple[str, str, str], ...] = attrs.field(default=(), eq=False)
+    #: Makes (files, data) when first asked for.
+    _contents: Callable[[], tuple[tuple[tuple[str, bytes], ...], bytes]] = attrs.field(
+        kw_only=True, eq=False, repr=False, alias="contents"
+    )
+    #: (files, data) once made.
+    _made_once: list[tuple[tuple[tuple[str, bytes], ...], bytes]] = attrs.field(
+        init=False, factory=list, eq=False, repr=False
+    )
+
+    @property
+    def _made(self) -> tuple[tuple[tuple[str, bytes], ...], bytes]:
+        if not self._made_once:
+            files, data = self._contents()
+            if len(data) != self.size or hashlib.sha256(data).hexdigest() != self.sha256:
+                raise BundleError(
+                    f"the code bundle of {self.target!r} changed after it was hashed: a file under "
+                    f"{self.root!r} or of dagml's vendored libraries was edited meanwhile. Fix: run the "
+                    "command again."
+                )
+            self._made_once.append((files, data))
+        return self._made_once[0]
+
+    @property
+    def files(self) -> tuple[tuple[str, bytes], ...]:
+        """(archive path, contents), sorted by path."""
+        return self._made[0]
+
+    @property
+    def data(self) -> bytes:
+        """The ``sourcedir.tar.gz`` bytes."""
+        return self._made[1]
 
     def check_python(self, python: tuple[int, int], where: str) -> None:
         """Raise if a vendored library does not support ``python`` (the image's), naming the fix."""
@@ -404,21 +443,41 @@ _DISK = DiskCache("bundles", max_entries=32, max_bytes=160 * 1024 * 1024)
 _DISK_FORMAT = 1
 
 
-def _segment(prefix: str, directory: str, keep: frozenset[str], skip: frozenset[str]) -> _Segment:
-    found = sorted(_walk(directory, keep, skip))
+def _scan(prefix: str, directory: str, keep: frozenset[str], skip: frozenset[str]) -> _Scan:
+    """The files of one segment and its disk cache key: a walk and a ``stat`` a file, no reading."""
+    found = tuple(sorted(_walk(directory, keep, skip)))
     signature = tuple((rel, size, mtime) for rel, _, size, mtime in found)
-    key = (prefix, directory)
-    cached = _SEGMENTS.get(key)
-    if cached is not None and cached.signature == signature:
+    return _Scan(prefix, directory, found, signature, _disk_key(prefix, directory, keep, skip, signature))
+
+
+@attrs.frozen(eq=False)
+class _Scan:
+    """One segment's files as found: (relative path, path, size, mtime_ns) each, and its disk key."""
+
+    prefix: str
+    directory: str
+    found: tuple[tuple[str, str, int, int], ...]
+    signature: tuple[tuple[str, int, int], ...]
+    key: str
+
+
+def _segment(prefix: str, directory: str, keep: frozenset[str], skip: frozenset[str]) -> _Segment:
+    return _load(_scan(prefix, directory, keep, skip))
+
+
+def _load(scan: _Scan) -> _Segment:
+    """The segment ``scan`` found: from this process's memory, the disk cache, or built and stored."""
+    memory_key = (scan.prefix, scan.directory)
+    cached = _SEGMENTS.get(memory_key)
+    if cached is not None and cached.signature == scan.signature:
         return cached
-    disk_key = _disk_key(prefix, directory, keep, skip, signature)
-    segment = _load_segment(_DISK.get(disk_key), prefix, signature)
+    segment = _load_segment(_DISK.get(scan.key), scan.prefix, scan.signature)
     if segment is None:
-        files = tuple((f"{prefix}/{rel}", _read(path)) for rel, path, _, _ in found)
+        files = tuple((f"{scan.prefix}/{rel}", _read(path)) for rel, path, _, _ in scan.found)
         blocks = _tar_blocks(files)
-        segment = _Segment(signature, files, len(blocks), zlib.crc32(blocks), _deflate(blocks, final=False))
-        _DISK.put(disk_key, _dump_segment(segment))
-    _SEGMENTS[key] = segment
+        segment = _Segment(scan.signature, files, len(blocks), zlib.crc32(blocks), _deflate(blocks, final=False))
+        _DISK.put(scan.key, _dump_segment(segment))
+    _SEGMENTS[memory_key] = segment
     return segment
 
 
@@ -604,34 +663,86 @@ def make_bundle(
                 "Fix: rename that file."
             )
         members[rel] = _read(path)
-    package = PACKAGE_DIR
-    segments = [_segment("dagml", package, frozenset({"py.typed"}), frozenset({"__pycache__"}))]
-    vendor_dirs = {}
-    for name in VENDORED:
-        module = importlib.import_module(name)
-        vendor_dirs[name] = vendor_dir = os.path.dirname(os.path.abspath(module.__file__ or ""))
-        segments.append(_segment(name, vendor_dir, frozenset({"py.typed"}), _VENDOR_SKIP))
-    for segment in segments:
-        members.update(segment.files)
     members[ENTRY_SCRIPT] = ENTRY_SOURCE.encode("utf-8")
     members[INFERENCE_SCRIPT] = INFERENCE_SOURCE.encode("utf-8")
     members[BUILD_BACKEND] = BACKEND_SOURCE.encode("utf-8")
     members[PYPROJECT] = PYPROJECT_SOURCE.encode("utf-8")
-    files = tuple(sorted(members.items()))
-    data = _archive(files, tuple(segments))
-    if len(data) > max_bytes:
+    scans = [_scan("dagml", PACKAGE_DIR, frozenset({"py.typed"}), frozenset({"__pycache__"}))]
+    vendor_dirs = {}
+    for name in VENDORED:
+        module = importlib.import_module(name)
+        vendor_dirs[name] = vendor_dir = os.path.dirname(os.path.abspath(module.__file__ or ""))
+        scans.append(_scan(name, vendor_dir, frozenset({"py.typed"}), _VENDOR_SKIP))
+
+    def contents() -> tuple[tuple[tuple[str, bytes], ...], bytes]:
+        segments = tuple(_load(scan) for scan in scans)
+        every = dict(members)
+        for segment in segments:
+            every.update(segment.files)
+        files = tuple(sorted(every.items()))
+        return files, _archive(files, segments)
+
+    digest_key = _digest_key(members, scans)
+    known = _known_digest(digest_key)
+    make: Callable[[], tuple[tuple[tuple[str, bytes], ...], bytes]] = contents
+    if known is None:
+        files, data = contents()
+        sha256, size = hashlib.sha256(data).hexdigest(), len(data)
+        _DIGESTS.put(digest_key, json.dumps({"sha256": sha256, "size": size}).encode("ascii"))
+        make = functools.partial(_as_made, files, data)  # the bytes are at hand: no second build
+    else:
+        sha256, size = known
+    if size > max_bytes:
+        files = make()[0]
         biggest = sorted(files, key=lambda item: (-len(item[1]), item[0]))[:5]
         listing = ", ".join(f"{name} ({len(content) / 1e6:.1f} MB)" for name, content in biggest)
         raise BundleError(
-            f"the code bundle of {source_file!r} is {len(data) / 1e6:.1f} MB compressed, over the "
+            f"the code bundle of {source_file!r} is {size / 1e6:.1f} MB compressed, over the "
             f"{max_bytes / 1e6:.0f} MB limit. Biggest files: {listing}. Fix: move large .py files out of "
             f"{root!r} (every .py file under it is bundled), leave them out with bundle_exclude, or keep the "
             "pipeline in its own directory."
         )
     return Bundle(
-        files=files, target=target, data=data, sha256=hashlib.sha256(data).hexdigest(), root=root,
-        vendored=_vendored(vendor_dirs),
+        target=target, sha256=sha256, size=size, root=root, vendored=_vendored(vendor_dirs), contents=make
     )
+
+
+#: What a bundle's archive hashes to, for the next process: compile needs the hash only, and reading
+#: and joining the cached segments was most of a compile's bundle time (docs/sagemaker.md).
+_DIGESTS = DiskCache("bundle-digests", max_entries=256, max_bytes=1024 * 1024)
+
+
+def _digest_key(members: dict[str, bytes], scans: list[_Scan]) -> str:
+    """A hash of everything a bundle's bytes depend on: the user's files and dagml's bootstrap files
+    by content, each segment by its disk key (its stat signature and how it is archived)."""
+    digest = hashlib.sha256(f"{_DISK_FORMAT}\0{_LEVEL}\0{__version__}\0".encode())
+    for scan in scans:
+        digest.update(f"{scan.prefix}\0{scan.key}\0".encode())
+    for name in sorted(members):
+        content = members[name]
+        digest.update(f"{name}\0{len(content)}\0".encode("utf-8", "surrogateescape"))
+        digest.update(content)
+    return digest.hexdigest()
+
+
+def _as_made(
+    files: tuple[tuple[str, bytes], ...], data: bytes
+) -> tuple[tuple[tuple[str, bytes], ...], bytes]:
+    return files, data
+
+
+def _known_digest(key: str) -> tuple[str, int] | None:
+    payload = _DIGESTS.get(key)
+    if payload is None:
+        return None
+    try:
+        entry = json.loads(bytes(payload))
+        sha256, size = str(entry["sha256"]), int(entry["size"])
+    except (ValueError, TypeError, KeyError):  # not an entry this version wrote
+        return None
+    if len(sha256) != 64 or size < 0:
+        return None
+    return sha256, size
 
 
 def _metadata_field(meta: importlib.metadata.PackageMetadata, field: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 from dagml._cache import DiskCache
 from dagml.runtime import bundle as bundle_module
-from dagml.runtime.bundle import make_bundle
+from dagml.runtime.bundle import BundleError, make_bundle
 
 from ..conftest import EXAMPLES, ROOT
 
@@ -88,6 +89,56 @@ def test_a_hit_is_read_and_a_changed_file_makes_a_new_entry(cache, tmp_path, mon
     os.remove(path)  # a file removed is a new signature too
     bundle_module._SEGMENTS.clear()
     assert [name for name, _ in _segment(package).files] == ["pkg/__init__.py"]
+
+
+def _digests() -> DiskCache:
+    return DiskCache("bundle-digests", max_entries=8, max_bytes=1 << 30)
+
+
+def test_a_known_digest_names_the_bundle_without_reading_the_segments(cache, monkeypatch):
+    first = make_bundle(IRIS)
+    bundle_module._SEGMENTS.clear()
+    with monkeypatch.context() as patched:
+        patched.setattr(bundle_module, "_load", lambda scan: pytest.fail("read a segment to hash the bundle"))
+        again = make_bundle(IRIS)
+    assert (again.sha256, again.size, again.target) == (first.sha256, first.size, first.target)
+    assert again.data == first.data and again.files == first.files  # made on first use, and checked
+
+
+def test_the_users_code_is_keyed_by_content_not_by_its_stat(cache, tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(EXAMPLES, project, ignore=shutil.ignore_patterns("__pycache__", ".dagml"))
+    pipeline = str(project / "iris_pipeline.py")
+    helper = project / "helper.py"
+    helper.write_text("LIMIT = 1\n")
+    before = make_bundle(pipeline)
+    stat = os.stat(helper)
+    helper.write_text("LIMIT = 2\n")  # same size, and the same mtime put back
+    os.utime(helper, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    after = make_bundle(pipeline)
+    assert after.sha256 != before.sha256
+    assert dict(after.files)["helper.py"] == b"LIMIT = 2\n"
+
+
+def test_a_digest_that_does_not_match_the_bytes_fails_before_anything_is_uploaded(cache):
+    first = make_bundle(IRIS)
+    (key,) = os.listdir(_digests().directory)
+    _digests().put(key, json.dumps({"sha256": "0" * 64, "size": first.size}).encode())
+    bundle_module._SEGMENTS.clear()
+    lying = make_bundle(IRIS)
+    assert lying.sha256 == "0" * 64  # what the entry says: the bytes are not read to name the code
+    with pytest.raises(BundleError, match="changed after it was hashed.*Fix: run the command again"):
+        lying.data  # noqa: B018 - reading it is the test
+
+
+@pytest.mark.parametrize("payload", [b"", b"not json", b'{"sha256": "ab", "size": 3}', b'{"size": 3}'])
+def test_a_damaged_digest_is_a_miss(cache, payload):
+    first = make_bundle(IRIS)
+    (key,) = os.listdir(_digests().directory)
+    _digests().put(key, payload)
+    again = make_bundle(IRIS)
+    assert (again.sha256, again.size) == (first.sha256, first.size)
+    assert bundle_module._known_digest(key) == (first.sha256, first.size)  # written again
 
 
 @pytest.mark.parametrize("damage", ["flip", "truncate", "garbage", "empty"])
