@@ -26,7 +26,6 @@ from dagml.drawing.style import INPUT_KINDS
 from dagml.graph.model import AFTER, DATA, OTHERWISE, THEN, PipelineGraph
 from dagml.graph.wiring import OUTPUT
 from dagml.spec.conditions import MetricRef, operands
-from dagml.spec.imported import ImportedSpec
 from dagml.spec.model_quality import short_key
 from dagml.spec.params import Param
 from dagml.spec.specs import (
@@ -40,6 +39,7 @@ from dagml.spec.specs import (
     RegisterSpec,
     ScriptSpec,
     TransformSpec,
+    imported_step,
 )
 
 __all__ = ["Cluster", "Legend", "Scene", "SceneEdge", "SceneNode", "build_scene"]
@@ -224,7 +224,7 @@ def details(
         return wrap(f"fail: {message}" if message else "fail", max_lines=3)
     if isinstance(spec, ConditionSpec):
         return wrap(graph.describe_condition(spec.name, values=values, short=True), width=40, max_lines=8)
-    assert isinstance(spec, ImportedSpec), spec  # every spec type is handled above
+    assert imported_step(spec), spec  # every spec type is handled above
     return spec.details
 
 
@@ -330,7 +330,7 @@ def _inputs_read(graph: PipelineGraph, spec: NodeSpec) -> Iterable[str]:
         values += spec.message
     if isinstance(spec, ConditionSpec):
         values += operands(spec.expression)
-    if isinstance(spec, ImportedSpec):
+    if imported_step(spec):
         yield from (f"param:{name}" for name in spec.params)
     for value in values:
         if isinstance(value, Param):

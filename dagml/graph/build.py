@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 import warnings
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
@@ -24,7 +24,6 @@ from dagml.graph.model import AFTER, DATA, OTHERWISE, THEN, Edge, EdgeKind, Pipe
 from dagml.graph.protocols import Declarations
 from dagml.graph.wiring import OUTPUT, STEP, UNBOUND, Binding, wire, wire_container
 from dagml.spec.conditions import MetricRef, operands
-from dagml.spec.imported import ImportedCondition, ImportedSpec
 from dagml.spec.introspect import literal_metric_keys
 from dagml.spec.model_quality import EXAMPLE, problems_of_paths
 from dagml.spec.reports import SEPARATOR, paths_below
@@ -38,7 +37,12 @@ from dagml.spec.specs import (
     RegisterSpec,
     ScriptSpec,
     TransformSpec,
+    imported_condition,
+    imported_step,
 )
+
+if TYPE_CHECKING:
+    from dagml.spec.imported import ImportedCondition, ImportedSpec
 
 __all__ = ["GraphBuilder", "build_graph"]
 
@@ -105,7 +109,7 @@ class GraphBuilder:
     def collect_edges(self) -> None:
         specs, append = self.specs, self.edges.append
         for spec in self.specs.values():
-            imported = isinstance(spec, (ImportedSpec, ImportedCondition))
+            imported = imported_step(spec) or imported_condition(spec)
             # One edge per DependsOn entry, and a definition may hold millions of them: one shared
             # ``via`` per step and no call per entry but the Edge itself (benchmarks/bench_import.py).
             via = f"{spec.origin}.DependsOn" if imported else "after="
@@ -114,7 +118,7 @@ class GraphBuilder:
                     append(Edge(name, spec.name, AFTER, via))
                 else:
                     self.ref(spec.name, name, "after=")
-            if isinstance(spec, (ImportedSpec, ImportedCondition)):
+            if imported_step(spec) or imported_condition(spec):
                 self.imported_edges(spec)
             elif isinstance(spec, FunctionSpec):
                 self.function_edges(spec)
@@ -469,7 +473,7 @@ def _facts(specs: Mapping[str, NodeSpec]) -> dict[str, Any]:
     lowered = {
         c.name: tuple(lower_conditions(c.expression))
         for c in specs.values()
-        if isinstance(c, ConditionSpec) and not isinstance(c, ImportedCondition)
+        if isinstance(c, ConditionSpec) and not imported_condition(c)
     }
     return {
         "reports": frozenset(read | declared),

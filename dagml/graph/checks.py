@@ -28,7 +28,6 @@ from dagml.graph import names as naming
 from dagml.graph.model import DATA, OTHERWISE, THEN, Edge
 from dagml.graph.wiring import DATASET, PARAM
 from dagml.spec.conditions import Compare, In, MetricRef, describe, iter_compares, operand_type, operands
-from dagml.spec.imported import ImportedCondition, ImportedSpec
 from dagml.spec.params import Dataset, Param
 from dagml.spec.specs import (
     APPROVAL_STATUSES,
@@ -39,6 +38,8 @@ from dagml.spec.specs import (
     RegisterSpec,
     ScriptSpec,
     TransformSpec,
+    imported_condition,
+    imported_step,
 )
 from dagml.spec.step import Node
 
@@ -335,7 +336,7 @@ def condition_types(b: Builder) -> None:
     for spec in b.specs.values():
         if not isinstance(spec, ConditionSpec):
             continue
-        severity: Severity = "warning" if isinstance(spec, ImportedCondition) else "error"
+        severity: Severity = "warning" if imported_condition(spec) else "error"
         for leaf in iter_compares(spec.expression):
             if isinstance(leaf, Compare):
                 lt, rt = operand_type(leaf.left), operand_type(leaf.right)
@@ -589,7 +590,7 @@ def unused(b: Builder) -> None:
             used.update(v.name for v in (spec.group, spec.approval) if isinstance(v, Param))
         elif isinstance(spec, FailSpec):
             used.update(p.name for p in spec.message if isinstance(p, Param))
-        elif isinstance(spec, ImportedSpec):
+        elif imported_step(spec):
             used.update(spec.params)
         elif isinstance(spec, ConditionSpec):
             used.update(o.name for o in operands(spec.expression) if isinstance(o, Param))

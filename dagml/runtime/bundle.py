@@ -51,7 +51,6 @@ import os
 import re
 import struct
 import sys
-import tarfile
 import zlib
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -382,6 +381,8 @@ _LEVEL = 1
 
 def _tar_blocks(files: tuple[tuple[str, bytes], ...] | list[tuple[str, bytes]]) -> bytes:
     """The tar (PAX) blocks of ``files``: what ``TarFile.addfile`` writes for each, no end marker."""
+    import tarfile  # only when an archive is made: a compile that knows the bundle's hash makes none
+
     out = []
     for name, content in files:
         info = tarfile.TarInfo(name)
@@ -401,6 +402,8 @@ def _tar_blocks(files: tuple[tuple[str, bytes], ...] | list[tuple[str, bytes]]) 
 
 def _end_of_archive(offset: int) -> bytes:
     """Two zero blocks, then zeros up to a whole record, as ``TarFile.close`` writes them."""
+    import tarfile
+
     offset += 2 * tarfile.BLOCKSIZE
     remainder = offset % tarfile.RECORDSIZE
     return tarfile.NUL * (2 * tarfile.BLOCKSIZE + (tarfile.RECORDSIZE - remainder if remainder else 0))
@@ -499,7 +502,7 @@ def _disk_key(
         sys.version,
         zlib.ZLIB_RUNTIME_VERSION,
         _LEVEL,
-        tarfile.ENCODING,
+        sys.getfilesystemencoding(),  # tarfile.ENCODING, without importing tarfile
         prefix,
         directory,
         sorted(keep),

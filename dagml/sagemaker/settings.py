@@ -8,6 +8,8 @@ is an error that names all three.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import sys
@@ -17,6 +19,7 @@ from typing import Any
 
 import attrs
 
+from dagml._cache import DiskCache
 from dagml.errors import Problem, did_you_mean
 from dagml.sagemaker.errors import SettingsError
 from dagml.sagemaker.images import (
@@ -195,7 +198,7 @@ def _from_pyproject(start: Path) -> tuple[dict[str, Any], str | None]:
     path = _find_pyproject(start)
     if path is None:
         return {}, None
-    table = _read_toml(path).get("tool", {}).get("dagml", {})
+    table = _dagml_table(path)
     unknown = sorted(set(table) - set(FIELDS))
     if unknown:
         problems = [
@@ -214,15 +217,44 @@ def _from_pyproject(start: Path) -> tuple[dict[str, Any], str | None]:
     return dict(table), str(path)
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+#: ``[tool.dagml]`` tables already parsed, by a hash of their file's bytes (dagml._cache): importing
+#: tomllib and parsing a project's pyproject.toml was 2-3 ms of every compile.
+_TABLES = DiskCache("settings", max_entries=64, max_bytes=1024 * 1024)
+
+
+def _dagml_table(path: Path) -> Any:
+    """The ``[tool.dagml]`` table of ``path`` (``{}`` when it has none): parsed, or remembered from a
+    file with the same bytes parsed by the same Python."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SettingsError(f"cannot read settings from {path}: {exc}") from None
+    key = hashlib.sha256(b"%d.%d\0" % sys.version_info[:2] + data).hexdigest()
+    known = _TABLES.get(key)
+    if known is not None:
+        try:
+            return json.loads(bytes(known))
+        except ValueError:  # not an entry this version wrote: parse again
+            pass
+    table = _read_toml(path, data).get("tool", {}).get("dagml", {})
+    if isinstance(table, dict):
+        try:
+            text = json.dumps(table, sort_keys=True)
+        except (TypeError, ValueError):  # a date or time value: TOML has them, JSON does not (never cached)
+            return table
+        if json.loads(text) == table:  # what a hit returns is what this parse returned
+            _TABLES.put(key, text.encode("utf-8"))
+    return table
+
+
+def _read_toml(path: Path, data: bytes) -> dict[str, Any]:
     """The parsed file. ``tomllib`` is 3.11+, as dagml is; the step runtime's Python (3.10) reads no settings."""
     if sys.version_info >= (3, 11):
         import tomllib
 
         try:
-            with open(path, "rb") as f:
-                return tomllib.load(f)
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+            return tomllib.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise SettingsError(f"cannot read settings from {path}: {exc}") from None
     else:
         raise SettingsError(f"cannot read settings from {path}: reading TOML needs Python 3.11 or newer.")

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard, Union
 
 import attrs
 
@@ -24,7 +25,7 @@ from dagml.spec.outputs import Output, OutputRef
 from dagml.spec.params import Dataset, Param
 
 if TYPE_CHECKING:
-    from dagml.spec.imported import ImportedSpec
+    from dagml.spec.imported import ImportedCondition, ImportedSpec
 
 __all__ = [
     "FUNCTION_KINDS",
@@ -44,6 +45,8 @@ __all__ = [
     "ScriptSpec",
     "StepOptions",
     "TransformSpec",
+    "imported_condition",
+    "imported_step",
 ]
 
 #: Kinds a decorated function can have.
@@ -404,3 +407,18 @@ NodeSpec = Union[
     ConditionSpec,
     "ImportedSpec",
 ]
+
+
+# An imported definition's specs live in dagml.spec.imported, which only the importer loads (dagml
+# show, dagml diff): until it is loaded no such spec exists, so these tests need not load it either,
+# and a declared pipeline's validate and compile never do (docs/performance.md).
+def imported_step(spec: object) -> TypeGuard[ImportedSpec]:
+    """Whether ``spec`` is a step of an imported definition (not its conditions)."""
+    module = sys.modules.get("dagml.spec.imported")
+    return module is not None and isinstance(spec, module.ImportedSpec)
+
+
+def imported_condition(spec: object) -> TypeGuard[ImportedCondition]:
+    """Whether ``spec`` is a condition step of an imported definition."""
+    module = sys.modules.get("dagml.spec.imported")
+    return module is not None and isinstance(spec, module.ImportedCondition)

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from dagml.sagemaker.settings import Settings, SettingsError, load_settings
@@ -133,3 +135,44 @@ def test_an_error_about_one_thing_has_no_problems(tmp_path):
     with pytest.raises(SettingsError) as info:
         load_settings(environ={}, start=tmp_path)
     assert info.value.problems == ()
+
+
+@pytest.fixture
+def settings_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("DAGML_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "settings"
+
+
+def _no_parsing(monkeypatch):
+    from dagml.sagemaker import settings
+
+    monkeypatch.setattr(settings, "_read_toml", lambda path, data: pytest.fail("parsed again"))
+
+
+def test_a_pyproject_already_parsed_is_not_parsed_again(tmp_path, settings_cache, monkeypatch):
+    project = tmp_path / "project"
+    project.mkdir()
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(f'[tool.dagml]\nrole_arn = "{ROLE}"\nbucket = "b-1"\nregion = "us-east-1"\n')
+    first = load_settings(environ={}, start=project)
+    with monkeypatch.context() as patched:
+        _no_parsing(patched)
+        assert load_settings(environ={}, start=project) == first
+    stat = pyproject.stat()
+    pyproject.write_text(pyproject.read_text().replace("b-1", "b-2"))  # same size, same mtime put back
+    os.utime(pyproject, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert load_settings(environ={}, start=project).bucket == "b-2"  # keyed by the bytes, not the stat
+
+
+def test_a_table_json_cannot_hold_is_parsed_each_time_and_an_invalid_file_is_refused_each_time(
+    tmp_path, settings_cache, monkeypatch
+):
+    (tmp_path / "pyproject.toml").write_text(f'[tool.dagml]\nrole_arn = "{ROLE}"\nwhen = 1979-05-27\n')
+    for _ in range(2):
+        with pytest.raises(SettingsError, match="unknown .tool.dagml. setting.*'when'"):
+            load_settings(environ={}, start=tmp_path)
+    assert not settings_cache.exists() or not any(settings_cache.iterdir())
+    (tmp_path / "pyproject.toml").write_bytes(b"[tool.dagml\n\xff")
+    for _ in range(2):
+        with pytest.raises(SettingsError, match="cannot read settings from"):
+            load_settings(environ={}, start=tmp_path)
