@@ -74,7 +74,6 @@ from dagml.contract import (
     WHEELS_DIRS,
     WHEELS_LIST,
 )
-from dagml.runtime import bootstrap
 from dagml.runtime.errors import BundleError
 
 __all__ = [
@@ -678,6 +677,7 @@ def make_bundle(
         scans.append(_scan(name, vendor_dir, frozenset({"py.typed"}), _VENDOR_SKIP))
 
     def contents() -> tuple[tuple[tuple[str, bytes], ...], bytes]:
+        _check_bootstrap()
         segments = tuple(_load(scan) for scan in scans)
         every = dict(members)
         for segment in segments:
@@ -807,8 +807,12 @@ def _dist_info_fields(name: str, site: str) -> tuple[str, str] | None:
 # Standard library only: they run before dagml (or its dependencies) can be imported.
 
 
-def _bootstrap_source() -> str:
-    """The text of :mod:`dagml.runtime.bootstrap`, once its restated values are checked against dagml's."""
+def _check_bootstrap() -> None:
+    """Raise if :mod:`dagml.runtime.bootstrap` restates one of dagml's values wrongly. Run whenever an
+    archive is assembled (and by the tests), not at import: importing the bootstrap imports tarfile,
+    which a compile that knows its bundle's hash never needs."""
+    from dagml.runtime import bootstrap
+
     restated = {
         "BUNDLE_NAME": (bootstrap.BUNDLE_NAME, BUNDLE_NAME),
         "ENTRY_SCRIPT": (bootstrap.ENTRY_SCRIPT, ENTRY_SCRIPT),
@@ -826,6 +830,10 @@ def _bootstrap_source() -> str:
         raise RuntimeError(
             "internal error: dagml/runtime/bootstrap.py restates dagml wrongly: " + "; ".join(wrong)
         )
+
+
+def _bootstrap_source() -> str:
+    """The text of :mod:`dagml.runtime.bootstrap` (read, not imported: see :func:`_check_bootstrap`)."""
     import importlib.resources
 
     return importlib.resources.files("dagml.runtime").joinpath("bootstrap.py").read_text(encoding="utf-8")

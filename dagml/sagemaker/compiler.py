@@ -73,16 +73,17 @@ def _check_image_python(
     of the user's that the code imports must be in the bundle (see pycompat)."""
     from dagml.runtime.bundle import code_root, user_files
     from dagml.runtime.modules import user_modules
-    from dagml.sagemaker.pycompat import check_sources, outside_imports, reachable
+    from dagml.sagemaker.pycompat import Parsed, check_sources, outside_imports, reachable
 
     bundle.check_python(python, f"pipeline {graph.name!r}")
     assert graph.source_file is not None
     start = bundle.target.partition(":")[0]
     files = user_files(graph.source_file, include=settings.bundle_include, exclude=settings.bundle_exclude)
     python_files = [(rel, path) for rel, path in files if rel.endswith(".py")]
-    reached = reachable(python_files, start)
-    problems = check_sources(graph, reached, python)
-    problems += outside_imports(graph, reached, code_root(graph.source_file), user_modules())
+    parsed = Parsed(python)
+    reached = reachable(python_files, start, parsed)
+    problems = check_sources(graph, reached, python, parsed)
+    problems += outside_imports(graph, reached, code_root(graph.source_file), user_modules(), parsed)
     if problems:
         raise PipelineValidationError(graph.name, problems)
 

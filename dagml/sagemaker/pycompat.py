@@ -35,7 +35,7 @@ from dagml.errors import Problem
 from dagml.graph.model import PipelineGraph
 from dagml.spec.specs import FunctionSpec
 
-__all__ = ["ADDED", "REMOVED", "check_sources", "outside_imports", "reachable"]
+__all__ = ["ADDED", "REMOVED", "Parsed", "check_sources", "outside_imports", "reachable"]
 
 #: Python version -> modules and module attributes it added ("" is builtins). What's New in Python 3.11-3.14.
 ADDED: dict[tuple[int, int], dict[str, frozenset[str]]] = {
@@ -170,8 +170,61 @@ def _imported(tree: ast.AST, module: str, is_package: bool) -> Iterator[str]:
                 yield ".".join(parts[:i])
 
 
-def reachable(files: Iterable[tuple[str, str]], start: str) -> list[tuple[str, str]]:
+class Parsed:
+    """The user's files, each read and parsed once for :func:`reachable`, :func:`check_sources` and
+    :func:`outside_imports` (three parses a file were most of their time). A file is parsed for the
+    image's Python ``python`` first: where that succeeds, its tree is the one a plain parse gives; a
+    file it rejects gets a plain parse too, for the imports the other two follow."""
+
+    def __init__(self, python: tuple[int, int] | None = None) -> None:
+        self.python = python
+        self._source: dict[str, bytes | None] = {}
+        self._image: dict[str, ast.Module | SyntaxError | None] = {}
+        self._plain: dict[str, ast.Module | None] = {}
+
+    def source(self, path: str) -> bytes | None:
+        """The file's bytes (None if it cannot be read)."""
+        if path not in self._source:
+            try:
+                with open(path, "rb") as f:
+                    self._source[path] = f.read()
+            except OSError:
+                self._source[path] = None
+        return self._source[path]
+
+    def for_image(self, path: str) -> ast.Module | SyntaxError | None:
+        """The tree on the image's Python, the SyntaxError it raises there, or None (unreadable)."""
+        if path not in self._image:
+            source = self.source(path)
+            tree: ast.Module | SyntaxError | None = None
+            if source is not None:
+                try:
+                    tree = ast.parse(source, filename=path, feature_version=self.python)
+                except SyntaxError as exc:
+                    tree = exc
+                except ValueError as exc:  # a null byte (Python 3.11): not source any Python reads
+                    tree = SyntaxError(str(exc))
+            self._image[path] = tree
+        return self._image[path]
+
+    def tree(self, path: str) -> ast.Module | None:
+        """The file's tree on this Python (None if it cannot be read or parsed)."""
+        if path not in self._plain:
+            image = self.for_image(path) if self.python is not None else None
+            if isinstance(image, ast.Module):
+                self._plain[path] = image
+            else:
+                source = self.source(path)
+                try:
+                    self._plain[path] = None if source is None else ast.parse(source, filename=path)
+                except (SyntaxError, ValueError):
+                    self._plain[path] = None  # check_sources reports it
+        return self._plain[path]
+
+
+def reachable(files: Iterable[tuple[str, str]], start: str, parsed: Parsed | None = None) -> list[tuple[str, str]]:
     """The ``(archive path, file)`` pairs the module ``start`` (an archive path) imports, transitively."""
+    parsed = Parsed() if parsed is None else parsed
     by_module = {_module_name(rel): (rel, path) for rel, path in files}
     start_name = _module_name(start)
     seen, todo, found = {start_name}, [start_name], []
@@ -181,10 +234,8 @@ def reachable(files: Iterable[tuple[str, str]], start: str) -> list[tuple[str, s
             continue
         rel, path = by_module[name]
         found.append((rel, path))
-        try:
-            with open(path, "rb") as f:
-                tree = ast.parse(f.read(), filename=path)
-        except (OSError, SyntaxError, ValueError):
+        tree = parsed.tree(path)
+        if tree is None:
             continue  # check_sources reports it
         for imported in _imported(tree, name, rel.endswith("__init__.py")):
             if imported not in seen:
@@ -203,25 +254,25 @@ def _steps_in(graph: PipelineGraph, path: str) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def check_sources(graph: PipelineGraph, files: Iterable[tuple[str, str]], python: tuple[int, int]) -> list[Problem]:
+def check_sources(
+    graph: PipelineGraph, files: Iterable[tuple[str, str]], python: tuple[int, int], parsed: Parsed | None = None
+) -> list[Problem]:
     """Problems of the user's files, ``(archive path, file)`` pairs, on the image's Python ``python``."""
+    parsed = Parsed(python) if parsed is None or parsed.python != python else parsed
     problems = []
     image = f"the image's Python {_version(python)}"
     for rel, path in files:
-        try:
-            with open(path, "rb") as f:
-                source = f.read()
-        except OSError:
+        tree = parsed.for_image(path)
+        if tree is None:
             continue
         steps = _steps_in(graph, os.path.abspath(path))
-        try:
-            tree = ast.parse(source, filename=path, feature_version=python)
-        except SyntaxError as exc:
+        if isinstance(tree, SyntaxError):
+            where = rel if tree.lineno is None else f"{rel}, line {tree.lineno}"
             problems.append(
                 Problem(
                     "image-python",
                     steps,
-                    f"{rel}, line {exc.lineno}: {exc.msg}: a syntax error on {image} (pipeline {graph.name!r}).",
+                    f"{where}: {tree.msg}: a syntax error on {image} (pipeline {graph.name!r}).",
                     f"write {rel} for Python {_version(python)}, or use an image with a newer Python.",
                 )
             )
@@ -239,21 +290,24 @@ def check_sources(graph: PipelineGraph, files: Iterable[tuple[str, str]], python
 
 
 def outside_imports(
-    graph: PipelineGraph, files: Iterable[tuple[str, str]], root: str, modules: dict[str, str]
+    graph: PipelineGraph,
+    files: Iterable[tuple[str, str]],
+    root: str,
+    modules: dict[str, str],
+    parsed: Parsed | None = None,
 ) -> list[Problem]:
     """Problems for modules of the user's that ``files`` import from outside the bundle's ``root``.
 
     ``modules`` is :func:`dagml.runtime.modules.user_modules` (name -> file). SageMaker gets only
     the bundle; a helper put on ``sys.path`` from elsewhere would be missing in the job.
     """
+    parsed = Parsed() if parsed is None else parsed
     problems = []
     root = os.path.realpath(root)
     seen = set()
     for rel, path in files:
-        try:
-            with open(path, "rb") as f:
-                tree = ast.parse(f.read(), filename=path)
-        except (OSError, SyntaxError, ValueError):
+        tree = parsed.tree(path)
+        if tree is None:
             continue
         name = _module_name(rel)
         for imported in sorted(set(_imported(tree, name, rel.endswith("__init__.py")))):

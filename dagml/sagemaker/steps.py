@@ -11,7 +11,6 @@ import hashlib
 import io
 import os
 import posixpath
-import tarfile
 from collections.abc import Callable
 from typing import Any
 
@@ -381,6 +380,8 @@ def source_archive(path: str) -> bytes:
     ``pip install .`` in this directory when a model container starts, which, for a directory with no
     build configuration, needs setuptools from the network; with it, nothing is downloaded.
     """
+    import tarfile
+
     from dagml.runtime.bundle import BUILD_BACKEND, PYPROJECT, PYPROJECT_SOURCE, backend_source
 
     name = os.path.basename(path)

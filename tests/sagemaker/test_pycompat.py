@@ -1,6 +1,7 @@
 """Compile refuses user code that would not import on the image's Python, naming step, file and line."""
 
 import os
+import sys
 import textwrap
 
 import pytest
@@ -161,3 +162,54 @@ def test_a_helper_imported_from_outside_the_bundle_folder_is_refused(tmp_path):
         sys.modules.pop("far_helper", None)
     assert problem.kind == "outside-bundle"
     assert "imports 'far_helper' from" in problem.message and "would not have it" in problem.message
+
+
+def test_a_file_the_image_cannot_parse_still_leads_to_the_helpers_it_imports(tmp_path, monkeypatch):
+    monkeypatch.delitem(sys.modules, "helper", raising=False)  # another test's helper module
+    path = _pipeline(
+        tmp_path,
+        """
+        import helper
+
+        @pipe.step
+        def load():
+            result = 0
+            try:
+                result = helper.VALUE
+            except* ValueError:
+                result = 1
+            return result
+        """,
+        helper="import tomllib\nVALUE = 1\n",
+    )
+    flow, helper = sorted(_problems(path), key=lambda p: p.message)
+    assert flow.message.startswith("flow.py, line ") and "a syntax error on the image's Python 3.10" in flow.message
+    assert helper.message.startswith("helper.py, line 1: `import tomllib`")  # reached through flow.py all the same
+
+
+def test_each_reached_file_is_read_and_parsed_once(tmp_path, monkeypatch):
+    import ast
+
+    monkeypatch.delitem(sys.modules, "helper", raising=False)
+    path = _pipeline(
+        tmp_path,
+        """
+        import helper
+
+        @pipe.step
+        def load():
+            return helper.VALUE
+        """,
+        helper="VALUE = 1\n",
+    )
+    graph = graph_of(load_target(path))
+    parsed = []
+    real_parse = ast.parse
+
+    def counting(source, filename="<unknown>", *args, **kwargs):
+        parsed.append(str(filename))
+        return real_parse(source, filename, *args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", counting)
+    compile_pipeline(graph, SETTINGS)
+    assert sorted(os.path.basename(f) for f in parsed if f.startswith(str(tmp_path))) == ["flow.py", "helper.py"]
