@@ -25,17 +25,25 @@ __all__ = ["library_roots", "user_modules"]
 @functools.cache
 def library_roots() -> tuple[str, ...]:
     """Directories holding the standard library and installed distributions (fixed per process)."""
-    roots = set()
+    roots = set(_install_roots())
     paths = sysconfig.get_paths()
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+    for key in ("stdlib", "platstdlib"):
         path = paths.get(key)
         if path:
             roots.add(os.path.realpath(path))
-    for path in list(getattr(site, "getsitepackages", list)()) + [site.getusersitepackages()]:
-        roots.add(os.path.realpath(path))
     for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix}:
         roots.add(os.path.realpath(os.path.join(prefix, "lib")))
     return tuple(sorted(roots))
+
+
+@functools.cache
+def _install_roots() -> frozenset[str]:
+    """The directories installers put distributions in (site-packages): where a link to the user's own
+    file may sit among libraries (``flit install --symlink``)."""
+    paths = sysconfig.get_paths()
+    found = [paths.get("purelib"), paths.get("platlib"), *getattr(site, "getsitepackages", list)()]
+    found.append(site.getusersitepackages())
+    return frozenset(os.path.realpath(path) for path in found if path)
 
 
 def _inside(path: str, roots: tuple[str, ...]) -> bool:
@@ -61,10 +69,11 @@ def _realpath(folder: str, reals: dict[str, str]) -> str:
 def user_modules() -> dict[str, str]:
     """Module name -> real path of every imported ``.py`` module that is the user's own code."""
     roots = library_roots() + (os.path.realpath(PACKAGE_DIR),)
-    top = frozenset(roots)
+    installed = _install_roots()
     found = {}
-    # A folder -> its real path and whether that is a library's: hundreds of modules share a few dozen.
-    folders: dict[str, tuple[str, bool]] = {}
+    # A folder -> its real path, whether that is a library's, and whether it is below a library root
+    # (not the root itself): hundreds of modules share a few dozen folders.
+    folders: dict[str, tuple[str, bool, bool]] = {}
     reals: dict[str, str] = {}
     for name, module in list(sys.modules.items()):
         path = getattr(module, "__file__", None)
@@ -74,15 +83,17 @@ def user_modules() -> dict[str, str]:
         known = folders.get(folder)
         if known is None:
             real_folder = _realpath(folder, reals)
-            known = folders[folder] = (real_folder, _inside(real_folder, roots))
+            library = _inside(real_folder, roots)
+            known = folders[folder] = (real_folder, library, library and real_folder not in installed)
         # The same as os.path.realpath(path), one lstat for the file instead of one per folder in it:
         # a file that links to the user's code is the user's. `flit install --symlink` links a
         # package's folder (its real path says so) or a lone module's file, which sits right in a
-        # library root; a file deeper in a library's package is that library's, as its other files
-        # are (never hashed, never bundled), so it costs no lstat: most modules are such files.
-        if known[1] and known[0] not in top:
-            real, library = os.path.join(known[0], base), True
-        elif os.path.islink(path):
+        # site-packages directory; any other file in a library's folder (a package's, the standard
+        # library's) is that library's, as its other files are (never hashed, never bundled), so it
+        # costs nothing more: most modules are such files.
+        if known[2]:
+            continue
+        if os.path.islink(path):
             real = os.path.realpath(path)
             library = _inside(real, roots)
         else:

@@ -32,6 +32,8 @@ def tree(tmp_path, monkeypatch):
     os.symlink(user, tmp_path / "via")  # the user's folder on sys.path through a link
     roots = (*modules.library_roots(), os.path.realpath(lib))
     monkeypatch.setattr(modules, "library_roots", lambda: roots)
+    installed = modules._install_roots() | {os.path.realpath(lib)}  # lib is a site-packages
+    monkeypatch.setattr(modules, "_install_roots", lambda: installed)
     imported = {
         "mine": str(tmp_path / "via" / "mine.py"),
         "libpkg.inner": files["libpkg.inner"],
