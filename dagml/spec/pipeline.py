@@ -23,7 +23,6 @@ from dagml.spec.environment import Image, to_image, to_requirements
 from dagml.spec.errors import DeclarationError
 from dagml.spec.introspect import caller_origin, declared_returns, function_origin, parameters_of
 from dagml.spec.jobs import JobSettings, for_companion, resolve, to_job
-from dagml.spec.notebook import is_cell
 from dagml.spec.outputs import OUTPUTS_PARAMETER, Output, OutputRef, to_outputs
 from dagml.spec.params import Dataset, Param, ParamValue
 from dagml.spec.provenance import Provenance
@@ -842,6 +841,8 @@ class PipelineDeclaration:
         """Remember the notebook cell that declared something (the first frame outside dagml), if any."""
         if self.source_file is not None:
             return
+        from dagml.spec.notebook import is_cell  # a pipeline declared in a file never needs it
+
         if filename is None:
             frame = sys._getframe(1)
             while frame.f_back is not None and str(frame.f_globals.get("__name__", "")).startswith("dagml."):
