@@ -93,5 +93,5 @@ def test_compile_imports_only_what_compiling_needs():
         "'arn:aws:iam::111122223333:role/R', '--bucket', 'light-bucket', '--region', 'us-east-1']\n"
         "assert main(args) == 0\n"
     )
-    assert sorted(m for m in again if m.startswith(("tarfile", "tomllib", "dagml.runtime.bootstrap", "dagml.spec.notebook"))) == []
+    assert sorted(m for m in again if m.startswith(("tarfile", "tomllib", "dagml.runtime.bootstrap", "dagml.spec.notebook", "dagml.sagemaker.wheels"))) == []
     assert sorted(m for m in loaded if m.startswith(unneeded)) == []

@@ -14,15 +14,19 @@ of the same version); a batch transform uses its model's.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
 
 from dagml.errors import Problem
 from dagml.sagemaker import images
 from dagml.sagemaker.errors import CompileError
 from dagml.sagemaker.settings import Settings
-from dagml.sagemaker.wheels import Wheelhouse, resolve
 from dagml.spec.environment import Image
 from dagml.spec.specs import ContainerSpec, FunctionSpec, ScriptSpec
+
+if TYPE_CHECKING:
+    from dagml.sagemaker.wheels import Wheelhouse
 
 __all__ = ["JobImage", "job_image", "step_wheels"]
 
@@ -126,6 +130,8 @@ def step_wheels(pipeline: str, spec: FunctionSpec, found: JobImage) -> Wheelhous
     when the image provides every one)."""
     if not spec.requirements:
         return None
+    from dagml.sagemaker.wheels import resolve  # only a step with requirements resolves wheels
+
     wheels = resolve(
         spec.requirements,
         python=found.python or images.RUNTIME_PYTHON,

@@ -12,7 +12,7 @@ import io
 import os
 import posixpath
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import networkx as nx
@@ -27,7 +27,6 @@ from dagml.sagemaker.errors import CompileError
 from dagml.sagemaker.expressions import as_string, get, output_of, value
 from dagml.sagemaker.jobsettings import apply as apply_job
 from dagml.sagemaker.settings import Settings
-from dagml.sagemaker.wheels import Wheelhouse
 from dagml.spec.params import Param
 from dagml.spec.specs import (
     ConditionSpec,
@@ -41,6 +40,9 @@ from dagml.spec.specs import (
     StepOptions,
     TransformSpec,
 )
+
+if TYPE_CHECKING:
+    from dagml.sagemaker.wheels import Wheelhouse
 
 DEFAULT_VOLUME_GB = 30
 #: What a ProcessingS3Input's S3InputMode takes (API reference, ProcessingS3Input: "File | Pipe";
