@@ -144,8 +144,8 @@ def _main(argv: Sequence[str] | None) -> int:
     import gc
 
     # Start-up builds objects that live until exit (modules, classes, the user's pipeline): searching
-    # them for cycles is wasted work, 15-20 ms of a compile (dagml/_gc.py). A command that only loads,
-    # checks and writes (``one_shot``) runs wholly paused; the others go on collecting once parsed.
+    # them for cycles is wasted work, about 15 ms of a cold compile (dagml/_gc.py). A command that only
+    # loads, checks and writes (``one_shot``) runs wholly paused; the others collect once parsed.
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -213,10 +213,10 @@ def entry() -> None:
     except BrokenPipeError:
         code = _pipe_closed()
     if _exit_unswept:
-        # The interpreter's shutdown walks every object left for cycles: a third of a compile's own
-        # time over its imports' (docs/performance.md). A one-shot command has closed and written all
-        # it opened, and Python does not promise __del__ for objects alive at exit (the data model,
-        # object.__del__), so what is left is moved out of the collector's sight instead.
+        # The interpreter's shutdown walks every object left for cycles, about 20 ms after a cold
+        # compile (docs/performance.md). A one-shot command has closed and written all it opened, and
+        # Python does not promise __del__ for objects alive at exit (the data model, object.__del__),
+        # so what is left is moved out of the collector's sight instead.
         import gc
 
         gc.freeze()
