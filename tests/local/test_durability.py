@@ -38,15 +38,20 @@ def _ran(path) -> list[str]:
     return path.read_text().split() if path.exists() else []
 
 
-COUNTED_CHAIN = """
+#: What the chains below start with: each step appends its name to the file $COUNTS names, a line each.
+COUNTING = """
 import os
+import time
 from dagml import Pipeline
-
-pipe = Pipeline("counted-chain")
 
 def _count(name):
     with open(os.environ["COUNTS"], "a") as f:
         f.write(name + "\\n")
+"""
+
+
+COUNTED_CHAIN = COUNTING + """
+pipe = Pipeline("counted-chain")
 
 @pipe.step
 def a():
@@ -115,15 +120,8 @@ def test_each_finished_step_records_the_hash_of_what_it_wrote(tmp_path, home, mo
 
 
 # --------------------------------------------------------------------- pipelined steps
-FAILING_CHAIN = """
-import os
-from dagml import Pipeline
-
+FAILING_CHAIN = COUNTING + """
 pipe = Pipeline("failing-chain")
-
-def _count(name):
-    with open(os.environ["COUNTS"], "a") as f:
-        f.write(name + "\\n")
 
 @pipe.step
 def first():
@@ -228,16 +226,8 @@ def test_a_follow_up_whose_worker_dies_fails_itself_not_the_step_before(tmp_path
 
 
 # --------------------------------------------------------------------- a killed runner
-KILLED_CHAIN = """
-import os
-import time
-from dagml import Pipeline
-
+KILLED_CHAIN = COUNTING + """
 pipe = Pipeline("killed-chain")
-
-def _count(name):
-    with open(os.environ["COUNTS"], "a") as f:
-        f.write(name + "\\n")
 
 @pipe.step
 def one():
