@@ -130,6 +130,8 @@ class Bundle:
     root: str = attrs.field(default="", eq=False)
     #: (distribution, version, Requires-Python) of each vendored library.
     vendored: tuple[tuple[str, str, str], ...] = attrs.field(default=(), eq=False)
+    #: (archive path, file) of the user's code it ships, as :func:`user_files` found them.
+    sources: tuple[tuple[str, str], ...] = attrs.field(kw_only=True, eq=False, repr=False)
     #: Makes (files, data) when first asked for.
     _contents: Callable[[], tuple[tuple[tuple[str, bytes], ...], bytes]] = attrs.field(
         kw_only=True, eq=False, repr=False, alias="contents"
@@ -706,7 +708,13 @@ def make_bundle(
             "pipeline in its own directory."
         )
     return Bundle(
-        target=target, sha256=sha256, size=size, root=root, vendored=_vendored(vendor_dirs), contents=make
+        target=target,
+        sha256=sha256,
+        size=size,
+        root=root,
+        vendored=_vendored(vendor_dirs),
+        sources=tuple(shipped),
+        contents=make,
     )
 
 

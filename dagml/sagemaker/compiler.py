@@ -66,24 +66,19 @@ def _oldest_python(ctx: Context) -> tuple[int, int]:
     return min(found, default=ctx.settings.python)
 
 
-def _check_image_python(
-    graph: PipelineGraph, bundle: Any, settings: Settings, python: tuple[int, int]
-) -> None:
+def _check_image_python(graph: PipelineGraph, bundle: Any, python: tuple[int, int]) -> None:
     """The bundle's libraries and the user's code must import on the images' Python, and everything
     of the user's that the code imports must be in the bundle (see pycompat)."""
-    from dagml.runtime.bundle import code_root, user_files
     from dagml.runtime.modules import user_modules
     from dagml.sagemaker.pycompat import Parsed, check_sources, outside_imports, reachable
 
     bundle.check_python(python, f"pipeline {graph.name!r}")
-    assert graph.source_file is not None
     start = bundle.target.partition(":")[0]
-    files = user_files(graph.source_file, include=settings.bundle_include, exclude=settings.bundle_exclude)
-    python_files = [(rel, path) for rel, path in files if rel.endswith(".py")]
+    python_files = [(rel, path) for rel, path in bundle.sources if rel.endswith(".py")]
     parsed = Parsed(python)
     reached = reachable(python_files, start, parsed)
     problems = check_sources(graph, reached, python, parsed)
-    problems += outside_imports(graph, reached, code_root(graph.source_file), user_modules(), parsed)
+    problems += outside_imports(graph, reached, bundle.root, user_modules(), parsed)
     if problems:
         raise PipelineValidationError(graph.name, problems)
 
@@ -139,7 +134,7 @@ def compile_pipeline(
         code_prefix=code_prefix,
         dataset_uris=dataset_uris,
     )
-    _check_image_python(graph, bundle, settings, _oldest_python(ctx))
+    _check_image_python(graph, bundle, _oldest_python(ctx))
     top = [name for name in graph.order if name not in graph.branch_of]
     head: dict[str, Any] = {
         "Version": VERSION,
