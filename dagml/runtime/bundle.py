@@ -785,6 +785,13 @@ def _vendored(vendor_dirs: dict[str, str] | None = None) -> tuple[tuple[str, str
 _DIST_INFO: dict[tuple[str, str], tuple[str, str] | None] = {}
 
 
+@functools.cache
+def _dist_infos(site: str) -> tuple[str, ...]:
+    """The ``.dist-info`` directories in ``site``: listed once per process, as the fields read from
+    them are (attrs and networkx usually share one site-packages of hundreds of entries)."""
+    return tuple(e for e in os.listdir(site) if e.endswith(".dist-info"))
+
+
 def _dist_info_fields(name: str, site: str) -> tuple[str, str] | None:
     """Version and Requires-Python of distribution ``name`` from the one ``<name>-*.dist-info`` in
     ``site``, the directory holding the package the bundle ships: one directory listing and one small
@@ -796,7 +803,7 @@ def _dist_info_fields(name: str, site: str) -> tuple[str, str] | None:
         _DIST_INFO[key] = None
         stem = re.sub(r"[-_.]+", "_", name).lower() + "-"
         try:
-            infos = [e for e in os.listdir(site) if e.lower().startswith(stem) and e.endswith(".dist-info")]
+            infos = [e for e in _dist_infos(site) if e.lower().startswith(stem)]
             if len(infos) == 1:
                 with open(os.path.join(site, infos[0], "METADATA"), encoding="utf-8", errors="replace") as handle:
                     head = handle.read().split("\n\n", 1)[0]
