@@ -26,7 +26,7 @@ __all__ = ["library_roots", "user_modules"]
 def library_roots() -> tuple[str, ...]:
     """Directories holding the standard library and installed distributions (fixed per process)."""
     roots = set(_install_roots())
-    paths = sysconfig.get_paths()
+    paths = _scheme_paths()
     for key in ("stdlib", "platstdlib"):
         path = paths.get(key)
         if path:
@@ -37,10 +37,16 @@ def library_roots() -> tuple[str, ...]:
 
 
 @functools.cache
+def _scheme_paths() -> dict[str, str]:
+    """This interpreter's install scheme's paths, expanded once (``sysconfig.get_paths``)."""
+    return sysconfig.get_paths()
+
+
+@functools.cache
 def _install_roots() -> frozenset[str]:
     """The directories installers put distributions in (site-packages): where a link to the user's own
     file may sit among libraries (``flit install --symlink``)."""
-    paths = sysconfig.get_paths()
+    paths = _scheme_paths()
     found = [paths.get("purelib"), paths.get("platlib"), *getattr(site, "getsitepackages", list)()]
     found.append(site.getusersitepackages())
     return frozenset(os.path.realpath(path) for path in found if path)
