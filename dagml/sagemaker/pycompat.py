@@ -181,6 +181,7 @@ class Parsed:
         self._source: dict[str, bytes | None] = {}
         self._image: dict[str, ast.Module | SyntaxError | None] = {}
         self._plain: dict[str, ast.Module | None] = {}
+        self._imports: dict[str, tuple[str, ...]] = {}
 
     def source(self, path: str) -> bytes | None:
         """The file's bytes (None if it cannot be read)."""
@@ -221,6 +222,14 @@ class Parsed:
                     self._plain[path] = None  # check_sources reports it
         return self._plain[path]
 
+    def imports(self, rel: str, path: str) -> tuple[str, ...]:
+        """Every module name an import statement of the file at archive path ``rel`` may load, in
+        order (none if it cannot be read or parsed: check_sources reports it)."""
+        if path not in self._imports:
+            tree = self.tree(path)
+            self._imports[path] = () if tree is None else tuple(_imported(tree, _module_name(rel), rel.endswith("__init__.py")))
+        return self._imports[path]
+
 
 def reachable(files: Iterable[tuple[str, str]], start: str, parsed: Parsed | None = None) -> list[tuple[str, str]]:
     """The ``(archive path, file)`` pairs the module ``start`` (an archive path) imports, transitively."""
@@ -234,10 +243,7 @@ def reachable(files: Iterable[tuple[str, str]], start: str, parsed: Parsed | Non
             continue
         rel, path = by_module[name]
         found.append((rel, path))
-        tree = parsed.tree(path)
-        if tree is None:
-            continue  # check_sources reports it
-        for imported in _imported(tree, name, rel.endswith("__init__.py")):
+        for imported in parsed.imports(rel, path):
             if imported not in seen:
                 seen.add(imported)
                 todo.append(imported)
@@ -306,11 +312,7 @@ def outside_imports(
     root = os.path.realpath(root)
     seen = set()
     for rel, path in files:
-        tree = parsed.tree(path)
-        if tree is None:
-            continue
-        name = _module_name(rel)
-        for imported in sorted(set(_imported(tree, name, rel.endswith("__init__.py")))):
+        for imported in sorted(set(parsed.imports(rel, path))):
             where = modules.get(imported)
             if where is None or where.startswith(root + os.sep) or imported in seen:
                 continue
