@@ -102,6 +102,13 @@ def test_live_progress_on_a_terminal_and_quiet_otherwise():
     assert quiet.getvalue() == ""
 
 
+def _failures(procs, outputs) -> str:
+    """Each failed process's exit code and whole stderr (a list of them all is cut short by pytest)."""
+    return "\n".join(
+        f"--- exit {p.returncode}:\n{err}" for p, (_, err) in zip(procs, outputs) if p.returncode != 0
+    )
+
+
 def test_eight_concurrent_runs_register_versions_1_to_8(tmp_path):
     path = tmp_path / "tiny.py"
     path.write_text(textwrap.dedent(TINY))
@@ -113,7 +120,7 @@ def test_eight_concurrent_runs_register_versions_1_to_8(tmp_path):
         for _ in range(8)
     ]
     results = [p.communicate(timeout=300) for p in procs]
-    assert all(p.returncode == 0 for p in procs), [err for _, err in results]
+    assert all(p.returncode == 0 for p in procs), _failures(procs, results)
     run_ids = {json.loads(out)["run_id"] for out, _ in results}
     versions = ModelRegistry(home).versions("TinyModels")
     assert [v.version for v in versions] == list(range(1, 9))
@@ -151,7 +158,7 @@ def test_runs_of_different_pipelines_at_once_leave_a_consistent_store(tmp_path):
         for f in files
     ]
     outs = [p.communicate(timeout=300) for p in procs]
-    assert all(p.returncode == 0 for p in procs), [e for _, e in outs]
+    assert all(p.returncode == 0 for p in procs), _failures(procs, outs)
     runs = [json.loads(o) for o, _ in outs]
     assert sorted(r["pipeline"] for r in runs) == ["other-flow"] * 4 + ["tiny-register"] * 4
     for db in ("runs.db", "registry.db"):
